@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh clone:
+#   make verify   -> creates .venv, installs, verifies every claim, writes figures + report
+#   make test     -> creates .venv, installs, runs the whole test suite
+#
+# torch: TORCH_SPEC is installed only when the venv has no torch yet. The default is the
+# CPU build (torch==2.13.0), so set-up never pulls multi-GB CUDA wheels. To use your own
+# CUDA build:  make verify TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cu124"
+# or install torch into .venv yourself first (any torch>=2.1 is kept as it is).
+
+PYTHON      ?= python3
+VENV        ?= .venv
+TORCH_SPEC  ?= torch==2.13.0
+BUDGET      ?= standard
+SEED        ?= 0
+BIN         := $(VENV)/bin
+STAMP       := $(VENV)/.installed
+
+.PHONY: verify test figures bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet $(TORCH_SPEC)
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+verify: $(STAMP)
+	$(BIN)/claimcheck verify --budget $(BUDGET) --seed $(SEED) --json reports/verify.json
+	$(BIN)/claimcheck figures --out figures
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+figures: $(STAMP)
+	$(BIN)/claimcheck figures --out figures
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) reports figures .pytest_cache .hypothesis
