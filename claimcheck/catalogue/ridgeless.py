@@ -1,0 +1,363 @@
+"""Claims of ridge / ridgeless regression: double descent and its cure by optimal ridge."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from scipy import optimize
+
+from claimcheck import stats
+from claimcheck.claim import Claim, Mutant
+from claimcheck.estimate import Estimate
+from claimcheck.registry import register
+from claimcheck.verdict import Status
+from sims.anisotropic import anisotropic_risk_samples
+from sims.ridgeless import direct_ridge_curves, fast_risk_samples, ridge_curve
+from theory import ridgeless as T
+
+HMRT = "Hastie, Montanari, Rosset, Tibshirani, Ann. Statist. 2022 (arXiv:1903.08560)"
+BHX = "Belkin, Hsu, Xu 2019 (arXiv:1903.07571), Thm 1"
+
+# Shared parameter ranges: the strategies below and the claims' defaults use these.
+SIGNAL = st.floats(0.25, 4.0)
+NOISE = st.floats(0.1, 4.0)
+LAM = st.floats(0.05, 4.0)
+MIN_GAP = 4  # |n - p| >= 4: the min-norm variance term has finite variance (inverse-Wishart 2nd moments)
+
+
+def _sizes_apart(n_range, p_range, gap):
+    """(n, p) with |n - p| >= gap."""
+    return st.tuples(st.integers(*n_range), st.integers(*p_range)).filter(lambda t: abs(t[0] - t[1]) >= gap)
+
+
+def _ladder(params, factors=(1, 2, 4, 8)):
+    """Sizes n0 * f, p0 * f at fixed gamma = p0 / n0 (gamma is exact at every size)."""
+    return [(params["n0"] * f, {**params, "n": params["n0"] * f, "p": params["p0"] * f}) for f in factors]
+
+
+# --------------------------------------------------------------------------- finite exact
+def _sim_minnorm(params, reps, rng):
+    return Estimate.from_samples(fast_risk_samples(params["n"], params["p"], params["signal"], params["noise"], 0.0, reps, rng))
+
+
+minnorm_finite = register(Claim(
+    id="ridgeless.minnorm_finite",
+    title="Exact finite-sample risk of min-norm least squares",
+    statement=r"\mathbb E\|\hat\beta-\beta\|^2=\sigma^2\frac{p}{n-p-1}\ (p\le n-2);\ r^2(1-\tfrac np)+\sigma^2\frac{n}{p-n-1}\ (p\ge n+2)",
+    source=BHX + "; " + HMRT + ", Sec. 2",
+    kind="exact",
+    predict=T.min_norm_risk_finite,
+    domain=st.builds(lambda np_, s, e: {"n": np_[0], "p": np_[1], "signal": s, "noise": e},
+                     _sizes_apart((8, 120), (2, 240), MIN_GAP), SIGNAL, NOISE),
+    default={"n": 100, "p": 50, "signal": 1.0, "noise": 1.0},
+    verify_points=({"n": 50, "p": 100}, {"n": 60, "p": 66}),
+    simulate=_sim_minnorm,
+    reps=4000,
+    rel_tol=0.05,
+    mutants=(
+        Mutant("variance_p_over_n_minus_p", "sigma^2 p/(n-p) instead of p/(n-p-1)",
+               lambda n, p, signal, noise: noise * p / (n - p) if p < n else T.min_norm_risk_finite(n, p, signal, noise),
+               {"n": 20, "p": 8}),
+        Mutant("no_bias_term", "drops the bias r^2 (1 - n/p) for p > n",
+               lambda n, p, signal, noise: noise * n / (p - n - 1) if p > n else T.min_norm_risk_finite(n, p, signal, noise),
+               {"n": 20, "p": 40}),
+        Mutant("overparam_variance_n_over_p_minus_n", "sigma^2 n/(p-n) instead of n/(p-n-1)",
+               lambda n, p, signal, noise: signal * (1 - n / p) + noise * n / (p - n) if p > n else T.min_norm_risk_finite(n, p, signal, noise),
+               {"n": 20, "p": 26, "signal": 0.25}),
+    ),
+    notes="Domain |n - p| >= 4: at |n - p| in {2, 3} the mean is finite but the variance is not.",
+    figure="double_descent_modelwise",
+))
+
+
+# --------------------------------------------------------------------------- asymptotic
+def _sim_ridge(params, reps, rng):
+    lam = params.get("lam", 0.0)
+    return Estimate.from_samples(fast_risk_samples(params["n"], params["p"], params["signal"], params["noise"], lam, reps, rng))
+
+
+minnorm_asymptotic = register(Claim(
+    id="ridgeless.minnorm_asymptotic",
+    title="Min-norm risk converges to the proportional-limit formula at rate 1/n",
+    statement=r"\lim_{p/n\to\gamma}\mathbb E R=\sigma^2\frac{\gamma}{1-\gamma}\ (\gamma<1);\ r^2(1-\tfrac1\gamma)+\frac{\sigma^2}{\gamma-1}\ (\gamma>1)",
+    source=HMRT + ", Thm 1",
+    kind="asymptotic",
+    predict=lambda n0, p0, signal, noise: T.min_norm_risk_asymptotic(p0 / n0, signal, noise),
+    domain=st.builds(lambda np_, s, e: {"n0": np_[0], "p0": np_[1], "signal": s, "noise": e},
+                     _sizes_apart((10, 40), (4, 80), 8), SIGNAL, NOISE),
+    default={"n0": 20, "p0": 10, "signal": 1.0, "noise": 1.0},
+    verify_points=({"n0": 10, "p0": 20},),
+    simulate=_sim_minnorm,
+    sizes=_ladder,
+    rate=1.0,
+    reps=4000,
+    rel_tol=0.05,
+    mutants=(
+        Mutant("variance_gamma_over_1_minus_gamma_squared", "sigma^2 gamma/(1-gamma)^2 for gamma < 1",
+               lambda n0, p0, signal, noise: noise * (p0 / n0) / (1 - p0 / n0) ** 2 if p0 < n0 else T.min_norm_risk_asymptotic(p0 / n0, signal, noise)),
+        Mutant("no_bias_term", "drops r^2 (1 - 1/gamma) for gamma > 1",
+               lambda n0, p0, signal, noise: noise / (p0 / n0 - 1) if p0 > n0 else 0.0, {"n0": 10, "p0": 20}),
+    ),
+    figure="double_descent_modelwise",
+))
+
+ridge_asymptotic = register(Claim(
+    id="ridgeless.ridge_asymptotic",
+    title="Ridge risk at any lambda from the Marchenko-Pastur Stieltjes transform",
+    statement=r"R(\gamma,\lambda)=r^2\lambda^2 m'(-\lambda)+\sigma^2\gamma\,(m(-\lambda)-\lambda m'(-\lambda))",
+    source=HMRT + ", Thm 2 / Cor. 5",
+    kind="asymptotic",
+    predict=lambda n0, p0, lam, signal, noise: T.ridge_risk_asymptotic(p0 / n0, lam, signal, noise),
+    domain=st.builds(lambda n0, p0, la, s, e: {"n0": n0, "p0": p0, "lam": la, "signal": s, "noise": e},
+                     st.integers(10, 40), st.integers(4, 80), LAM, SIGNAL, NOISE),
+    default={"n0": 20, "p0": 40, "lam": 0.5, "signal": 1.0, "noise": 1.0},
+    verify_points=({"n0": 20, "p0": 20, "lam": 0.1},),
+    simulate=_sim_ridge,
+    sizes=_ladder,
+    rate=1.0,
+    reps=2000,
+    rel_tol=0.02,
+    mutants=(
+        Mutant("variance_without_lambda_mprime", "variance sigma^2 gamma m(-lam), dropping -lam m'(-lam)",
+               lambda n0, p0, lam, signal, noise: signal * lam**2 * T.mp_stieltjes_derivative(-lam, p0 / n0) + noise * (p0 / n0) * T.mp_stieltjes(-lam, p0 / n0)),
+        Mutant("bias_lambda_not_squared", "bias r^2 lam m'(-lam)",
+               lambda n0, p0, lam, signal, noise: signal * lam * T.mp_stieltjes_derivative(-lam, p0 / n0)
+               + noise * (p0 / n0) * (T.mp_stieltjes(-lam, p0 / n0) - lam * T.mp_stieltjes_derivative(-lam, p0 / n0))),
+    ),
+    figure="double_descent_modelwise",
+))
+
+
+# --------------------------------------------------------------------------- optimal lambda
+def _sim_optimal_lambda(params, reps, rng):
+    """M-estimate of argmin_lam E R(lam) from fixed-beta risk curves (noise averaged).
+
+    lam_hat solves mean_r R_r'(lam) = 0 (bracketed on [1e-6, 1e4]); its SE is the sandwich
+    sd(R_r'(lam_hat)) / (sqrt(N) |mean_r R_r''(lam_hat)|).
+    """
+    n, p, noise = params["n"], params["p"], params["noise"]
+    mu, c2, null = direct_ridge_curves(n, p, params["signal"], noise, reps, rng)
+
+    def mean_grad(log_lam):
+        return ridge_curve(math.exp(log_lam), mu, c2, null, n, noise, derivative=1).mean()
+
+    lo, hi = math.log(1e-6), math.log(1e4)
+    if mean_grad(lo) >= 0:
+        lam_hat = math.exp(lo)
+    elif mean_grad(hi) <= 0:
+        lam_hat = math.exp(hi)
+    else:
+        lam_hat = math.exp(optimize.brentq(mean_grad, lo, hi, xtol=1e-12))
+    g = ridge_curve(lam_hat, mu, c2, null, n, noise, derivative=1)
+    h = ridge_curve(lam_hat, mu, c2, null, n, noise, derivative=2).mean()
+    se = g.std(ddof=1) / math.sqrt(reps) / abs(h)
+    return Estimate(lam_hat, float(se), reps)
+
+
+optimal_lambda = register(Claim(
+    id="ridgeless.optimal_lambda",
+    title="lambda* = sigma^2 gamma / r^2 minimises the finite-sample ridge risk",
+    statement=r"\arg\min_\lambda \mathbb E\|\hat\beta_\lambda-\beta\|^2=\lambda^*=\sigma^2\gamma/r^2\quad(\text{every } n,p)",
+    source=HMRT + ", Cor. 5; Nakkiran, Venkat, Kakade, Ma, ICLR 2021 (arXiv:2003.01897), Thm 1",
+    kind="exact",
+    predict=lambda n, p, signal, noise: T.optimal_ridge_lambda(p / n, signal, noise),
+    domain=st.builds(lambda n, p, s, e: {"n": n, "p": p, "signal": s, "noise": e},
+                     st.integers(10, 40), st.integers(5, 80), st.floats(0.5, 2.0), st.floats(0.25, 2.0)),
+    default={"n": 30, "p": 60, "signal": 1.0, "noise": 0.5},
+    verify_points=({"n": 60, "p": 30},),
+    simulate=_sim_optimal_lambda,
+    reps=1500,
+    rel_tol=0.25,
+    mutants=(
+        Mutant("lambda_sigma2_over_r2", "lambda* = sigma^2 / r^2 (forgets gamma)",
+               lambda n, p, signal, noise: noise / signal, {"n": 20, "p": 60}),
+        Mutant("lambda_sigma_over_r", "lambda* = sigma gamma / r (square roots)",
+               lambda n, p, signal, noise: math.sqrt(noise / signal) * p / n, {"n": 30, "p": 60, "noise": 0.25}),
+    ),
+    notes="Estimand: the minimiser of the Monte Carlo mean risk curve (beta fixed, noise averaged); "
+          "SE by the M-estimator sandwich. Averaging over beta's direction too would make every "
+          "replicate's minimiser exactly lambda* (see sims.ridgeless), so the check keeps beta fixed.",
+    figure="double_descent_modelwise",
+))
+
+
+# --------------------------------------------------------------------------- qualitative shape claims
+def _risk_at(n, p, signal, noise, lam, reps, rng):
+    return Estimate.from_samples(fast_risk_samples(n, p, signal, noise, lam, reps, rng))
+
+
+def _grid(p, factors):
+    return [max(1, int(round(p / f))) for f in factors]
+
+
+def _check_optimal_monotone(claim, params, reps, rng):
+    """Risk at lambda = claim.predict(n, p, ...) along an increasing n grid at fixed p.
+
+    failed: some consecutive increase R(n_{i+1}) - R(n_i) is significantly positive
+    (one-sided z > z_{alpha/(K-1)}); passed: every step is a significant decrease;
+    otherwise underpowered.
+    """
+    p, signal, noise = params["p"], params["signal"], params["noise"]
+    ns = sorted(set(_grid(p, params["gammas"])))
+    ests = []
+    for n in ns:
+        lam = float(claim.predict(n=n, p=p, signal=signal, noise=noise))
+        ests.append(_risk_at(n, p, signal, noise, lam, reps, rng))
+    diffs = [stats.difference(b, a) for a, b in zip(ests, ests[1:])]
+    zs = np.array([d.mean / d.se for d in diffs])
+    zc = stats.z_critical(claim.alpha / len(diffs), two_sided=False)
+    worst = int(np.argmax(zs))
+    extra = {"n": ns, "risk": [e.mean for e in ests], "risk_se": [e.se for e in ests], "step_z": zs.tolist(), "z_critical": zc}
+    if zs[worst] > zc:
+        status = Status.FAILED
+        detail = f"risk rises from n={ns[worst]} to n={ns[worst + 1]} (z = {zs[worst]:.1f} > {zc:.2f}): double descent at this lambda"
+    elif np.all(zs < -zc):
+        status = Status.PASSED
+        detail = f"risk decreases significantly at every step of n = {ns[0]}..{ns[-1]} (max z = {zs.max():.1f})"
+    else:
+        status = Status.UNDERPOWERED
+        detail = f"some steps not resolved (max z = {zs.max():.1f}, need < -{zc:.2f})"
+    d = diffs[worst]
+    return 0.0, stats.TestResult(status, float(zs[worst]), d, detail, extra)
+
+
+optimal_ridge_monotone = register(Claim(
+    id="ridgeless.optimal_ridge_monotone",
+    title="Optimally regularised ridge has no double descent: risk decreases in n",
+    statement=r"n\mapsto \mathbb E R(\hat\beta_{\lambda^*(n)})\ \text{is decreasing at fixed } p",
+    source="Nakkiran, Venkat, Kakade, Ma, ICLR 2021 (arXiv:2003.01897), Thm 1; " + HMRT + ", Cor. 5",
+    kind="qualitative",
+    predict=lambda n, p, signal, noise: T.optimal_ridge_lambda(p / n, signal, noise),
+    domain=st.builds(lambda p, s, e: {"p": p, "signal": s, "noise": e, "gammas": (4.0, 2.0, 1.25, 1.0, 0.8, 0.5, 0.25)},
+                     st.integers(20, 80), st.floats(0.5, 4.0), st.floats(0.25, 2.0)),
+    default={"p": 40, "signal": 1.0, "noise": 1.0, "gammas": (4.0, 2.0, 1.25, 1.0, 0.8, 0.5, 0.25)},
+    check_fn=_check_optimal_monotone,
+    reps=2000,
+    mutants=(
+        Mutant("nearly_ridgeless", "lambda = lambda*/1000: under-regularised, the peak returns",
+               lambda n, p, signal, noise: 1e-3 * T.optimal_ridge_lambda(p / n, signal, noise)),
+    ),
+    notes="predict gives the regulariser; the grid is n = p / gamma for the listed gammas.",
+    figure="double_descent_samplewise",
+))
+
+
+def _check_samplewise(claim, params, reps, rng):
+    """Sample-wise double descent at fixed p (lambda = 0).
+
+    Two parts, Bonferroni over K grid points: (1) the simulated risk agrees with
+    claim.predict(n, p, ...) at every n (two-sided z, with the exact check's power rule);
+    (2) the risk rises significantly between the grid points where the theory places the
+    rise (n < p): more data hurts.
+    """
+    p, signal, noise = params["p"], params["signal"], params["noise"]
+    ns = [n for n in sorted(set(_grid(p, params["gammas"]))) if abs(n - p) >= MIN_GAP]
+    preds = np.array([float(claim.predict(n=n, p=p, signal=signal, noise=noise)) for n in ns])
+    ests = [_risk_at(n, p, signal, noise, 0.0, reps, rng) for n in ns]
+    alpha_k = claim.alpha / (len(ns) + 1)
+    parts = [stats.exact_test(pr, e, alpha=alpha_k, rel_tol=claim.rel_tol) for pr, e in zip(preds, ests)]
+    zs = np.array([r.z for r in parts])
+    below = [i for i, n in enumerate(ns) if n < p]
+    i0, i1 = below[0], below[-1]
+    rise = stats.difference(ests[i1], ests[i0])
+    z_rise = rise.mean / rise.se
+    zc1 = stats.z_critical(alpha_k, two_sided=False)
+    worst = int(np.argmax(np.abs(zs)))
+    extra = {"n": ns, "prediction": preds.tolist(), "risk": [e.mean for e in ests], "risk_se": [e.se for e in ests],
+             "z": zs.tolist(), "rise_z": z_rise, "predicted_rise": float(preds[i1] - preds[i0])}
+    if parts[worst].status is Status.FAILED:
+        status = Status.FAILED
+        detail = f"at n={ns[worst]}: prediction {preds[worst]:.4g} vs {ests[worst]}, |z| = {abs(zs[worst]):.1f}"
+    elif z_rise <= zc1 and any(r.status is Status.PASSED for r in parts):
+        status = Status.FAILED if rise.se < abs(rise.mean) or z_rise < 0 else Status.UNDERPOWERED
+        detail = f"no significant rise from n={ns[i0]} to n={ns[i1]} (z = {z_rise:.1f})"
+    elif any(r.status is Status.UNDERPOWERED for r in parts):
+        status = Status.UNDERPOWERED
+        detail = "some grid points too imprecise: " + "; ".join(r.detail for r in parts if r.status is Status.UNDERPOWERED)[:200]
+    else:
+        status = Status.PASSED
+        detail = (f"theory matches at all {len(ns)} n (max |z| = {np.abs(zs).max():.1f}); "
+                  f"risk rises n={ns[i0]}->{ns[i1]} (z = {z_rise:.1f}): more data hurts")
+    return float(preds[i1] - preds[i0]), stats.TestResult(status, float(zs[worst]), rise, detail, extra)
+
+
+samplewise_nonmonotone = register(Claim(
+    id="ridgeless.samplewise_nonmonotone",
+    title="Sample-wise double descent: more data can hurt min-norm regression",
+    statement=r"n\mapsto r^2(1-\tfrac np)_+ + \sigma^2\frac{\min(n,p)}{|n-p|-1}\ \text{rises for } n<p \text{ and peaks at } n=p",
+    source="Nakkiran 2019 (arXiv:1912.07242), Sec. 2; " + BHX,
+    kind="qualitative",
+    predict=T.min_norm_risk_finite,
+    domain=st.builds(lambda p, s, e: {"p": p, "signal": s, "noise": e, "gammas": (4.0, 2.0, 1.25, 0.8, 0.5, 0.25)},
+                     st.integers(24, 100), st.floats(0.25, 2.0), st.floats(0.25, 2.0)),
+    default={"p": 40, "signal": 1.0, "noise": 1.0, "gammas": (4.0, 2.0, 1.25, 0.8, 0.5, 0.25)},
+    check_fn=_check_samplewise,
+    reps=4000,
+    rel_tol=0.05,
+    mutants=(
+        Mutant("no_bias_term", "drops r^2 (1 - n/p) for n < p",
+               lambda n, p, signal, noise: noise * n / (p - n - 1) if n < p else T.min_norm_risk_finite(n, p, signal, noise)),
+        Mutant("classical_u_curve", "the classical picture: risk sigma^2 p/n, decreasing in n",
+               lambda n, p, signal, noise: noise * p / n),
+    ),
+    figure="double_descent_samplewise",
+))
+
+
+# --------------------------------------------------------------------------- anisotropic
+def _level_spectrum(p, levels):
+    """Sigma's eigenvalues: each of ``levels`` repeated p / len(levels) times."""
+    return np.repeat(np.asarray(levels, dtype=float), p // len(levels))
+
+
+def _sim_aniso(params, reps, rng):
+    s = _level_spectrum(params["p"], params["levels"])
+    return Estimate.from_samples(anisotropic_risk_samples(params["n"], s, params["lam"], params["signal"], params["noise"], reps, rng))
+
+
+def _predict_aniso(n0, p0, levels, lam, signal, noise):
+    """The fixed-point risk depends on (n, Sigma) only through gamma and Sigma's spectral
+    distribution, so its value at the base size is the limit along the whole ladder."""
+    return T.ridge_risk_anisotropic(n0, _level_spectrum(p0, levels), lam, signal, noise)
+
+
+def _aniso_point(n0, k, levels, lam, s, e):
+    levels = tuple(levels)
+    return {"n0": n0, "p0": k * len(levels), "levels": levels, "lam": lam, "signal": s, "noise": e}
+
+
+anisotropic = register(Claim(
+    id="ridgeless.anisotropic",
+    title="Anisotropic features: ridge risk from the fixed-point (deterministic-equivalent) equation",
+    statement=r"R\to\frac{\kappa^2\,\tfrac{r^2}{p}\operatorname{tr}\Sigma(\Sigma+\kappa)^{-2}+\sigma^2 df_2/n}{1-df_2/n},\ \lambda=\kappa\big(1-\tfrac{df_1(\kappa)}{n}\big)",
+    source="Bach 2023 (arXiv:2303.01372), Prop. 1; " + HMRT + ", Thm 5",
+    kind="asymptotic",
+    predict=_predict_aniso,
+    domain=st.builds(_aniso_point, st.integers(6, 14), st.integers(2, 8),
+                     st.lists(st.floats(0.1, 10.0), min_size=1, max_size=3), st.floats(0.05, 2.0), SIGNAL, NOISE),
+    default={"n0": 8, "p0": 12, "levels": (0.2, 1.0, 3.0), "lam": 0.1, "signal": 1.0, "noise": 1.0},
+    verify_points=({"n0": 12, "p0": 6, "levels": (0.5, 4.0)},),
+    simulate=_sim_aniso,
+    sizes=_ladder,
+    rate=1.0,
+    reps=200,
+    rep_factors=(6.0, 6.0, 3.0, 1.0),  # the extrapolation weighs the middle sizes most; they are cheap
+    rel_tol=0.05,
+    mutants=(
+        Mutant("isotropic_formula", "ignores the spectrum: the isotropic ridge formula at gamma, lam",
+               lambda n0, p0, levels, lam, signal, noise: T.ridge_risk_asymptotic(p0 / n0, lam, signal, noise)),
+        Mutant("variance_without_denominator", "variance sigma^2 df2/n without the 1/(1 - df2/n) factor",
+               lambda n0, p0, levels, lam, signal, noise: _predict_aniso(n0, p0, levels, lam, signal, noise)
+               - noise * _df2_over_n(n0, p0, levels, lam) * (1 / (1 - _df2_over_n(n0, p0, levels, lam)) - 1)),
+    ),
+    notes="Sigma has a few eigenvalue levels in equal proportions (exact at every size of the ladder); "
+          "beta lies in a uniformly random direction. lam > 0.",
+    figure=None,
+))
+
+
+def _df2_over_n(n0, p0, levels, lam):
+    s = _level_spectrum(p0, levels)
+    k = T.effective_regularization(n0, s, lam)
+    return float(np.sum(s**2 / (s + k) ** 2) / n0)

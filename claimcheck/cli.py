@@ -1,0 +1,218 @@
+"""Command line: ``claimcheck list | verify | figures``.
+
+Exit codes of ``verify``: 0 every check passed; 1 some check failed; 3 none failed but
+some were underpowered (not confirmed); 2 usage errors (unknown claim id, bad option).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from claimcheck import __version__
+from claimcheck.budget import BUDGETS
+from claimcheck.io import atomic_write_json
+from claimcheck.registry import all_claims, claim_ids, get_claim
+from claimcheck.verdict import Status, Verdict
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNDERPOWERED = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's default exit code is 2 as well; keep the message clear
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"claimcheck: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="claimcheck", description="Check closed-form claims of deep-learning theory against simulation.")
+    p.add_argument("--version", action="version", version=f"claimcheck {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ls = sub.add_parser("list", help="list the registered claims")
+    ls.add_argument("--long", action="store_true", help="also show statement, source and default parameters")
+
+    v = sub.add_parser("verify", help="check claims by simulation (default: all)")
+    v.add_argument("claims", nargs="*", metavar="CLAIM_ID", help="claim ids or family prefixes (e.g. ridgeless)")
+    v.add_argument("--budget", choices=list(BUDGETS), default="standard", help="simulation budget (default: standard)")
+    v.add_argument("--seed", type=_nonneg_int, default=0, help="random seed; same seed, same verdicts bit for bit")
+    v.add_argument("--json", type=Path, metavar="PATH", help="write a JSON report (atomically)")
+    v.add_argument("--mutants", action="store_true", help="also check every registered mutant is rejected")
+
+    f = sub.add_parser("figures", help="write paper figures (PDF + PNG)")
+    f.add_argument("claims", nargs="*", metavar="CLAIM_ID", help="only figures illustrating these claims")
+    f.add_argument("--out", type=Path, default=Path("figures"), help="output folder (default: figures)")
+    f.add_argument("--seed", type=_nonneg_int, default=0)
+    f.add_argument("--venue", default="neurips", help="figure widths and fonts: neurips, icml or iclr")
+    return p
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed={value}, must be >= 0")
+    return value
+
+
+def _select(ids: Sequence[str]) -> list:
+    """Claims by exact id or by family prefix ('ridgeless' -> 'ridgeless.*')."""
+    if not ids:
+        return all_claims()
+    valid = claim_ids()
+    chosen: list[str] = []
+    for token in ids:
+        hits = [c for c in valid if c == token or c.startswith(token + ".")]
+        if not hits:
+            raise ValueError(f"unknown claim id {token!r}; valid ids:\n  " + "\n  ".join(valid))
+        chosen += [h for h in hits if h not in chosen]
+    return [get_claim(c) for c in chosen]
+
+
+def _fmt_params(params: dict) -> str:
+    def f(v):
+        if isinstance(v, float):
+            return f"{v:g}"
+        if isinstance(v, tuple):
+            return "(" + ",".join(f(x) for x in v) + ")"
+        return str(v)
+    return " ".join(f"{k}={f(v)}" for k, v in params.items())
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_list(args) -> int:
+    claims = all_claims()
+    rows = [["id", "kind", "title", "source"]]
+    for c in claims:
+        rows.append([c.id, c.kind, c.title, c.source.split(";")[0]])
+    print(_table(rows))
+    if args.long:
+        for c in claims:
+            print(f"\n{c.id}\n  statement: ${c.statement}$\n  source:    {c.source}\n  default:   {_fmt_params(dict(c.default))}"
+                  f"\n  mutants:   {', '.join(m.name for m in c.mutants) or '-'}")
+            if c.notes:
+                print(f"  notes:     {c.notes}")
+    return EXIT_OK
+
+
+def _git_revision() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _progress(total: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="check", file=sys.stderr, leave=False, disable=None, dynamic_ncols=True)
+
+
+def cmd_verify(args) -> int:
+    claims = _select(args.claims)
+    jobs = [(c, pt) for c in claims for pt in c.points()]
+    mutant_jobs = [(c, m.name) for c in claims for m in c.mutants] if args.mutants else []
+    verdicts: list[Verdict] = []
+    mutant_rows: list[dict] = []
+    t0 = time.perf_counter()
+    with _progress(len(jobs) + len(mutant_jobs)) as bar:
+        for c, pt in jobs:
+            bar.set_description(c.id)
+            verdicts.append(c.check(pt, budget=args.budget, seed=args.seed))
+            bar.update()
+        for c, name in mutant_jobs:
+            bar.set_description(f"{c.id} [{name}]")
+            mc, pt = c.mutant(name)
+            mv = mc.check(pt, budget=args.budget, seed=args.seed)
+            mutant_rows.append({"claim_id": c.id, "mutant": name, "rejected": mv.status is Status.FAILED,
+                                "z": mv.z, "detail": mv.detail})
+            bar.update()
+    elapsed = time.perf_counter() - t0
+
+    rows = [["claim", "parameters", "prediction", "estimate ± SE", "z", "verdict"]]
+    for v in verdicts:
+        rows.append([v.claim_id, _fmt_params(v.params), f"{v.prediction:.5g}", f"{v.estimate.mean:.5g} ± {v.estimate.se:.2g}",
+                     f"{v.z:+.2f}", v.status.value.upper()])
+    print(_table(rows))
+    for v in verdicts:
+        if v.status is not Status.PASSED:
+            print(f"\n{v}")
+    if mutant_rows:
+        print("\nmutation tests (each wrong formula must be rejected):")
+        mrows = [["claim", "mutant", "rejected", "z"]] + [[r["claim_id"], r["mutant"], "yes" if r["rejected"] else "NO", f"{r['z']:+.1f}"] for r in mutant_rows]
+        print(_table(mrows))
+
+    counts = {s.value: sum(v.status is s for v in verdicts) for s in Status}
+    missed = sum(not r["rejected"] for r in mutant_rows)
+    print(f"\n{counts['passed']} passed, {counts['failed']} failed, {counts['underpowered']} underpowered"
+          f"{f', {missed} mutants not rejected' if mutant_rows else ''} in {elapsed:.1f} s (budget {args.budget}, seed {args.seed})")
+    if args.json:
+        report = {
+            "claimcheck": __version__,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "git_revision": _git_revision(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "budget": args.budget,
+            "seed": args.seed,
+            "elapsed_s": round(elapsed, 3),
+            "summary": counts,
+            "verdicts": [v.to_dict() for v in verdicts],
+            "mutants": mutant_rows,
+        }
+        atomic_write_json(args.json, json.loads(json.dumps(report, default=str)))
+        print(f"report: {args.json}")
+    if counts["failed"] or missed:
+        return EXIT_FAILED
+    if counts["underpowered"]:
+        return EXIT_UNDERPOWERED
+    return EXIT_OK
+
+
+def cmd_figures(args) -> int:
+    import paper_figures
+
+    names = paper_figures.figures_for_claims([c.id for c in _select(args.claims)] if args.claims else [])
+    if not names:
+        print("no figure illustrates the selected claims", file=sys.stderr)
+        return EXIT_OK
+    written = []
+    with _progress(len(names)) as bar:
+        for name in names:
+            bar.set_description(name)
+            written += paper_figures.make_all(args.out, names=[name], seed=args.seed, venue=args.venue)
+            bar.update()
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"list": cmd_list, "verify": cmd_verify, "figures": cmd_figures}[args.command](args)
+    except ValueError as exc:
+        print(f"claimcheck: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The registry of claims: every claim is registered once, by id, from the catalogue."""
+from __future__ import annotations
+
+import importlib
+
+from claimcheck.claim import Claim
+
+__all__ = ["register", "get_claim", "all_claims", "claim_ids", "CATALOGUE_MODULES"]
+
+CATALOGUE_MODULES: tuple[str, ...] = ("claimcheck.catalogue.ridgeless",)
+_REGISTRY: dict[str, Claim] = {}
+_loaded = False
+
+
+def register(claim: Claim) -> Claim:
+    """Add ``claim`` to the registry (ids are unique)."""
+    if claim.id in _REGISTRY and _REGISTRY[claim.id] is not claim:
+        raise ValueError(f"claim id {claim.id!r} is already registered")
+    _REGISTRY[claim.id] = claim
+    return claim
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        for mod in CATALOGUE_MODULES:
+            importlib.import_module(mod)
+        _loaded = True
+
+
+def claim_ids() -> list[str]:
+    _load()
+    return list(_REGISTRY)
+
+
+def all_claims() -> list[Claim]:
+    _load()
+    return list(_REGISTRY.values())
+
+
+def get_claim(claim_id: "str | Claim") -> Claim:
+    """The registered claim with this id; a ValueError lists the valid ids otherwise."""
+    if isinstance(claim_id, Claim):
+        return claim_id
+    _load()
+    try:
+        return _REGISTRY[claim_id]
+    except KeyError:
+        raise ValueError(f"unknown claim id {claim_id!r}; valid ids: {', '.join(_REGISTRY)}") from None

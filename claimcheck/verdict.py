@@ -1,0 +1,78 @@
+"""The outcome of checking a claim at one parameter point."""
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from claimcheck.estimate import Estimate
+
+__all__ = ["Status", "Verdict"]
+
+
+class Status(str, enum.Enum):
+    """passed: consistent with the claim and powered to detect the stated deviation.
+    failed: the simulation contradicts the prediction at the claim's alpha.
+    underpowered: not contradicted, but too imprecise to count as confirmation."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    UNDERPOWERED = "underpowered"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Everything needed to read, trust and reproduce one check."""
+
+    claim_id: str
+    status: Status
+    prediction: float
+    estimate: Estimate
+    z: float
+    alpha: float
+    seed: int
+    params: dict[str, Any]
+    budget: str
+    detail: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+    def reproduce(self) -> str:
+        """A Python snippet that re-runs this exact check."""
+        return (
+            f"claimcheck.get_claim({self.claim_id!r}).check({self.params!r}, "
+            f"budget={self.budget!r}, seed={self.seed})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["status"] = self.status.value
+        d["estimate"] = asdict(self.estimate)
+        return _finite_json(d)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.claim_id}: {self.status.value.upper()} at {self.params}\n"
+            f"  prediction = {self.prediction:.6g}\n"
+            f"  estimate   = {self.estimate.mean:.6g} ± {self.estimate.se:.3g} (SE, n={self.estimate.n})\n"
+            f"  z          = {self.z:+.3f} (alpha = {self.alpha:g})\n"
+            f"  {self.detail}\n"
+            f"  reproduce: {self.reproduce()}"
+        )
+
+
+def _finite_json(obj):
+    """JSON has no inf/NaN: encode them as strings so reports stay valid JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: _finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_json(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
+        return _finite_json(obj.item())
+    return obj
