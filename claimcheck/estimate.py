@@ -22,7 +22,7 @@ class Estimate:
         """Sample mean and its standard error s / sqrt(n) (ddof = 1).
 
         >>> Estimate.from_samples([1.0, 2.0, 3.0])
-        Estimate(mean=2.0, se=0.57735, n=3)
+        Estimate(mean=2, se=0.57735, n=3)
         """
         x = np.asarray(samples, dtype=float).ravel()
         if x.size < 2:

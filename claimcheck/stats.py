@@ -38,16 +38,23 @@ POWER = 0.9
 """Probability with which a powered check detects a deviation of ``rel_tol``."""
 
 
-def z_critical(alpha: float = ALPHA, two_sided: bool = True) -> float:
-    """Standard-normal critical value, e.g. 4.89 for alpha = 1e-6 two-sided."""
+def z_critical(alpha: float = ALPHA, two_sided: bool = True, df: float | None = None) -> float:
+    """Critical value of the test statistic: standard normal (e.g. 4.89 for alpha = 1e-6,
+    two-sided) or, when the SE is itself estimated from ``df + 1`` replicates, Student t
+    with ``df`` degrees of freedom (heavier tails for small samples; -> normal as df grows)."""
     if not 0 < alpha < 1:
         raise ValueError(f"alpha={alpha}, must be in (0, 1)")
-    return float(stats.norm.isf(alpha / 2 if two_sided else alpha))
+    q = alpha / 2 if two_sided else alpha
+    if df is not None and df < 10**6:
+        if df < 1:
+            raise ValueError(f"df={df}, must be >= 1")
+        return float(stats.t.isf(q, df))
+    return float(stats.norm.isf(q))
 
 
-def required_se(effect: float, alpha: float = ALPHA, power: float = POWER, two_sided: bool = True) -> float:
-    """Largest SE at which a deviation ``effect`` is detected with probability ``power``."""
-    return abs(effect) / (z_critical(alpha, two_sided) + float(stats.norm.ppf(power)))
+def required_se(effect: float, alpha: float = ALPHA, power: float = POWER, two_sided: bool = True, df: float | None = None) -> float:
+    """Largest SE at which a deviation ``effect`` is detected with probability ~``power``."""
+    return abs(effect) / (z_critical(alpha, two_sided, df) + float(stats.norm.ppf(power)))
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ def exact_test(prediction: float, est: Estimate, *, alpha: float = ALPHA, rel_to
     """Two-sided z-test of E[estimator] = prediction, with a power requirement.
 
     failed if |z| > z_{alpha/2}; underpowered if SE > rel_tol * |prediction| / (z_{alpha/2} + z_power).
+    The critical value is Student t with n - 1 degrees of freedom (the SE is estimated).
 
     >>> exact_test(1.0, Estimate(1.001, 0.001, 1000)).status.value
     'passed'
@@ -81,9 +89,9 @@ def exact_test(prediction: float, est: Estimate, *, alpha: float = ALPHA, rel_to
     >>> exact_test(1.0, Estimate(1.0, 0.05, 10)).status.value
     'underpowered'
     """
-    zc = z_critical(alpha)
+    zc = z_critical(alpha, df=est.n - 1)
     z = _z(est.mean - prediction, est.se)
-    need = required_se(rel_tol * _scale(prediction, abs_floor), alpha)
+    need = required_se(rel_tol * _scale(prediction, abs_floor), alpha, df=est.n - 1)
     if not math.isfinite(prediction) or abs(z) > zc:
         status = Status.FAILED
         detail = f"|z| = {abs(z):.2f} > {zc:.2f}: simulation contradicts the prediction"
@@ -104,9 +112,9 @@ def bound_test(bound: float, est: Estimate, *, alpha: float = ALPHA, rel_tol: fl
     >>> bound_test(1.0, Estimate(1.2, 0.001, 1000)).status.value
     'failed'
     """
-    zc = z_critical(alpha, two_sided=False)
+    zc = z_critical(alpha, two_sided=False, df=est.n - 1)
     z = _z(est.mean - bound, est.se)
-    need = required_se(rel_tol * _scale(bound, abs_floor), alpha, two_sided=False)
+    need = required_se(rel_tol * _scale(bound, abs_floor), alpha, two_sided=False, df=est.n - 1)
     if z > zc:
         status, detail = Status.FAILED, f"z = {z:.2f} > {zc:.2f}: the bound is violated"
     elif est.se > need:
@@ -156,9 +164,10 @@ def asymptotic_test(
     p_fit = float(stats.chi2.sf(chi2, df=K - J - 1))
     delta, se_delta = float(coef[0]), float(math.sqrt(cov[0, 0]))
     est = Estimate(limit + delta, se_delta, sum(e.n for e in estimates))
-    zc = z_critical(alpha)
+    df = min(e.n for e in estimates) - 1
+    zc = z_critical(alpha, df=df)
     z = _z(delta, se_delta)
-    need = required_se(rel_tol * _scale(limit, abs_floor), alpha)
+    need = required_se(rel_tol * _scale(limit, abs_floor), alpha, df=df)
     observed = _observed_rate(n, D, se)
     rate_txt = f"observed rate n^-{observed[0]:.2f}±{observed[1]:.2f}" if observed else "observed rate n/a"
     extra = {
@@ -209,7 +218,7 @@ def coverage_test(successes: int, trials: int, level: float, *, alpha: float = A
     underpowered unless the test would detect a true rate of level - rel_tol (1 - level)
     with probability ``POWER``.
 
-    >>> coverage_test(950, 1000, 0.95).status.value
+    >>> coverage_test(9500, 10000, 0.95).status.value
     'passed'
     >>> coverage_test(800, 1000, 0.95).status.value
     'failed'
