@@ -1,0 +1,75 @@
+"""Paper-ready figures, one module per figure; each writes ``NAME.pdf`` and ``NAME.png``.
+
+Every figure module has ``NAME``, ``CLAIMS`` (the claim ids it illustrates),
+``data(seed, *, reps)`` (every plotted array; the same seed gives the same arrays) and
+``make(out_dir, *, seed, venue, reps) -> [pdf, png]``. Importing this package imports
+neither the figure modules nor matplotlib; :data:`FIGURES` loads a module on first access,
+and the figure modules import matplotlib only inside ``make``.
+
+>>> sorted(FIGURES)
+['double_descent_modelwise', 'double_descent_samplewise']
+>>> figures_for_claims(["ridgeless.samplewise_nonmonotone"])
+['double_descent_samplewise']
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from types import ModuleType
+
+__all__ = ["FIGURES", "figures_for_claims", "make_all"]
+
+_MODULES = {
+    "double_descent_modelwise": "paper_figures.double_descent",
+    "double_descent_samplewise": "paper_figures.samplewise",
+}
+
+
+class _LazyModules(Mapping):
+    """Read-only mapping figure name -> module, importing each module on first access."""
+
+    def __init__(self, modules: dict[str, str]):
+        self._modules = dict(modules)
+
+    def __getitem__(self, name: str) -> ModuleType:
+        if name not in self._modules:
+            allowed = ", ".join(repr(n) for n in self._modules)
+            raise KeyError(f"figure {name!r} is unknown, must be one of {allowed}")
+        return importlib.import_module(self._modules[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __repr__(self) -> str:
+        return f"FIGURES({', '.join(f'{k!r}: {v!r}' for k, v in self._modules.items())})"
+
+
+FIGURES: Mapping[str, ModuleType] = _LazyModules(_MODULES)
+"""Figure name -> figure module (imported lazily)."""
+
+
+def figures_for_claims(claim_ids: Iterable[str] | None = None) -> list[str]:
+    """Names of the figures whose ``CLAIMS`` share an id with ``claim_ids`` (all if empty/None)."""
+    if isinstance(claim_ids, str):
+        claim_ids = [claim_ids]
+    wanted = set(claim_ids or ())
+    if not wanted:
+        return list(FIGURES)
+    return [name for name, module in FIGURES.items() if wanted.intersection(module.CLAIMS)]
+
+
+def make_all(out_dir, names: Iterable[str] | None = None, seed: int = 0, venue: str = "neurips") -> list[Path]:
+    """Make the named figures (all if ``names`` is None) in ``out_dir``; return every file written."""
+    names = list(FIGURES) if names is None else list(names)
+    unknown = [n for n in names if n not in FIGURES]
+    if unknown:
+        allowed = ", ".join(repr(n) for n in FIGURES)
+        raise ValueError(f"names={unknown!r}, each must be one of {allowed}")
+    paths: list[Path] = []
+    for name in names:
+        paths.extend(FIGURES[name].make(out_dir, seed=seed, venue=venue))
+    return paths

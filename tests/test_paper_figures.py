@@ -1,0 +1,178 @@
+"""Paper figures: files written atomically at the venue's size, style without global state,
+claim -> figure selection, and reproducible plotted data."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+from PIL import Image
+
+import paper_figures
+from paper_figures import FIGURES, figures_for_claims, make_all, style
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL_REPS = 50  # enough to exercise the simulation path; the data tests compare arrays only
+
+
+def _rc_snapshot() -> dict:
+    return {k: repr(v) for k, v in matplotlib.rcParams.items()}
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """Every figure made once at the default venue (NeurIPS) and default reps."""
+    out = tmp_path_factory.mktemp("figures")
+    before = _rc_snapshot()
+    paths = make_all(out, seed=0)
+    return out, paths, before, _rc_snapshot()
+
+
+def test_every_figure_writes_a_pdf_and_a_png(made):
+    out, paths, _, _ = made
+    expected = {f"{name}.{ext}" for name in FIGURES for ext in ("pdf", "png")}
+    assert {p.name for p in paths} == expected
+    for p in paths:
+        assert p.parent == out and p.stat().st_size > 1000
+        if p.suffix == ".pdf":
+            assert p.read_bytes()[:5] == b"%PDF-"
+
+
+def test_no_temporary_files_are_left_behind(made):
+    out, _, _, _ = made
+    assert sorted(os.listdir(out)) == sorted(f"{n}.{e}" for n in FIGURES for e in ("pdf", "png"))
+
+
+@pytest.mark.parametrize("name,column", [("double_descent_modelwise", "full"), ("double_descent_samplewise", "half")])
+def test_png_is_the_venue_width_at_300_dpi(made, name, column):
+    out, _, _, _ = made
+    with Image.open(out / f"{name}.png") as im:
+        im.load()
+        width, height = im.size
+    expected = style.figsize("neurips", column=column)[0] * style.PNG_DPI
+    assert abs(width - expected) <= 3, (width, expected)
+    assert height > 100
+
+
+def test_icml_figure_is_the_icml_column_width(tmp_path):
+    paths = FIGURES["double_descent_samplewise"].make(tmp_path, venue="icml", reps=SMALL_REPS)
+    with Image.open(paths[1]) as im:
+        assert abs(im.size[0] - style.ICML_COLUMN_WIDTH_IN * style.PNG_DPI) <= 3
+    assert sorted(os.listdir(tmp_path)) == ["double_descent_samplewise.pdf", "double_descent_samplewise.png"]
+
+
+def test_making_figures_leaves_global_rcparams_unchanged(made):
+    _, _, before, after = made
+    assert before == after
+
+
+def test_rc_returns_a_fresh_dict_and_changes_no_global_state():
+    before = _rc_snapshot()
+    r = style.rc("icml", fontsize=8)
+    assert isinstance(r, dict) and _rc_snapshot() == before
+    assert r["pdf.fonttype"] == 42 and r["font.size"] == 8
+    assert r["figure.figsize"] == style.figsize("icml")
+    r["font.size"] = 99  # a caller mutating its copy affects no later call
+    assert style.rc("icml", fontsize=8)["font.size"] == 8
+    with matplotlib.rc_context(style.rc("neurips", font="cm")):  # every key is a valid rcParam
+        pass
+    assert _rc_snapshot() == before
+
+
+@pytest.mark.parametrize("venue,column,width", [
+    ("neurips", "full", 5.5), ("neurips", "half", 2.75), ("iclr", "full", 5.5),
+    ("icml", "full", 6.75), ("icml", "half", 3.25),
+])
+def test_figsize_width_is_the_venue_width(venue, column, width):
+    w, h = style.figsize(venue, column=column, nrows=2, ncols=2, height_to_width=0.5)
+    assert w == width and h == pytest.approx(2 * 0.5 * width / 2)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: style.figsize("nips"),
+    lambda: style.rc("nips"),
+    lambda: FIGURES["double_descent_samplewise"].make("unused", venue="nips"),
+])
+def test_unknown_venue_is_rejected_naming_the_choices(call):
+    with pytest.raises(ValueError, match=r"venue='nips', must be one of 'iclr', 'icml', 'neurips'"):
+        call()
+
+
+def test_bad_column_and_sizes_are_rejected():
+    with pytest.raises(ValueError, match="column='third'"):
+        style.figsize("icml", column="third")
+    with pytest.raises(ValueError, match="nrows=0"):
+        style.figsize("icml", nrows=0)
+    with pytest.raises(ValueError, match="height_to_width"):
+        style.figsize("icml", height_to_width=0)
+
+
+def test_save_failure_leaves_no_temp_file_and_keeps_the_old_figure(tmp_path):
+    (tmp_path / "fig.pdf").write_bytes(b"%PDF-old")
+
+    class Broken:
+        def savefig(self, fh, **kwargs):
+            fh.write(b"partial")
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        style.save(Broken(), tmp_path, "fig")
+    assert os.listdir(tmp_path) == ["fig.pdf"]
+    assert (tmp_path / "fig.pdf").read_bytes() == b"%PDF-old"
+
+
+def test_figures_for_claims_selects_by_intersection():
+    assert figures_for_claims(["ridgeless.minnorm_finite"]) == ["double_descent_modelwise"]
+    assert figures_for_claims(["ridgeless.optimal_ridge_monotone", "pac_bayes.mcallester"]) == ["double_descent_samplewise"]
+    assert figures_for_claims(["pac_bayes.mcallester"]) == []
+    assert figures_for_claims([]) == figures_for_claims(None) == list(FIGURES)
+    assert figures_for_claims("ridgeless.optimal_lambda") == ["double_descent_modelwise"]
+
+
+def test_figure_registry_is_consistent():
+    for name, module in FIGURES.items():
+        assert module.NAME == name
+        assert module.CLAIMS and all(c.startswith("ridgeless.") for c in module.CLAIMS)
+    with pytest.raises(ValueError, match="names=\\['nope'\\]"):
+        make_all("unused", names=["nope"])
+
+
+def test_importing_the_package_does_not_import_matplotlib():
+    code = (
+        "import sys, paper_figures; "
+        "paper_figures.figures_for_claims(['ridgeless.minnorm_finite']); "
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_same_seed_gives_identical_data_and_another_seed_differs(name):
+    data = FIGURES[name].data
+    a, b, c = data(0, reps=SMALL_REPS), data(0, reps=SMALL_REPS), data(1, reps=SMALL_REPS)
+    assert a.keys() == b.keys() == c.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    simulated = [k for k in a if "sim_mean" in k or "sim_se" in k]
+    assert simulated
+    for key in simulated:
+        assert not np.array_equal(a[key], c[key]), key
+    for key in set(a) - set(simulated):  # theory does not depend on the seed
+        np.testing.assert_array_equal(a[key], c[key], err_msg=key)
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_every_simulated_point_has_a_finite_error_bar(name):
+    d = FIGURES[name].data(0, reps=SMALL_REPS)
+    for key in (k for k in d if "sim_se" in k):
+        se = d[key]
+        assert np.all(np.isfinite(se)) and np.all(se > 0), key
+        assert se.shape == d[key.replace("sim_se", "sim_mean")].shape
+
+
+def test_package_exposes_its_api():
+    assert set(paper_figures.__all__) == {"FIGURES", "figures_for_claims", "make_all"}
