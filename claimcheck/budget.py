@@ -17,8 +17,8 @@ class Budget:
 
 
 BUDGETS: dict[str, Budget] = {
-    "quick": Budget("quick", 0.25, 2),
-    "standard": Budget("standard", 1.0, 2),
+    "quick": Budget("quick", 0.25, 3),
+    "standard": Budget("standard", 1.0, 3),
     "thorough": Budget("thorough", 4.0, 3),
 }
 

@@ -53,7 +53,7 @@ minnorm_finite = register(Claim(
     default={"n": 100, "p": 50, "signal": 1.0, "noise": 1.0},
     verify_points=({"n": 50, "p": 100}, {"n": 60, "p": 66}),
     simulate=_sim_minnorm,
-    reps=4000,
+    reps=8000,
     rel_tol=0.05,
     mutants=(
         Mutant("variance_p_over_n_minus_p", "sigma^2 p/(n-p) instead of p/(n-p-1)",
@@ -290,10 +290,10 @@ samplewise_nonmonotone = register(Claim(
     kind="qualitative",
     predict=T.min_norm_risk_finite,
     domain=st.builds(lambda p, s, e: {"p": p, "signal": s, "noise": e, "gammas": (4.0, 2.0, 1.25, 0.8, 0.5, 0.25)},
-                     st.integers(24, 100), st.floats(0.25, 2.0), st.floats(0.25, 2.0)),
+                     st.integers(30, 100), st.floats(0.25, 2.0), st.floats(0.25, 2.0)),
     default={"p": 40, "signal": 1.0, "noise": 1.0, "gammas": (4.0, 2.0, 1.25, 0.8, 0.5, 0.25)},
     check_fn=_check_samplewise,
-    reps=4000,
+    reps=8000,
     rel_tol=0.05,
     mutants=(
         Mutant("no_bias_term", "drops r^2 (1 - n/p) for n < p",

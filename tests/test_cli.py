@@ -1,0 +1,114 @@
+"""The command line: list, verify (table, JSON report, exit codes), figures, clear usage errors."""
+import json
+import subprocess
+import sys
+
+import pytest
+from hypothesis import strategies as st
+
+from claimcheck import Claim, Estimate, Mutant, registry
+from claimcheck.cli import EXIT_FAILED, EXIT_OK, EXIT_UNDERPOWERED, EXIT_USAGE, main
+
+
+def test_list_shows_every_claim(capsys):
+    assert main(["list"]) == EXIT_OK
+    out = capsys.readouterr().out
+    for cid in registry.claim_ids():
+        assert cid in out
+
+
+def test_list_long_shows_statement_source_and_mutants(capsys):
+    assert main(["list", "--long"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "statement:" in out and "mutants:" in out and "Hastie" in out
+
+
+def test_verify_prints_table_and_writes_json_report(tmp_path, capsys):
+    report = tmp_path / "sub" / "report.json"
+    code = main(["verify", "ridgeless.minnorm_finite", "--budget", "quick", "--seed", "3", "--json", str(report)])
+    out = capsys.readouterr().out
+    assert code == EXIT_OK
+    for col in ("claim", "parameters", "prediction", "estimate ± SE", "z", "verdict", "PASSED"):
+        assert col in out
+    data = json.loads(report.read_text())
+    assert data["seed"] == 3 and data["budget"] == "quick"
+    assert data["summary"]["passed"] == len(data["verdicts"]) >= 1
+    assert {"prediction", "estimate", "z", "params", "seed", "detail"} <= set(data["verdicts"][0])
+    assert [p.name for p in report.parent.iterdir()] == ["report.json"]  # no temp file left
+
+
+def test_verify_same_seed_same_report(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    main(["verify", "ridgeless.ridge_asymptotic", "--budget", "quick", "--json", str(a)])
+    main(["verify", "ridgeless.ridge_asymptotic", "--budget", "quick", "--json", str(b)])
+    va, vb = json.loads(a.read_text())["verdicts"], json.loads(b.read_text())["verdicts"]
+    assert va == vb
+
+
+def test_verify_accepts_family_prefix(capsys):
+    assert main(["verify", "ridgeless.optimal_ridge", "--budget", "quick"]) == EXIT_USAGE  # not a family
+    assert "unknown claim id 'ridgeless.optimal_ridge'" in capsys.readouterr().err
+
+
+def test_verify_mutants_reports_each_rejection(capsys):
+    assert main(["verify", "ridgeless.minnorm_asymptotic", "--budget", "quick", "--mutants"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "mutation tests" in out and "no_bias_term" in out and " NO " not in out
+
+
+def test_unknown_claim_lists_valid_ids(capsys):
+    assert main(["verify", "ridgeless.nope"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "unknown claim id 'ridgeless.nope'" in err and "ridgeless.minnorm_finite" in err
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["verify", "--budget", "huge"], "choose from 'quick', 'standard', 'thorough'"),
+    (["verify", "--seed", "-4"], "seed=-4, must be >= 0"),
+    (["verify", "--seed", "abc"], "invalid int value"),
+    (["frobnicate"], "invalid choice"),
+    (["figures", "--venue", "nips", "ridgeless.minnorm_finite"], "venue='nips', must be one of"),
+])
+def test_bad_options_give_clear_messages(argv, needle, capsys, tmp_path):
+    if argv[0] == "figures":
+        argv = argv + ["--out", str(tmp_path)]
+    with pytest.raises(SystemExit) if argv[0] != "figures" else _nullcontext():
+        code = main(argv)
+        assert code == EXIT_USAGE
+    assert needle in capsys.readouterr().err
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _toy(mean, reps):
+    return Claim(id="toy.mean", title="toy", statement="x", source="test", kind="exact",
+                 predict=lambda: 0.5, domain=st.just({}), default={},
+                 simulate=lambda params, n, rng: Estimate.from_samples(rng.uniform(0, 2 * mean, n)), reps=reps,
+                 mutants=(Mutant("m", "m", lambda: 1.0),))
+
+
+@pytest.mark.parametrize("mean, reps, expected", [(0.5, 20000, EXIT_OK), (0.6, 20000, EXIT_FAILED), (0.5, 4, EXIT_UNDERPOWERED)])
+def test_exit_code_reflects_verdicts(monkeypatch, mean, reps, expected, capsys):
+    monkeypatch.setattr(registry, "_REGISTRY", {"toy.mean": _toy(mean, reps)})
+    monkeypatch.setattr(registry, "_loaded", True)
+    assert main(["verify", "--budget", "quick"]) == expected
+    out = capsys.readouterr().out
+    if expected != EXIT_OK:
+        assert "reproduce:" in out  # non-passing verdicts are printed in full
+
+
+def test_figures_writes_pdf_and_png_for_selected_claims(tmp_path, capsys):
+    assert main(["figures", "ridgeless.samplewise_nonmonotone", "--out", str(tmp_path)]) == EXIT_OK
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["double_descent_samplewise.pdf", "double_descent_samplewise.png"]
+
+
+def test_console_script_entry_point_runs():
+    out = subprocess.run([sys.executable, "-m", "claimcheck.cli", "list"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "ridgeless.minnorm_finite" in out.stdout
