@@ -43,7 +43,9 @@ def check_int(name: str, value, *, min_value: int | None = None, max_value: int 
     ...
     ValueError: n=0, must be >= 1
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}={value!r}, must be an integer")
+    if not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and float(value).is_integer():
             value = int(value)
         else:

@@ -99,7 +99,7 @@ def min_norm_risk_asymptotic(gamma, signal: float, noise: float):
     gamma = check_real("gamma", gamma, min_value=0, include_min=False)
     signal, noise = _check_signal_noise(signal, noise)
     g = np.asarray(gamma, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # 1/g overflows for subnormal g
         under = noise * g / (1.0 - g) if noise > 0 else np.zeros_like(g)
         over = signal * (1.0 - 1.0 / g) + (noise / (g - 1.0) if noise > 0 else 0.0)
     out = np.where(g < 1, under, np.where(g > 1, over, math.inf if noise > 0 else 0.0))
@@ -118,7 +118,8 @@ def samplewise_risk(n_values, p: int, signal: float, noise: float) -> np.ndarray
     """
     p = check_int("p", p, min_value=1)
     ns = np.atleast_1d(np.asarray(n_values))
-    return np.array([min_norm_risk_finite(int(n), p, signal, noise) for n in ns], dtype=float)
+    # n itself, not int(n): check_int must see (and reject) non-integers such as 2.5
+    return np.array([min_norm_risk_finite(n, p, signal, noise) for n in ns.tolist()], dtype=float)
 
 
 def mp_stieltjes(z, gamma):
@@ -133,13 +134,14 @@ def mp_stieltjes(z, gamma):
     0.561553
     """
     gamma = check_real("gamma", gamma, min_value=0, include_min=False)
-    lam = -np.asarray(check_real("z", z, max_value=0), dtype=float)
+    lam = 0.0 - np.asarray(check_real("z", z, max_value=0), dtype=float)  # 0 - z: z = 0 gives +0.0, not -0.0
     b = 1.0 - gamma + lam
     root = np.sqrt(b * b + 4.0 * gamma * lam)
     with np.errstate(divide="ignore", invalid="ignore"):
         # (-b + root) / (2 gamma lam) is exact for b < 0; the rationalised 2 / (b + root)
-        # avoids cancellation for b > 0 and gives 1/(1-gamma) at lam = 0.
-        m = np.where(b > 0, 2.0 / (b + root), (root - b) / (2.0 * gamma * lam))
+        # avoids cancellation for b > 0 and gives 1/(1-gamma) at lam = 0. At lam = 0 with
+        # gamma >= 1, m = +inf (atom at 0 for gamma > 1; density ~ s^{-1/2} at gamma = 1).
+        m = np.where(b > 0, 2.0 / (b + root), np.where(lam > 0, (root - b) / (2.0 * gamma * lam), math.inf))
     return as_output(m)
 
 
@@ -184,9 +186,15 @@ def ridge_risk_asymptotic(gamma, lam, signal: float, noise: float):
     pos = ~zero
     if pos.any():
         gp, lp = g[pos], la[pos]
-        m = np.asarray(mp_stieltjes(-lp, gp))
-        dm = np.asarray(mp_stieltjes_derivative(-lp, gp))
-        out[pos] = signal * lp**2 * dm + noise * gp * (m - lp * dm)
+        # Same formula, rewritten with the MP quadratic so that nothing cancels or overflows
+        # as lam -> 0 (for gamma > 1, m and lam m' both carry the atom's (1 - 1/gamma)/lam):
+        # with lm = lam m(-lam) in [0, 1] and root = sqrt(b^2 + 4 gamma lam), b = 1 - gamma + lam,
+        #   lam^2 m' = lm (gamma lm + lam) / root,   m - lam m' = (1 - lm) / root.
+        b = 1.0 - gp + lp
+        root = np.sqrt(b * b + 4.0 * gp * lp)
+        with np.errstate(divide="ignore", invalid="ignore"):  # the branch np.where discards
+            lm = np.where(b > 0, 2.0 * lp / (b + root), (root - b) / (2.0 * gp))
+        out[pos] = (signal * lm * (gp * lm + lp) + noise * gp * (1.0 - lm)) / root
     return as_output(out)
 
 
@@ -266,7 +274,15 @@ def effective_regularization(n: int, spectrum, lam: float) -> float:
     if lam == 0.0:
         return lo
     hi = lo + lam + s.sum() / n
-    return optimize.brentq(lambda k: k - k * df1(k) / n - lam, lo, hi, xtol=1e-15, rtol=1e-14)
+
+    def excess(k):  # k (1 - df1(k)/n) - lam, with 1 - df1/n = ((n - p) + sum k/(s + k)) / n
+        return k * ((n - s.size) + np.sum(k / (s + k))) / n - lam
+
+    if lo == 0.0:  # p <= n: kappa in [lam, hi]; solve for log kappa (relative accuracy at any scale)
+        return math.exp(optimize.brentq(lambda t: excess(math.exp(t)), math.log(lam), math.log(hi), xtol=1e-14, rtol=1e-14))
+    if excess(lo) >= 0.0:  # lam below the rounding error of kappa_0: no sign change, kappa = kappa_0
+        return lo
+    return optimize.brentq(excess, lo, hi, xtol=1e-15, rtol=1e-14)
 
 
 def ridge_risk_anisotropic(n: int, spectrum, lam: float, signal: float, noise: float, beta_sq=None) -> float:
@@ -299,6 +315,7 @@ def ridge_risk_anisotropic(n: int, spectrum, lam: float, signal: float, noise: f
         return math.inf if noise > 0 else float(np.sum(w * 0.0))
     kappa = effective_regularization(n, s, lam)
     df2 = np.sum(s**2 / (s + kappa) ** 2)
-    denom = 1.0 - df2 / n
+    # 1 - df2/n = ((n - p) + kappa sum (2 s + kappa)/(s + kappa)^2) / n: no cancellation for p <= n
+    denom = ((n - s.size) + kappa * np.sum((2.0 * s + kappa) / (s + kappa) ** 2)) / n
     bias = kappa**2 * np.sum(w * s / (s + kappa) ** 2)
     return float((bias + noise * df2 / n) / denom)

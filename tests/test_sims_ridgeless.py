@@ -1,0 +1,329 @@
+"""Monte Carlo simulators of :mod:`sims.ridgeless` against theory and against each other.
+
+Every statistical comparison uses a seeded ``numpy.random.Generator`` and a tolerance of
+Z_CRIT = 5 standard errors (two-sided alpha ~ 6e-7); no simulation output is hard-coded.
+Checks that could pass vacuously also assert their power (a small enough SE, or the
+rejection of a perturbed formula). Sizes are small (n, p <= 60) to keep the file fast.
+
+The min-norm variance term sigma^2 tr W^{-1} has a finite variance only for |n - p| >= 4,
+so z-tests of min-norm risks stay in that region (|n - p| >= 10 for the direct simulator,
+whose per-replicate risk is more skewed).
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from hypothesis import assume, example, given
+from hypothesis import strategies as st
+
+from sims import ridgeless as sr
+from theory import ridgeless as rl
+
+Z_CRIT = 5.0
+
+
+def _mean_se(x) -> tuple[float, float]:
+    x = np.asarray(x, dtype=float)
+    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
+
+
+def assert_matches_prediction(samples, prediction: float, *, seed: int, what: str) -> float:
+    """|mean - prediction| <= Z_CRIT * SE; the message reports prediction, estimate, SE, z, seed."""
+    mean, se = _mean_se(samples)
+    z = (mean - prediction) / se
+    assert abs(z) <= Z_CRIT, f"{what}: prediction {prediction:.6g}, estimate {mean:.6g} +- {se:.2g}, z = {z:.2f}, seed {seed}"
+    return z
+
+
+def assert_same_mean(a, b, *, seed: int, what: str) -> float:
+    """Two-sample z-test of equal means at |z| <= Z_CRIT."""
+    (ma, sa), (mb, sb) = _mean_se(a), _mean_se(b)
+    z = (ma - mb) / math.hypot(sa, sb)
+    assert abs(z) <= Z_CRIT, f"{what}: {ma:.6g} +- {sa:.2g} vs {mb:.6g} +- {sb:.2g}, z = {z:.2f}, seed {seed}"
+    return z
+
+
+# ---------------------------------------------------------------------------------------
+# Dumitriu-Edelman bidiagonal model and the tridiagonal trace recursion.
+
+
+def _tridiagonal_moments(a, b):
+    """tr W and tr W^2 for W = B B^T, B lower bidiagonal (diagonal a, subdiagonal b)."""
+    a2, b2 = a * a, b * b
+    diag = a2.copy()
+    diag[:, 1:] += b2  # W_ii = a_i^2 + b_{i-1}^2
+    off2 = a2[:, :-1] * b2  # W_{i+1,i}^2 = a_i^2 b_i^2
+    return diag.sum(1), (diag**2).sum(1) + 2.0 * off2.sum(1)
+
+
+@pytest.mark.parametrize("m,dof,seed", [(1, 6, 11), (5, 12, 12), (20, 30, 13)])
+def test_laguerre_bidiagonal_reproduces_wishart_moments(m, dof, seed):
+    reps = 20000
+    a, b = sr.laguerre_bidiagonal(dof, m, reps, np.random.default_rng(seed))
+    assert a.shape == (reps, m) and b.shape == (reps, m - 1)
+    tr_w, tr_w2 = _tridiagonal_moments(a, b)
+    tr_winv, _ = sr.wishart_traces(a, b, 0.0)
+    # W ~ W_m(dof, I): E tr W = m dof; E tr W^2 = m dof (dof + m + 1);
+    # E tr W^{-1} = m / (dof - m - 1) (finite variance since dof - m >= 4 here).
+    assert_matches_prediction(tr_w, m * dof, seed=seed, what="E tr W")
+    assert_matches_prediction(tr_w2, m * dof * (dof + m + 1), seed=seed, what="E tr W^2")
+    assert_matches_prediction(tr_winv, m / (dof - m - 1), seed=seed, what="E tr W^-1")
+    # power: every mean is resolved to better than 5%
+    for x in (tr_w, tr_w2, tr_winv):
+        mean, se = _mean_se(x)
+        assert Z_CRIT * se < 0.05 * mean
+
+
+def test_laguerre_bidiagonal_spectrum_matches_dense_wishart():
+    # Same eigenvalue law as X^T X for X (dof x m) Gaussian: compare the mean smallest and
+    # largest eigenvalues (not only traces) with a dense simulation.
+    m, dof, reps, seed = 4, 9, 4000, 14
+    rng = np.random.default_rng(seed)
+    a, b = sr.laguerre_bidiagonal(dof, m, reps, rng)
+    B = np.zeros((reps, m, m))
+    idx = np.arange(m)
+    B[:, idx, idx] = a
+    B[:, idx[1:], idx[:-1]] = b
+    eig_bidiag = np.linalg.eigvalsh(B @ B.transpose(0, 2, 1))
+    X = rng.standard_normal((reps, dof, m))
+    eig_dense = np.linalg.eigvalsh(X.transpose(0, 2, 1) @ X)
+    for k in (0, m - 1):
+        assert_same_mean(eig_bidiag[:, k], eig_dense[:, k], seed=seed, what=f"eigenvalue {k}")
+
+
+@given(
+    m=st.integers(1, 12),
+    extra=st.integers(0, 10),
+    shift=st.one_of(st.just(0.0), st.floats(1e-3, 100.0)),
+    seed=st.integers(0, 2**32 - 1),
+)
+@example(m=1, extra=0, shift=0.0, seed=0)
+@example(m=12, extra=0, shift=0.0, seed=1)  # dof = m: the worst-conditioned Wishart
+@example(m=8, extra=3, shift=100.0, seed=2)
+def test_wishart_traces_equal_dense_traces(m, extra, shift, seed):
+    reps = 3
+    a, b = sr.laguerre_bidiagonal(m + extra, m, reps, np.random.default_rng(seed))
+    t1, t2 = sr.wishart_traces(a, b, shift)
+    for r in range(reps):
+        B = np.diag(a[r]) + np.diag(b[r], -1)
+        T = B @ B.T + shift * np.eye(m)
+        evals = np.linalg.eigvalsh(T)
+        assume(evals[0] > 1e-8 * evals[-1])  # dense reference accurate to ~cond * eps
+        Tinv = np.linalg.inv(T)
+        rtol = 1e3 * np.finfo(float).eps * evals[-1] / evals[0]
+        assert t1[r] == pytest.approx(np.trace(Tinv), rel=rtol)
+        assert t2[r] == pytest.approx(np.sum(Tinv * Tinv), rel=rtol)  # tr T^-2, T symmetric
+
+
+# ---------------------------------------------------------------------------------------
+# Fast (Rao-Blackwellised) vs direct (lstsq / normal equations) simulators vs theory.
+
+SIM_CASES = [
+    pytest.param(60, 30, 0.0, 101, id="minnorm-p<n"),
+    pytest.param(30, 60, 0.0, 102, id="minnorm-p>n"),
+    pytest.param(40, 60, 0.5, 103, id="ridge-p>n"),
+    pytest.param(60, 30, 0.2, 104, id="ridge-p<n"),
+]
+
+
+@pytest.mark.parametrize("n,p,lam,seed", SIM_CASES)
+def test_fast_and_direct_simulators_agree(n, p, lam, seed):
+    signal, noise = 1.0, 1.0
+    rng = np.random.default_rng(seed)
+    direct = sr.direct_risk_samples(n, p, signal, noise, lam, 1500, rng)
+    fast = sr.fast_risk_samples(n, p, signal, noise, lam, 10000, rng)
+    assert_same_mean(direct, fast, seed=seed, what=f"direct vs fast, n={n} p={p} lam={lam}")
+    # power: the comparison resolves a 5% difference
+    (md, sd), (mf, sf) = _mean_se(direct), _mean_se(fast)
+    assert Z_CRIT * math.hypot(sd, sf) < 0.05 * mf
+    # Rao-Blackwellisation: same mean, smaller per-replicate variance
+    assert fast.std() < direct.std()
+    if lam == 0.0:  # both also match the exact finite-n formula
+        exact = rl.min_norm_risk_finite(n, p, signal, noise)
+        assert_matches_prediction(direct, exact, seed=seed, what="direct vs exact")
+        assert_matches_prediction(fast, exact, seed=seed, what="fast vs exact")
+
+
+@given(n=st.integers(1, 40), p=st.integers(1, 40), signal=st.floats(0.0, 4.0), noise=st.floats(0.1, 4.0))
+@example(n=30, p=26, signal=1.0, noise=1.0)  # |n - p| = 4: smallest gap with finite variance
+@example(n=26, p=30, signal=1.0, noise=1.0)
+@example(n=5, p=1, signal=0.0, noise=1.0)
+@example(n=1, p=5, signal=4.0, noise=0.1)
+def test_fast_min_norm_risk_matches_exact_finite_formula(n, p, signal, noise):
+    assume(abs(n - p) >= 4)
+    seed = 1000 * n + p
+    samples = sr.fast_risk_samples(n, p, signal, noise, 0.0, 10000, np.random.default_rng(seed))
+    assert_matches_prediction(samples, rl.min_norm_risk_finite(n, p, signal, noise), seed=seed, what=f"n={n} p={p}")
+
+
+def test_fast_simulator_rejects_a_perturbed_min_norm_formula():
+    # Mutation test: sigma^2 p / (n - p) instead of sigma^2 p / (n - p - 1) is 3.4% off at
+    # n = 60, p = 30; the same 5-SE check must reject it.
+    n, p, seed = 60, 30, 105
+    samples = sr.fast_risk_samples(n, p, 0.0, 1.0, 0.0, 10000, np.random.default_rng(seed))
+    mean, se = _mean_se(samples)
+    assert abs(mean - p / (n - p - 1)) <= Z_CRIT * se
+    assert abs(mean - p / (n - p)) > Z_CRIT * se
+
+
+def test_fast_ridge_risk_approaches_asymptotic_ridge_risk_at_rate_one_over_n():
+    # At fixed gamma = 2, lam = 0.5 the finite-n mean risk tends to the HMRT limit with an
+    # O(1/n) discrepancy D_n: n D_n is the same at n = 15, 30, 60 within 5 SE plus 10% for
+    # the next-order O(1/n^2) term. (An O(n^-1/2) rate would double n D_n from 15 to 60.)
+    gamma, lam, seed = 2.0, 0.5, 106
+    limit = rl.ridge_risk_asymptotic(gamma, lam, 1.0, 1.0)
+    rng = np.random.default_rng(seed)
+    scaled, scaled_se = [], []
+    for n in (15, 30, 60):
+        mean, se = _mean_se(sr.fast_risk_samples(n, int(gamma * n), 1.0, 1.0, lam, 20000, rng))
+        assert mean - limit > Z_CRIT * se  # the finite-size effect is resolved (not vacuous)
+        scaled.append(n * (mean - limit))
+        scaled_se.append(n * se)
+    spread = max(scaled) - min(scaled)
+    assert spread <= Z_CRIT * math.sqrt(2) * max(scaled_se) + 0.1 * np.mean(scaled), (scaled, scaled_se, seed)
+
+
+# ---------------------------------------------------------------------------------------
+# Determinism.
+
+SIMULATORS = {
+    "fast": lambda rng: sr.fast_risk_samples(20, 30, 1.0, 1.0, 0.1, 50, rng),
+    "direct": lambda rng: sr.direct_risk_samples(20, 30, 1.0, 1.0, 0.0, 5, rng),
+    "direct_ridge": lambda rng: sr.direct_risk_samples(20, 30, 1.0, 1.0, 0.1, 5, rng),
+    "laguerre": lambda rng: np.concatenate(sr.laguerre_bidiagonal(12, 5, 10, rng), axis=1),
+    "ridge_curves": lambda rng: np.concatenate(
+        [x.reshape(5, -1) for x in sr.direct_ridge_curves(20, 30, 1.0, 1.0, 5, rng)], axis=1
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SIMULATORS))
+def test_same_seed_gives_bit_identical_output_and_different_seeds_differ(name):
+    sim = SIMULATORS[name]
+    first = sim(np.random.default_rng(7))
+    second = sim(np.random.default_rng(7))
+    other = sim(np.random.default_rng(8))
+    assert first.tobytes() == second.tobytes()
+    assert first.shape == other.shape
+    assert not np.array_equal(first, other)
+
+
+# ---------------------------------------------------------------------------------------
+# Bad input.
+
+GOOD = dict(n=10, p=20, signal=1.0, noise=1.0, lam=0.1, reps=3)
+BAD = [
+    ("n", 0, ValueError, "n=0, must be >= 1"),
+    ("n", 2.5, TypeError, "n=2.5, must be an integer"),
+    ("p", 0, ValueError, "p=0, must be >= 1"),
+    ("signal", -1.0, ValueError, "signal=-1.0, must be >= 0"),
+    ("noise", -1.0, ValueError, "noise=-1.0, must be >= 0"),
+    ("noise", float("nan"), ValueError, "noise=nan, must be a real number >= 0"),
+    ("lam", -1.0, ValueError, "lam=-1.0, must be >= 0"),
+    ("reps", 0, ValueError, "reps=0, must be >= 1"),
+]
+
+
+BAD_SIM_CASES = [
+    pytest.param(func, name, value, exc, msg, id=f"{func.__name__}-{name}={value}")
+    for func in (sr.fast_risk_samples, sr.direct_risk_samples, sr.direct_ridge_curves)
+    for name, value, exc, msg in BAD
+    if not (func is sr.direct_ridge_curves and name == "lam")  # it takes no lam
+]
+
+
+@pytest.mark.parametrize("func,name,value,exc,msg", BAD_SIM_CASES)
+def test_simulators_reject_bad_input_naming_the_parameter(func, name, value, exc, msg):
+    kwargs = dict(GOOD)
+    if func is sr.direct_ridge_curves:
+        del kwargs["lam"]
+    func(rng=np.random.default_rng(0), **kwargs)  # the good point is accepted
+    kwargs[name] = value
+    with pytest.raises(exc, match="^" + re.escape(msg)):
+        func(rng=np.random.default_rng(0), **kwargs)
+
+
+@pytest.mark.parametrize(
+    "dof,m,exc,msg",
+    [
+        (0, 1, ValueError, "dof=0, must be >= 1"),
+        (3, 0, ValueError, "m=0, must be >= 1 and <= 3"),
+        (3, 5, ValueError, "m=5, must be >= 1 and <= 3"),
+        (3.5, 2, TypeError, "dof=3.5, must be an integer"),
+    ],
+)
+def test_laguerre_bidiagonal_rejects_bad_input_naming_the_parameter(dof, m, exc, msg):
+    with pytest.raises(exc, match="^" + re.escape(msg)):
+        sr.laguerre_bidiagonal(dof, m, 2, np.random.default_rng(0))
+
+
+def test_ridge_curve_rejects_unknown_derivative_order():
+    mu, c2, null = sr.direct_ridge_curves(5, 8, 1.0, 1.0, 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=re.escape("derivative=3, must be 0, 1 or 2")):
+        sr.ridge_curve(0.5, mu, c2, null, 5, 1.0, derivative=3)
+
+
+# ---------------------------------------------------------------------------------------
+# Per-replicate ridge curves and the finite-sample optimal lambda.
+
+
+@pytest.fixture(scope="module", params=[(20, 30), (30, 20)], ids=["p>n", "p<n"])
+def small_curves(request):
+    n, p = request.param
+    mu, c2, null = sr.direct_ridge_curves(n, p, 1.0, 1.0, 4, np.random.default_rng(n * 100 + p))
+    return n, mu, c2, null
+
+
+@given(lam=st.floats(1e-2, 10.0), noise=st.floats(0.0, 4.0))
+@example(lam=1e-2, noise=1.0)
+@example(lam=10.0, noise=0.0)
+def test_ridge_curve_derivatives_match_finite_differences(small_curves, lam, noise):
+    n, mu, c2, null = small_curves
+
+    def R(x, d=0):
+        return sr.ridge_curve(x, mu, c2, null, n, noise, derivative=d)
+
+    h = 1e-3 * lam
+    # central differences: truncation O(h^2) ~ 1e-6 relative; rounding ~ eps * R / h^k
+    scale = np.abs(R(lam)) + np.abs(lam * R(lam, 1)) + np.abs(lam**2 * R(lam, 2))
+    fd1 = (R(lam + h) - R(lam - h)) / (2 * h)
+    fd2 = (R(lam + h) - 2 * R(lam) + R(lam - h)) / h**2
+    d1, d2 = R(lam, 1), R(lam, 2)
+    assert np.all(np.abs(d1 - fd1) <= 1e-5 * (np.abs(d1) + scale / lam)), (d1, fd1)
+    assert np.all(np.abs(d2 - fd2) <= 1e-4 * (np.abs(d2) + scale / lam**2)), (d2, fd2)
+
+
+@pytest.mark.parametrize("n,p,seed", [(20, 30, 201), (30, 20, 202)])
+def test_mean_ridge_curve_is_stationary_at_optimal_ridge_lambda(n, p, seed):
+    signal, noise, reps = 1.0, 1.0, 3000
+    mu, c2, null = sr.direct_ridge_curves(n, p, signal, noise, reps, np.random.default_rng(seed))
+    lam_star = rl.optimal_ridge_lambda(p / n, signal, noise)
+
+    def dR(lam):
+        return sr.ridge_curve(lam, mu, c2, null, n, noise, derivative=1)
+
+    # lambda* = sigma^2 gamma / r^2 is optimal at finite (n, p): E dR/dlam = 0 there ...
+    assert_matches_prediction(dR(lam_star), 0.0, seed=seed, what="E R'(lambda*)")
+    # ... the mean curve is convex there ...
+    assert sr.ridge_curve(lam_star, mu, c2, null, n, noise, derivative=2).mean() > 0.0
+    # ... and the check has teeth: at lambda*/2 and 2 lambda* the slope is resolved
+    for lam, sign in ((lam_star / 2, -1.0), (2 * lam_star, 1.0)):
+        mean, se = _mean_se(dR(lam))
+        assert sign * mean > Z_CRIT * se, (lam, mean, se)
+
+
+@pytest.mark.parametrize("n,p,lam,seed", [(20, 30, 0.5, 203), (30, 20, 0.2, 204)])
+def test_mean_ridge_curve_matches_fast_ridge_risk(n, p, lam, seed):
+    # Fixed beta (direct_ridge_curves) and beta averaged over directions (fast) have the
+    # same expected risk by rotation invariance.
+    rng = np.random.default_rng(seed)
+    mu, c2, null = sr.direct_ridge_curves(n, p, 1.0, 1.0, 2000, rng)
+    curve = sr.ridge_curve(lam, mu, c2, null, n, 1.0)
+    fast = sr.fast_risk_samples(n, p, 1.0, 1.0, lam, 10000, rng)
+    assert_same_mean(curve, fast, seed=seed, what="mean ridge curve vs fast")
+    # and the noise-averaged curve equals the direct simulator's risk in mean
+    direct = sr.direct_risk_samples(n, p, 1.0, 1.0, lam, 1000, rng)
+    assert_same_mean(curve, direct, seed=seed, what="mean ridge curve vs direct")
