@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 from claimcheck.claim import Claim
 
-__all__ = ["register", "get_claim", "all_claims", "claim_ids", "CATALOGUE_MODULES"]
+__all__ = ["register", "get_claim", "all_claims", "claim_ids", "catalogue_modules"]
 
-CATALOGUE_MODULES: tuple[str, ...] = ("claimcheck.catalogue.ridgeless",)
 _REGISTRY: dict[str, Claim] = {}
 _loaded = False
 
@@ -20,10 +20,19 @@ def register(claim: Claim) -> Claim:
     return claim
 
 
+def catalogue_modules() -> list[str]:
+    """Every module of ``claimcheck.catalogue`` (one per family of claims), ridgeless first."""
+    import claimcheck.catalogue as cat
+
+    names = sorted(m.name for m in pkgutil.iter_modules(cat.__path__) if not m.name.startswith("_"))
+    names.sort(key=lambda m: m != "ridgeless")
+    return [f"claimcheck.catalogue.{m}" for m in names]
+
+
 def _load() -> None:
     global _loaded
     if not _loaded:
-        for mod in CATALOGUE_MODULES:
+        for mod in catalogue_modules():
             importlib.import_module(mod)
         _loaded = True
 
