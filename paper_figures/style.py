@@ -20,11 +20,12 @@ Example (the figure modules do exactly this)::
 """
 from __future__ import annotations
 
+import io
 import os
 import sys
-import secrets
 from pathlib import Path
 
+from claimcheck.io import atomic_write_bytes
 from theory._validation import check_int, check_real
 
 __all__ = [
@@ -248,27 +249,13 @@ def save(fig, out_dir, name: str) -> list[Path]:
     if not isinstance(name, str) or not name or os.sep in name or name.startswith("."):
         raise ValueError(f"name={name!r}, must be a non-empty file stem without '{os.sep}' or a leading '.'")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     try:
         for fmt in ("pdf", "png"):
-            target = out_dir / f"{name}.{fmt}"
-            # os.open with mode 0o666 lets the umask decide the permissions (mkstemp would
-            # force 0o600 onto the final file); O_EXCL + a random suffix keeps the name unique.
-            tmp = out_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}.{fmt}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    kwargs = {"metadata": {"CreationDate": None}} if fmt == "pdf" else {}
-                    fig.savefig(fh, format=fmt, dpi=PNG_DPI, **kwargs)
-                os.replace(tmp, target)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except FileNotFoundError:
-                    pass
-                raise
-            paths.append(target)
+            buf = io.BytesIO()
+            kwargs = {"metadata": {"CreationDate": None}} if fmt == "pdf" else {}  # reproducible bytes
+            fig.savefig(buf, format=fmt, dpi=PNG_DPI, **kwargs)
+            paths.append(atomic_write_bytes(out_dir / f"{name}.{fmt}", buf.getvalue()))
     finally:
         _close(fig)
     return paths
