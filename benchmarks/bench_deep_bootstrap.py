@@ -1,0 +1,122 @@
+"""Benchmark: Deep Bootstrap toy, batched SGD over replicates vs a Python loop of single runs.
+
+Targets (issue 4): a full Figure-7 reproduction (Real + Ideal World, Settings A and B,
+>= 200 replicates per world, T = 1000 SGD steps) runs in seconds on 2 cores; the batched
+simulator (:mod:`sims.deep_bootstrap`, all replicates as one (reps, B, d) array computation
+per step) is compared with a loop of single runs (the same function with reps = 1, i.e.
+the per-run cost of a straightforward implementation). Target: speed-up >= 10x, and the two
+agree statistically (|z| <= 4.89 on the mean final test loss).
+
+Noise control: repeats alternate the order (batched first / loop first); times are medians
+with [min, max]; the loop runs only ``loop_runs`` single runs, timed per run.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks._common import RESULTS_DIR, fmt_sig, load_average, machine_info, spread, write_atomic, write_json_atomic
+
+NAME = "deep_bootstrap"
+TARGET_SPEEDUP = 10.0
+TARGET_FIG7_S = 10.0
+Z_CRIT = 4.89
+
+
+def _case(link, n, reps, loop_runs, repeats, seed):
+    from claimcheck.catalogue.deep_bootstrap import FIG7, learning_rate, model
+    from sims import deep_bootstrap as S
+
+    p = FIG7
+    V, b = model(p["d"], p["exponent"])
+    eta = learning_rate(p["d"], p["exponent"], p["batch"], p["eta_frac"])
+    steps = [p["horizon"]]
+    ss = np.random.SeedSequence([seed, n])
+    rb, rl = (np.random.default_rng(s) for s in ss.spawn(2))
+    batched_t, loop_t, xb, xl = [], [], [], []
+    for r in range(repeats):
+        def run_batched():
+            t0 = time.perf_counter()
+            xb.append(S.real_world_sgd_losses(V, b, link, n, p["batch"], eta, p["horizon"], steps, reps, rb)[:, 0])
+            batched_t.append((time.perf_counter() - t0) / reps)
+
+        def run_loop():
+            for _ in range(loop_runs):
+                t0 = time.perf_counter()
+                xl.append(S.real_world_sgd_losses(V, b, link, n, p["batch"], eta, p["horizon"], steps, 1, rl)[0, 0])
+                loop_t.append(time.perf_counter() - t0)
+
+        for step in ((run_batched, run_loop) if r % 2 == 0 else (run_loop, run_batched)):
+            step()
+    a, c = np.concatenate(xb), np.asarray(xl)
+    z = (a.mean() - c.mean()) / math.sqrt(a.var(ddof=1) / a.size + c.var(ddof=1) / c.size)
+    return {
+        "link": link, "n": n, "reps_batched": reps, "loop_runs": len(loop_t), "repeats": repeats,
+        "batched_s_per_run": spread(batched_t), "loop_s_per_run": spread(loop_t),
+        "speedup": float(np.median(loop_t) / np.median(batched_t)),
+        "batched_mean_final_loss": float(a.mean()), "loop_mean_final_loss": float(c.mean()),
+        "z_batched_minus_loop": float(z), "agree": bool(abs(z) <= Z_CRIT),
+    }
+
+
+def _figure7_time(reps, seed):
+    from paper_figures import deep_bootstrap as F
+
+    t0 = time.perf_counter()
+    F.data(seed, reps=reps)
+    return time.perf_counter() - t0
+
+
+def to_markdown(res: dict) -> str:
+    m = res["machine"]
+    lines = [
+        f"# Deep Bootstrap toy: batched SGD vs loop of single runs ({res['mode']} run)",
+        "",
+        f"- date (UTC): {m['date_utc']}; git: {m['git_revision']}; {m['platform']}; cpu_count {m['cpu_count']}; "
+        f"python {m['python']}; numpy {m['numpy']}",
+        f"- load average at start / end: {m['load_average_at_start']} / {res['load_average_at_end']} (shared machine)",
+        f"- total wall time {res['wall_seconds']:.1f} s; seed {res['seed']}",
+        f"- targets: speed-up >= {TARGET_SPEEDUP:.0f}x; full Figure-7 data (2 settings x 2 worlds x "
+        f"{res['figure7']['reps']} runs x 1000 steps) <= {TARGET_FIG7_S:.0f} s",
+        "",
+        "Real World SGD, Figure-7 defaults (d = 50, V = diag(k^-2), B = 1, eta = eta_max/2, T = 1000 steps).",
+        "Seconds per SGD run, median [min, max]; z compares the mean final test loss of the two.",
+        "",
+        "| setting | batched s/run | loop s/run | speed-up | batched mean | loop mean | z |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in res["cases"]:
+        bt, lt = c["batched_s_per_run"], c["loop_s_per_run"]
+        lines.append(
+            f"| {c['link']}, n={c['n']} | {fmt_sig(bt['median'])} [{fmt_sig(bt['min'])}, {fmt_sig(bt['max'])}] ({c['reps_batched']} x {c['repeats']}) "
+            f"| {fmt_sig(lt['median'])} [{fmt_sig(lt['min'])}, {fmt_sig(lt['max'])}] ({c['loop_runs']}) | **{c['speedup']:.3g}x** "
+            f"| {c['batched_mean_final_loss']:.4f} | {c['loop_mean_final_loss']:.4f} | {c['z_batched_minus_loop']:+.2f} |")
+    f7 = res["figure7"]
+    lines += ["", f"Full Figure-7 data (`paper_figures.deep_bootstrap.data`, {f7['reps']} runs per world and setting): "
+              f"**{f7['seconds']:.2f} s**; target met: {res['target']['met']}."]
+    return "\n".join(lines) + "\n"
+
+
+def run(quick: bool = False, seed: int = 0, out_dir: Path = RESULTS_DIR) -> dict:
+    t0 = time.perf_counter()
+    machine = machine_info()
+    reps, loop_runs, repeats = (200, 10, 2) if quick else (400, 20, 3)
+    cases = [_case("identity", 20, reps, loop_runs, repeats, seed), _case("sign", 100, reps, loop_runs, repeats, seed)]
+    f7_reps = 200 if quick else 400
+    f7 = {"reps": f7_reps, "seconds": _figure7_time(f7_reps, seed)}
+    met = all(c["speedup"] >= TARGET_SPEEDUP and c["agree"] for c in cases) and f7["seconds"] <= TARGET_FIG7_S
+    res = {"name": NAME, "mode": "quick" if quick else "full", "seed": seed, "machine": machine, "cases": cases,
+           "figure7": f7, "target": {"speedup": TARGET_SPEEDUP, "figure7_seconds": TARGET_FIG7_S, "met": bool(met)},
+           "load_average_at_end": load_average(), "wall_seconds": time.perf_counter() - t0}
+    suffix = ".quick" if quick else ""
+    out_dir = Path(out_dir)
+    write_json_atomic(out_dir / f"{NAME}{suffix}.json", res)
+    write_atomic(out_dir / f"{NAME}{suffix}.md", to_markdown(res))
+    res["summary"] = "\n".join(
+        f"{c['link']:>9} n={c['n']}: batched {c['batched_s_per_run']['median']:.3g} s/run, loop "
+        f"{c['loop_s_per_run']['median']:.3g} s/run, speed-up x{c['speedup']:.3g}, z={c['z_batched_minus_loop']:+.2f}"
+        for c in cases) + f"\n   Figure-7 data ({f7_reps} runs/world): {f7['seconds']:.2f} s; target met: {met}"
+    return res

@@ -1,0 +1,466 @@
+"""Claims of the Deep Bootstrap toy (Nakkiran, Neyshabur, Sedghi, ICLR 2021, Fig. 7).
+
+x ~ N(0, V), y = sigma(<beta*, x>), f_beta(x) = <beta, x>, L(beta) = E(y - <beta, x>)^2,
+SGD beta <- beta + (eta/B) sum_i x_i (y_i - <beta, x_i>) from beta = 0. Ideal World: fresh
+batches; Real World: n fixed points, random reshuffling each epoch (see sims.deep_bootstrap).
+
+Model parameters shared by the claims: ``d``, ``exponent`` (V = diag(k^-exponent), tr V = 1;
+0 = isotropic), beta* = theory.deep_bootstrap.default_beta_star(V) (||beta*||_V = 1),
+``batch`` = B, ``eta_frac`` = eta / eta_max(V, B) (the Ideal World's mean-square stability
+limit, so every domain point is stable).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+
+from claimcheck import stats
+from claimcheck.claim import Claim, Mutant
+from claimcheck.estimate import Estimate
+from claimcheck.registry import register
+from claimcheck.verdict import Status
+from sims import deep_bootstrap as S
+from theory import deep_bootstrap as T
+
+NNS = "Nakkiran, Neyshabur, Sedghi, ICLR 2021 (arXiv:2010.08127), Sec. 7 / Fig. 7"
+FIGURE = "deep_bootstrap"
+
+# Figure-7 defaults (Setting A: identity link, n = 20; Setting B: sign link, n = 100).
+FIG7 = {"d": 50, "exponent": 2.0, "batch": 1, "eta_frac": 0.5, "horizon": 1000,
+        "n_a": 20, "n_b": 100, "large": 1.0, "small": 0.2, "log_points": 30}
+
+
+def model(d: int, exponent: float):
+    """(V, beta*) of the toy: V = diag(k^-exponent) with tr V = 1, ||beta*||_V = 1."""
+    V = T.powerlaw_covariance(d, exponent)
+    return V, T.default_beta_star(V)
+
+
+def learning_rate(d, exponent, batch, eta_frac):
+    V, _ = model(d, exponent)
+    return eta_frac * T.sgd_stability_threshold(V, batch)
+
+
+ABS_FLOOR = 0.02
+"""Power rule of the per-step tests: a deviation of rel_tol * max(|prediction|, ABS_FLOOR) must be
+detectable (losses are in units of E y^2 = 1; late identity-link losses decay to 0, where a
+relative requirement would demand unbounded precision)."""
+
+
+def _aggregate(parts, steps, preds, ests):
+    """Bonferroni-combined verdict of per-step exact tests (worst step reported)."""
+    zs = np.array([r.z for r in parts])
+    worst = int(np.argmax(np.abs(zs)))
+    extra = {"steps": [float(t) for t in steps], "prediction": [float(p) for p in preds],
+             "estimate": [e.mean for e in ests], "se": [e.se for e in ests], "z": zs.tolist()}
+    if any(r.status is Status.FAILED for r in parts):
+        status = Status.FAILED
+        detail = f"step t={steps[worst]:g}: prediction {preds[worst]:.5g} vs {ests[worst]} (|z| = {abs(zs[worst]):.1f})"
+    elif any(r.status is Status.UNDERPOWERED for r in parts):
+        status = Status.UNDERPOWERED
+        detail = "some steps too imprecise: " + "; ".join(r.detail for r in parts if r.status is Status.UNDERPOWERED)[:200]
+    else:
+        status = Status.PASSED
+        detail = f"theory matches at all {len(parts)} logged steps (max |z| = {np.abs(zs).max():.2f}, Bonferroni)"
+    return float(preds[worst]), stats.TestResult(status, float(zs[worst]), ests[worst], detail, extra)
+
+
+def _two_sample(a: Estimate, b: Estimate, alpha: float, rel_tol: float) -> stats.TestResult:
+    """Two-sided z-test of E a = E b (independent), powered to detect rel_tol * |E b|."""
+    diff = stats.difference(a, b)
+    z = diff.mean / diff.se if diff.se > 0 else (0.0 if diff.mean == 0 else math.inf)
+    zc = stats.z_critical(alpha, df=min(a.n, b.n) - 1)
+    need = stats.required_se(rel_tol * max(abs(b.mean), ABS_FLOOR), alpha, df=min(a.n, b.n) - 1)
+    if abs(z) > zc:
+        st_, det = Status.FAILED, f"|z| = {abs(z):.2f} > {zc:.2f}"
+    elif diff.se > need:
+        st_, det = Status.UNDERPOWERED, f"SE {diff.se:.3g} > {need:.3g}"
+    else:
+        st_, det = Status.PASSED, f"|z| = {abs(z):.2f}"
+    return stats.TestResult(st_, z, a, det, {})
+
+
+# --------------------------------------------------------------------------- 1. sign link floor
+def _sim_min_risk(params, reps, rng, m: int = 256):
+    """Unbiased U-statistic of min_beta L(beta) = E y^2 - E[xy]^T V^-1 E[xy] per batch of m points.
+
+    Whitened coordinates z = V^{-1/2} x: w_i = z_i y_i, estimate (||sum w||^2 - sum ||w||^2)/(m(m-1))
+    of ||E w||^2; it never uses beta_bar from theory. One replicate = one batch.
+    """
+    V, b = model(params["d"], params["exponent"])
+    lam, U = np.linalg.eigh(V)
+    proj = (U * np.sqrt(lam)).T @ b  # <beta*, x> = z . proj
+    z = rng.standard_normal((reps, m, V.shape[0]))
+    y = np.sign(z @ proj)
+    wz = z * y[:, :, None]
+    tot = wz.sum(axis=1)
+    quad = (np.sum(tot**2, axis=1) - np.sum(wz**2, axis=(1, 2))) / (m * (m - 1))
+    return Estimate.from_samples(np.mean(y**2, axis=1) - quad)
+
+
+sign_best_linear_risk = register(Claim(
+    id="deep_bootstrap.sign_best_linear_risk",
+    title="Sign link: the best linear predictor sqrt(2/pi) beta*/||beta*||_V has risk 1 - 2/pi",
+    statement=r"\min_\beta \mathbb E(\operatorname{sgn}\langle\beta^*,x\rangle-\langle\beta,x\rangle)^2 = 1-\tfrac{2}{\pi},\ \bar\beta=\sqrt{2/\pi}\,\beta^*/\|\beta^*\|_V",
+    source=NNS + " (Setting B); Gaussian integrals in theory.deep_bootstrap_sympy",
+    kind="exact",
+    predict=lambda d, exponent: T.best_linear_risk("sign"),
+    domain=st.builds(lambda d, e: {"d": d, "exponent": e}, st.integers(1, 30), st.sampled_from([0.0, 0.5, 1.0, 2.0])),
+    default={"d": 10, "exponent": 1.0},
+    verify_points=({"d": 3, "exponent": 0.0},),
+    simulate=_sim_min_risk,
+    reps=1500,
+    rel_tol=0.03,
+    mutants=(
+        Mutant("floor_1_minus_1_over_pi", "risk floor 1 - 1/pi", lambda d, exponent: 1 - 1 / math.pi),
+        Mutant("identity_floor_zero", "the well-specified floor 0 (ignores the misspecification)", lambda d, exponent: 0.0),
+        Mutant("explained_not_residual", "2/pi (the explained part c^2 instead of 1 - c^2)", lambda d, exponent: 2 / math.pi),
+    ),
+    notes="The estimator is an unbiased U-statistic of E y^2 - ||E[V^{-1/2} x y]||^2 (batches of 256 points).",
+    figure=FIGURE,
+))
+
+
+# --------------------------------------------------------------------------- 2. Ideal World recursion
+def _ideal_predict(d, exponent, link, batch, eta_frac, log_steps, **mutation):
+    V, b = model(d, exponent)
+    eta = learning_rate(d, exponent, batch, eta_frac)
+    curve = T.ideal_world_loss(V, b, link, batch, eta, int(max(log_steps)), **mutation)
+    return curve[np.asarray(log_steps, dtype=int)]
+
+
+def _check_ideal(claim, p, reps, rng):
+    """Online SGD simulated (reps runs, batched) vs claim.predict at every logged step;
+    two-sided z-tests at alpha / K each (Bonferroni), each powered for rel_tol."""
+    steps = tuple(int(t) for t in p["log_steps"])
+    preds = np.asarray(claim.predict(**p), dtype=float)
+    V, b = model(p["d"], p["exponent"])
+    eta = learning_rate(p["d"], p["exponent"], p["batch"], p["eta_frac"])
+    L = S.ideal_world_sgd_losses(V, b, p["link"], p["batch"], eta, max(steps), steps, reps, rng)
+    ests = [Estimate.from_samples(L[:, k]) for k in range(len(steps))]
+    a_k = claim.alpha / len(steps)
+    parts = [stats.exact_test(pr, e, alpha=a_k, rel_tol=claim.rel_tol, abs_floor=ABS_FLOOR) for pr, e in zip(preds, ests)]
+    return _aggregate(parts, steps, preds, ests)
+
+
+_IDEAL_STEPS = (1, 2, 3, 5, 8, 12, 20, 30, 45, 60)
+MIN_D_IDEAL = 6
+MAX_ETA_FRAC = 0.5
+"""Domains keep eta <= eta_max / 2: the z-tests need Var L_t, i.e. a stable *fourth* moment of
+delta_t, which is lost at a smaller eta than the second moment (near eta_max the loss is
+dominated by rare runs and its sample mean converges slowly)."""
+
+ideal_world_recursion = register(Claim(
+    id="deep_bootstrap.ideal_world_recursion",
+    title="Ideal World: exact second-moment recursion of online SGD gives E L(beta_t) at every step",
+    statement=r"C_{t+1}=C_t-\eta(VC_t+C_tV)+\eta^2(1+\tfrac1B)VC_tV+\tfrac{\eta^2}{B}\big(\operatorname{tr}(VC_t)V+\mathbb E\varepsilon^2xx^\top-2\kappa\,(a^\top m_t)aa^\top\big),\ \mathbb E L_t=L(\bar\beta)+\operatorname{tr}VC_t",
+    source=NNS + " (Ideal World); Isserlis: E[x x^T M x x^T] = 2VMV + tr(VM)V",
+    kind="qualitative",
+    predict=_ideal_predict,
+    domain=st.builds(lambda d, e, link, B, f: {"d": d, "exponent": e, "link": link, "batch": B, "eta_frac": f, "log_steps": _IDEAL_STEPS},
+                     st.integers(MIN_D_IDEAL, 16), st.sampled_from([0.0, 1.0, 2.0]), st.sampled_from(T.LINKS),
+                     st.integers(1, 4), st.floats(0.2, MAX_ETA_FRAC)),
+    default={"d": 10, "exponent": 1.0, "link": "sign", "batch": 1, "eta_frac": 0.5, "log_steps": _IDEAL_STEPS},
+    verify_points=({"link": "identity", "exponent": 0.0, "batch": 2},),
+    check_fn=_check_ideal,
+    reps=4000,
+    rel_tol=0.1,
+    mutants=(
+        Mutant("drop_trace_term", "E[x x^T M x x^T] = 2 V M V (drops tr(V M) V)",
+               lambda **p: _ideal_predict(**p, trace_term=0.0),
+               {"link": "identity", "exponent": 0.0, "batch": 1, "eta_frac": 0.5}),
+        Mutant("drop_residual_terms", "sign link treated as noise-free around beta_bar (drops E eps^2 x x^T and the cross term)",
+               lambda **p: _ideal_predict(**p, residual=False)),
+        Mutant("drop_cross_term", "eps independent of x (drops -2 kappa (a^T m_t) a a^T)",
+               lambda **p: _ideal_predict(**p, cross_term=False), {"d": 6, "exponent": 2.0, "batch": 1, "eta_frac": 0.5}),
+    ),
+    notes="Each logged step is an exact z-test at alpha/K; the claim fails if any step fails. Domain d >= 6: "
+          "at small d the late loss is a product of many random per-step factors (log-normal-like right "
+          "tail), its sample mean converges slowly and z-tests are not trustworthy (cf. ridgeless |n-p| >= 4).",
+    figure=FIGURE,
+))
+
+
+# --------------------------------------------------------------------------- 3. stability threshold
+def _check_stability(claim, p, reps, rng):
+    """At eta_hat = claim.predict(...), the PSD Perron direction C* of the second-moment map is
+    preserved by one SGD step: E tr(V delta_1 delta_1^T) / tr(V C*) = 1 (delta_0 ~ N(0, C*)).
+    Where no diagonal Perron direction exists (some D_i >= 1) the top eigendirection is used,
+    whose ratio is > 1 when eta_hat is too large."""
+    V, _ = model(p["d"], p["exponent"])
+    eta_hat = float(claim.predict(**p))
+    try:
+        C = T.stable_second_moment(V, p["batch"], eta_hat)
+    except ValueError:
+        lam, U = np.linalg.eigh(V)
+        C = np.outer(U[:, -1], U[:, -1])
+    q = S.one_step_quadratic(V, p["batch"], eta_hat, C, reps, rng)
+    est = Estimate.from_samples(q)
+    res = stats.exact_test(1.0, est, alpha=claim.alpha, rel_tol=claim.rel_tol)
+    det = f"eta_max = {eta_hat:.5g}: one-step second-moment ratio along C* = {est} (theory 1); " + res.detail
+    return eta_hat, stats.TestResult(res.status, res.z, est, det, {**res.extra, "eta_max": eta_hat})
+
+
+sgd_stability = register(Claim(
+    id="deep_bootstrap.sgd_stability",
+    title="Mean-square stability of online SGD: eta < eta_max(V, B), 2B/(v(d+B+1)) for V = vI",
+    statement=r"\rho<1\iff \tfrac{\eta}{B}\sum_i\frac{\lambda_i}{2-\eta\lambda_i(1+1/B)}<1;\quad \eta_{\max}=\frac{2B}{v(d+B+1)}\ (V=vI_d)",
+    source=NNS + " (toy SGD); fourth-moment identity E[x x^T M x x^T] = 2VMV + tr(VM)V",
+    kind="qualitative",
+    predict=lambda d, exponent, batch: T.sgd_stability_threshold(model(d, exponent)[0], batch),
+    domain=st.builds(lambda d, e, B: {"d": d, "exponent": e, "batch": B},
+                     st.integers(3, 30), st.sampled_from([0.0, 1.0, 2.0]), st.integers(1, 8)),
+    default={"d": 10, "exponent": 1.0, "batch": 1},
+    verify_points=({"d": 20, "exponent": 0.0, "batch": 4},),
+    check_fn=_check_stability,
+    reps=40000,
+    rel_tol=0.1,
+    mutants=(
+        Mutant("eta_max_times_2", "eta_max off by a factor 2 (too large)",
+               lambda d, exponent, batch: 2 * T.sgd_stability_threshold(model(d, exponent)[0], batch)),
+        Mutant("eta_max_over_2", "eta_max off by a factor 2 (too small)",
+               lambda d, exponent, batch: 0.5 * T.sgd_stability_threshold(model(d, exponent)[0], batch)),
+        Mutant("deterministic_gd_limit", "2/((1+1/B) lambda_max): ignores the tr(VM)V term",
+               lambda d, exponent, batch: 2 / ((1 + 1 / batch) * float(np.max(np.diag(model(d, exponent)[0]))))),
+    ),
+    notes="A check of rho(eta_max) = 1 along the Perron direction; rho is increasing in eta past its minimum, "
+          "so this pins down the threshold. theory.deep_bootstrap.ideal_world_loss refuses eta >= eta_max.",
+    figure=None,
+))
+
+
+# --------------------------------------------------------------------------- 4. Real World GD
+def _gd_eta(n, d, eta_frac):
+    """eta = eta_frac / (v (1 + sqrt(d/n))^2), v = 1/d: a fraction of 1/(Marchenko-Pastur edge)."""
+    return eta_frac * d / (1 + math.sqrt(d / n)) ** 2
+
+
+def _gd_predict(n, d, eta_frac, log_steps):
+    """Exact where available: the t = inf entry s^2 (1 - n/d)_+ (min-norm); NaN at finite t
+    (no closed form implemented: the check compares with the Rao-Blackwellised spectral Monte Carlo)."""
+    return np.array([T.real_world_gd_limit(n, d) if math.isinf(t) else math.nan for t in log_steps])
+
+
+def _gd_ideal(n, d, eta_frac, log_steps):
+    """Mutant: the Real World loss equals the Ideal World loss (GD with B = n fresh points each step)."""
+    V = np.eye(d) / d
+    finite = [int(t) for t in log_steps if not math.isinf(t)]
+    curve = T.ideal_world_loss(V, T.default_beta_star(V), "identity", n, _gd_eta(n, d, eta_frac), max(finite))
+    return np.array([0.0 if math.isinf(t) else curve[int(t)] for t in log_steps])
+
+
+def _check_gd(claim, p, reps, rng):
+    """Direct full-batch GD on sampled data vs claim.predict (where finite) or vs the
+    Rao-Blackwellised spectral estimator (two-sample z), every logged step, Bonferroni."""
+    steps = tuple(float(t) for t in p["log_steps"])
+    n, d = p["n"], p["d"]
+    eta = _gd_eta(n, d, p["eta_frac"])
+    preds = np.asarray(claim.predict(**p), dtype=float)
+    direct = S.gd_direct_losses(n, d, 1.0 / d, eta, steps, reps, rng)
+    spectral = S.gd_spectral_losses(n, d, 1.0 / d, eta, steps, reps, rng)
+    a_k = claim.alpha / len(steps)
+    parts, ests, shown = [], [], []
+    for k, pr in enumerate(preds):
+        e = Estimate.from_samples(direct[:, k]) if np.ptp(direct[:, k]) > 0 else Estimate(float(direct[0, k]), 0.0, reps)
+        ests.append(e)
+        if math.isfinite(pr):
+            parts.append(stats.exact_test(pr, e, alpha=a_k, rel_tol=claim.rel_tol, abs_floor=ABS_FLOOR))
+            shown.append(pr)
+        else:
+            sp_ = Estimate.from_samples(spectral[:, k]) if np.ptp(spectral[:, k]) > 0 else Estimate(float(spectral[0, k]), 0.0, reps)
+            parts.append(_two_sample(e, sp_, a_k, claim.rel_tol))
+            shown.append(sp_.mean)
+    return _aggregate(parts, steps, shown, ests)
+
+
+def _gd_sizes():
+    """(n, d) with n >= 10, d >= 5 and |n - d| >= 8: near n = d the smallest nonzero Wishart
+    eigenvalue is close to 0, convergence is slow and the loss heavy-tailed across datasets."""
+    return st.tuples(st.integers(10, 40), st.integers(5, 60)).filter(lambda t: abs(t[0] - t[1]) >= 8)
+
+
+_GD_STEPS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 300.0, math.inf)
+
+real_world_gd = register(Claim(
+    id="deep_bootstrap.real_world_gd",
+    title="Real World full-batch GD (identity link, V = I/d): loss from the Wishart spectrum; t -> inf gives min-norm risk 1 - n/d",
+    statement=r"\mathbb E L_t=\mathbb E\,\tfrac1d\Big(\sum_k(1-\eta\mu_k)^{2t}+(d-n)_+\Big)\xrightarrow{t\to\infty}(1-\tfrac nd)_+",
+    source=NNS + " (Setting A Real World); Belkin, Hsu, Xu 2019, Thm 1 (noise 0) = theory.ridgeless.min_norm_risk_finite",
+    kind="qualitative",
+    predict=_gd_predict,
+    domain=st.builds(lambda nd, f: {"n": nd[0], "d": nd[1], "eta_frac": f, "log_steps": _GD_STEPS},
+                     _gd_sizes(), st.floats(0.2, 0.8)),
+    default={"n": 20, "d": 50, "eta_frac": 0.5, "log_steps": _GD_STEPS},
+    verify_points=({"n": 40, "d": 10},),
+    check_fn=_check_gd,
+    reps=1500,
+    rel_tol=0.1,
+    mutants=(
+        Mutant("real_equals_ideal", "Real World loss = Ideal World loss (fresh batches of n), limit 0", _gd_ideal),
+        Mutant("limit_n_over_d", "t -> inf loss n/d instead of 1 - n/d",
+               lambda n, d, eta_frac, log_steps: np.array([n / d if math.isinf(t) else math.nan for t in log_steps])),
+    ),
+    notes="Finite t: Monte Carlo vs Monte Carlo (direct GD with eigenvectors and a fixed beta* vs the "
+          "Rao-Blackwellised bidiagonal Wishart spectrum). eta = eta_frac d / (1 + sqrt(d/n))^2.",
+    figure=None,
+))
+
+
+# --------------------------------------------------------------------------- 5. early-time agreement
+def _early_horizon(n, batch, **_):
+    """The first epoch: for t <= floor(n/B) every Real World batch is fresh."""
+    return n // batch
+
+
+def _check_early(claim, p, reps, rng):
+    """Real World SGD (simulated) vs the exact Ideal World loss at every logged step t <= claim.predict."""
+    h = int(claim.predict(**p))
+    steps = tuple(int(t) for t in p["log_steps"] if t <= h)
+    if not steps:
+        raise ValueError(f"log_steps={p['log_steps']} has no step <= horizon {h}")
+    V, b = model(p["d"], p["exponent"])
+    eta = learning_rate(p["d"], p["exponent"], p["batch"], p["eta_frac"])
+    ideal = T.ideal_world_loss(V, b, p["link"], p["batch"], eta, max(steps))[list(steps)]
+    L = S.real_world_sgd_losses(V, b, p["link"], p["n"], p["batch"], eta, max(steps), steps, reps, rng)
+    ests = [Estimate.from_samples(L[:, k]) for k in range(len(steps))]
+    a_k = claim.alpha / len(steps)
+    parts = [stats.exact_test(pr, e, alpha=a_k, rel_tol=claim.rel_tol, abs_floor=ABS_FLOOR) for pr, e in zip(ideal, ests)]
+    pred, res = _aggregate(parts, steps, ideal, ests)
+    return float(h), stats.TestResult(res.status, res.z, res.estimate, f"horizon t <= {h}: " + res.detail, res.extra)
+
+
+early_agreement = register(Claim(
+    id="deep_bootstrap.early_agreement",
+    title="Early times: for t <= n/B (first epoch) Real World and Ideal World test losses agree",
+    statement=r"\mathbb E L(\beta_t^{\mathrm{real}})=\mathbb E L(\beta_t^{\mathrm{ideal}})\quad (t\le\lfloor n/B\rfloor)",
+    source=NNS + " (Real vs Ideal World agree before samples are reused)",
+    kind="qualitative",
+    predict=_early_horizon,
+    domain=st.builds(lambda n, B, link, e: {"d": 20, "exponent": e, "link": link, "n": n, "batch": B, "eta_frac": 0.5,
+                                             "log_steps": (1, 2, 4, 8, 16, 32)},
+                     st.integers(16, 40), st.integers(1, 2), st.sampled_from(T.LINKS), st.sampled_from([0.0, 2.0])),
+    default={"d": 50, "exponent": 2.0, "link": "identity", "n": 20, "batch": 1, "eta_frac": 0.5,
+             "log_steps": (1, 2, 5, 10, 20, 50, 100, 200)},
+    verify_points=({"link": "sign", "n": 100, "batch": 4, "log_steps": (1, 5, 10, 25, 50, 100)},),
+    check_fn=_check_early,
+    reps=3000,
+    rel_tol=0.1,
+    mutants=(
+        Mutant("agreement_for_ten_epochs", "agreement up to t = 10 n/B (samples reused 10 times)",
+               lambda n, batch, **_: 10 * (n // batch)),
+    ),
+    notes="Random reshuffling: the first floor(n/B) steps use distinct fresh points, so the two worlds "
+          "are equal in distribution there; the Ideal side is the exact recursion.",
+    figure=FIGURE,
+))
+
+
+# --------------------------------------------------------------------------- 6. Figure 7, quantitative
+def _fig7_predict(d, exponent, batch, eta_frac, horizon, **mutation):
+    """Exact Ideal World curves (t = 0..horizon) of Setting A (identity) and Setting B (sign)."""
+    V, b = model(d, exponent)
+    eta = learning_rate(d, exponent, batch, eta_frac)
+    return {link: T.ideal_world_loss(V, b, link, batch, eta, horizon, **mutation) for link in T.LINKS}
+
+
+def fig7_steps(horizon: int, log_points: int) -> np.ndarray:
+    """The logged steps: log-spaced integers in [1, horizon]."""
+    return np.unique(np.geomspace(1, horizon, log_points).astype(int))
+
+
+def relative_bootstrap_error(real: np.ndarray, ideal: np.ndarray):
+    """(|mean real - ideal| / ideal, SE) per logged step, from (reps, K) Real World losses."""
+    m = real.mean(axis=0)
+    se = real.std(axis=0, ddof=1) / math.sqrt(real.shape[0])
+    return np.abs(m - ideal) / ideal, se / ideal
+
+
+def _ratio_ci(RA, IA, RB, IB, rng, n_boot=200):
+    """Percentile bootstrap (over replicates) 95% CI of max_t err_A / max_t err_B."""
+    out = []
+    for _ in range(n_boot):
+        a = RA[rng.integers(0, RA.shape[0], RA.shape[0])]
+        b = RB[rng.integers(0, RB.shape[0], RB.shape[0])]
+        ea = np.max(np.abs(a.mean(0) - IA) / IA)
+        eb = np.max(np.abs(b.mean(0) - IB) / IB)
+        out.append(ea / eb)
+    return float(np.quantile(out, 0.025)), float(np.quantile(out, 0.975))
+
+
+def _check_fig7(claim, p, reps, rng):
+    """E_s = max_{t <= T} |E L_real(t) - E L_ideal(t)| / E L_ideal(t) over log-spaced t.
+
+    Setting A passes if at some t the one-sided lower bound of the relative error exceeds
+    ``large``; fails if the upper bound is below ``large`` at every t. Setting B passes if the
+    upper bound is below ``small`` at every t; fails if some lower bound exceeds ``small``.
+    Bounds are z-bounds at alpha / (2K) (Bonferroni over K steps and two settings).
+    """
+    steps = fig7_steps(p["horizon"], p["log_points"])
+    K = steps.size
+    curves = claim.predict(d=p["d"], exponent=p["exponent"], batch=p["batch"], eta_frac=p["eta_frac"], horizon=p["horizon"])
+    V, b = model(p["d"], p["exponent"])
+    eta = learning_rate(p["d"], p["exponent"], p["batch"], p["eta_frac"])
+    zc = stats.z_critical(claim.alpha / (2 * K), two_sided=False)
+    reps_a = max(50, reps // 4)  # Setting A's error is large: few replicates resolve it
+    RA = S.real_world_sgd_losses(V, b, "identity", p["n_a"], p["batch"], eta, p["horizon"], steps, reps_a, rng)
+    RB = S.real_world_sgd_losses(V, b, "sign", p["n_b"], p["batch"], eta, p["horizon"], steps, reps, rng)
+    IA, IB = curves["identity"][steps], curves["sign"][steps]
+    ea, sa = relative_bootstrap_error(RA, IA)
+    eb, sb = relative_bootstrap_error(RB, IB)
+    a_pass = bool(np.any(ea - zc * sa > p["large"]))
+    a_fail = bool(np.all(ea + zc * sa < p["large"]))
+    b_pass = bool(np.all(eb + zc * sb < p["small"]))
+    b_fail = bool(np.any(eb - zc * sb > p["small"]))
+    ka, kb = int(np.argmax(ea)), int(np.argmax(eb))
+    EA, EB = float(ea[ka]), float(eb[kb])
+    lo, hi = _ratio_ci(RA, IA, RB, IB, rng)
+    ratio = EA / EB if EB > 0 else math.inf
+    summary = (f"E_A = {EA:.3g} ± {sa[ka]:.2g} (t={steps[ka]}), E_B = {EB:.3g} ± {sb[kb]:.2g} (t={steps[kb]}); "
+               f"E_A/E_B = {ratio:.3g}, 95% bootstrap CI [{lo:.3g}, {hi:.3g}]")
+    if a_fail or b_fail:
+        status = Status.FAILED
+        why = []
+        if a_fail:
+            why.append(f"Setting A: error < {p['large']:g} at every t")
+        if b_fail:
+            kb2 = int(np.argmax(eb - zc * sb))
+            why.append(f"Setting B: error {eb[kb2]:.3g} ± {sb[kb2]:.2g} > {p['small']:g} at t={steps[kb2]}")
+        detail = "; ".join(why) + "; " + summary
+    elif a_pass and b_pass:
+        status = Status.PASSED
+        detail = f"A large (> {p['large']:g}), B small (< {p['small']:g}) at z = {zc:.2f}; " + summary
+    else:
+        status = Status.UNDERPOWERED
+        detail = "bounds not resolved; " + summary
+    est = Estimate(EB, float(sb[kb]), reps)
+    z = (EB - p["small"]) / sb[kb] if sb[kb] > 0 else 0.0
+    extra = {"steps": steps.tolist(), "err_a": ea.tolist(), "err_a_se": sa.tolist(), "err_b": eb.tolist(),
+             "err_b_se": sb.tolist(), "E_A": EA, "E_B": EB, "ratio": ratio, "ratio_ci95": [lo, hi],
+             "z_critical": zc, "eta": eta, "reps_a": reps_a, "reps_b": reps}
+    return EA, stats.TestResult(status, float(z), est, detail, extra)
+
+
+figure7 = register(Claim(
+    id="deep_bootstrap.figure7",
+    title="Figure 7 made quantitative: bootstrap error is large in Setting A (identity, n=20) and small in Setting B (sign, n=100)",
+    statement=r"\max_{t\le T}\frac{|\mathbb E L^{\mathrm{real}}_t-\mathbb E L^{\mathrm{ideal}}_t|}{\mathbb E L^{\mathrm{ideal}}_t}\ >1\ (\mathrm A),\ <0.2\ (\mathrm B),\ T=1000",
+    source=NNS + ", Fig. 7",
+    kind="qualitative",
+    predict=_fig7_predict,
+    domain=st.builds(lambda e, f: {**FIG7, "exponent": e, "eta_frac": f}, st.sampled_from([1.5, 2.0, 2.5]), st.floats(0.3, MAX_ETA_FRAC)),
+    default=dict(FIG7),
+    check_fn=_check_fig7,
+    reps=1000,
+    mutants=(
+        Mutant("ideal_ignores_misspecification", "Ideal World for the sign link as if noise-free (floor 0, no residual terms)",
+               lambda **p: _fig7_predict(**p, residual=False, floor=0.0)),
+        Mutant("floor_1_minus_1_over_pi", "Ideal World of Setting B with the risk floor 1 - 1/pi",
+               lambda **p: _fig7_predict(**p, floor=1 - 1 / math.pi)),
+    ),
+    notes="Same SGD (B = 1, eta = eta_frac eta_max) in both worlds; T = 1000 steps (50 epochs at n = 20, "
+          "10 at n = 100); Setting A uses reps/4 replicates. The ratio E_A/E_B is reported with a "
+          "percentile bootstrap CI over replicates.",
+    figure=FIGURE,
+))

@@ -1,0 +1,222 @@
+"""Monte Carlo for the Deep Bootstrap toy: Real World and Ideal World SGD, batched over replicates.
+
+Every simulator runs ``reps`` independent SGD runs as one array computation (shape
+(reps, d) iterates, (reps, B, d) batches), so a Figure-7 reproduction with hundreds of
+replicates per world takes about a second. Test losses are exact given the iterate:
+L(beta) = L(beta_bar) + (beta - beta_bar)^T V (beta - beta_bar) (no test-sample noise).
+
+Algorithms (conventions of :mod:`theory.deep_bootstrap`; step = half-squared-loss gradient,
+beta <- beta + (eta/B) sum_i x_i (y_i - <beta, x_i>), beta_0 = 0):
+
+* **Ideal World** (:func:`ideal_world_sgd_losses`): every step draws B fresh points.
+* **Real World** (:func:`real_world_sgd_losses`): n points drawn once per replicate; each
+  epoch a fresh uniformly random permutation, split into floor(n/B) consecutive batches
+  (remainder dropped, as PyTorch's ``drop_last``). The first epoch sees only fresh points.
+* **Full-batch GD** on n points, identity link, isotropic V: :func:`gd_direct_losses`
+  (sample X, closed-form iterate from the eigendecomposition of S_n, fixed beta*) and
+  :func:`gd_spectral_losses` (Rao-Blackwellised: only the Wishart spectrum, bidiagonal model
+  of Dumitriu-Edelman via :func:`sims.ridgeless.laguerre_bidiagonal`, beta* direction averaged).
+"""
+from __future__ import annotations
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from sims.ridgeless import laguerre_bidiagonal
+from theory import deep_bootstrap as T
+from theory._validation import check_int, check_real
+
+__all__ = [
+    "link_function",
+    "ideal_world_sgd_losses",
+    "real_world_sgd_losses",
+    "one_step_quadratic",
+    "gd_direct_losses",
+    "gd_spectral_losses",
+]
+
+
+def link_function(link: str):
+    """sigma as a vectorised numpy function."""
+    T.check_link(link)
+    return (lambda z: z) if link == "identity" else np.sign
+
+
+def _log_steps(log_steps, steps):
+    t = np.asarray(log_steps, dtype=int)
+    if t.ndim != 1 or t.size == 0 or np.any(t < 0) or np.any(t > steps) or np.any(np.diff(t) <= 0):
+        raise ValueError(f"log_steps={t.ravel().tolist()}, must be strictly increasing integers in [0, steps={steps}]")
+    return t
+
+
+def _setup(V, beta_star, link, batch, eta, steps, log_steps, reps):
+    T.check_link(link)
+    V = T.check_covariance(V)
+    b, s = T._check_beta_star(beta_star, V)
+    batch = check_int("batch", batch, min_value=1)
+    eta = check_real("eta", eta, min_value=0, include_min=False)
+    steps = check_int("steps", steps, min_value=0)
+    reps = check_int("reps", reps, min_value=1)
+    t = _log_steps(log_steps, steps)
+    lam, U = np.linalg.eigh(V)
+    root = U * np.sqrt(np.clip(lam, 0, None))  # V = root root^T; x = z @ root.T
+    bar = T.link_coefficient(link, s) * b / s
+    return V, b, batch, eta, steps, reps, t, root, bar
+
+
+class _Logger:
+    """Collects exact test losses of the (reps, d) iterates at the logged steps."""
+
+    def __init__(self, t, reps, V, bar, floor):
+        self.t, self.V, self.bar, self.floor = t, V, bar, floor
+        self.out = np.empty((reps, t.size))
+        self.k = 0
+
+    def __call__(self, step, beta):
+        if self.k < self.t.size and step == self.t[self.k]:
+            D = beta - self.bar
+            self.out[:, self.k] = self.floor + np.einsum("ri,ij,rj->r", D, self.V, D)
+            self.k += 1
+
+
+def ideal_world_sgd_losses(V, beta_star, link: str, batch: int, eta: float, steps: int, log_steps, reps: int,
+                           rng: np.random.Generator) -> np.ndarray:
+    """Test losses (reps, len(log_steps)) of ``reps`` independent online-SGD runs (fresh batches)."""
+    V, b, B, eta, steps, reps, t, root, bar = _setup(V, beta_star, link, batch, eta, steps, log_steps, reps)
+    sig = link_function(link)
+    d = V.shape[0]
+    beta = np.zeros((reps, d))
+    log = _Logger(t, reps, V, bar, T.best_linear_risk(link))
+    log(0, beta)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for step in range(1, steps + 1):
+            x = rng.standard_normal((reps, B, d)) @ root.T  # (reps, B, d)
+            y = sig(x @ b)  # (reps, B)
+            r = y - np.einsum("rbd,rd->rb", x, beta)
+            beta += (eta / B) * np.einsum("rbd,rb->rd", x, r)
+            log(step, beta)
+    return log.out
+
+
+def real_world_sgd_losses(V, beta_star, link: str, n: int, batch: int, eta: float, steps: int, log_steps, reps: int,
+                          rng: np.random.Generator, *, return_train: bool = False):
+    """Test losses (reps, len(log_steps)) of ``reps`` SGD runs, each on its own n fixed samples.
+
+    Random reshuffling: each epoch a fresh permutation per replicate, floor(n/B) batches.
+    With ``return_train`` also the training losses (1/n) sum_i (y_i - <beta, x_i>)^2.
+    """
+    V, b, B, eta, steps, reps, t, root, bar = _setup(V, beta_star, link, batch, eta, steps, log_steps, reps)
+    n = check_int("n", n, min_value=1)
+    if B > n:
+        raise ValueError(f"batch={B}, must be <= n={n}")
+    sig = link_function(link)
+    d = V.shape[0]
+    X = rng.standard_normal((reps, n, d)) @ root.T  # (reps, n, d)
+    Y = sig(X @ b)  # (reps, n)
+    per_epoch = n // B
+    beta = np.zeros((reps, d))
+    log = _Logger(t, reps, V, bar, T.best_linear_risk(link))
+    train = np.empty((reps, t.size)) if return_train else None
+
+    def log_all(step):
+        k = log.k
+        log(step, beta)
+        if return_train and log.k > k:
+            train[:, k] = np.mean((Y - np.einsum("rnd,rd->rn", X, beta)) ** 2, axis=1)
+
+    log_all(0)
+    rows = np.arange(reps)[:, None]
+    with threadpool_limits(limits=1, user_api="blas"):
+        for step in range(1, steps + 1):
+            j = (step - 1) % per_epoch
+            if j == 0:
+                perm = np.argsort(rng.random((reps, n)), axis=1)
+            idx = perm[:, j * B:(j + 1) * B]  # (reps, B)
+            x, y = X[rows, idx], Y[rows, idx]
+            r = y - np.einsum("rbd,rd->rb", x, beta)
+            beta += (eta / B) * np.einsum("rbd,rb->rd", x, r)
+            log_all(step)
+    return (log.out, train) if return_train else log.out
+
+
+def one_step_quadratic(V, batch: int, eta: float, C, reps: int, rng: np.random.Generator) -> np.ndarray:
+    """Samples of delta_1^T V delta_1 / tr(V C) after one online SGD step, delta_0 ~ N(0, C),
+    identity link (no residual): an unbiased estimate of tr(V Phi(C)) / tr(V C), Phi the
+    second-moment map. At a fixed direction C* of Phi with eigenvalue 1 the mean is 1."""
+    V = T.check_covariance(V)
+    C = T.check_covariance(C, "C")
+    B = check_int("batch", batch, min_value=1)
+    eta = check_real("eta", eta, min_value=0, include_min=False)
+    reps = check_int("reps", reps, min_value=1)
+    d = V.shape[0]
+    lam, U = np.linalg.eigh(V)
+    root = U * np.sqrt(np.clip(lam, 0, None))
+    cl, cu = np.linalg.eigh(C)
+    croot = cu * np.sqrt(np.clip(cl, 0, None))
+    with threadpool_limits(limits=1, user_api="blas"):
+        delta = rng.standard_normal((reps, d)) @ croot.T
+        x = rng.standard_normal((reps, B, d)) @ root.T
+        r = -np.einsum("rbd,rd->rb", x, delta)
+        delta = delta + (eta / B) * np.einsum("rbd,rb->rd", x, r)
+        q = np.einsum("ri,ij,rj->r", delta, V, delta)
+    return q / float(np.trace(V @ C))
+
+
+def _check_gd(n, d, v, eta, log_steps, reps):
+    n = check_int("n", n, min_value=1)
+    d = check_int("d", d, min_value=1)
+    v = check_real("v", v, min_value=0, include_min=False)
+    eta = check_real("eta", eta, min_value=0, include_min=False)
+    reps = check_int("reps", reps, min_value=1)
+    t = np.asarray(log_steps, dtype=float)
+    if t.ndim != 1 or t.size == 0 or np.any(t < 0) or np.any(np.diff(t) <= 0):
+        raise ValueError(f"log_steps={t.ravel().tolist()}, must be strictly increasing numbers >= 0 (inf allowed)")
+    return n, d, v, eta, reps, t
+
+
+def gd_direct_losses(n: int, d: int, v: float, eta: float, log_steps, reps: int, rng: np.random.Generator) -> np.ndarray:
+    """Full-batch GD, identity link, V = v I_d, ||beta*||_V = 1 (beta* = default_beta_star):
+    test losses (reps, len(log_steps)) from the exact iterate beta_t = beta* - (I - eta S_n)^t beta*
+    (S_n = U diag(mu) U^T from the sampled X; ``inf`` = the min-norm interpolator)."""
+    n, d, v, eta, reps, t = _check_gd(n, d, v, eta, log_steps, reps)
+    b = T.default_beta_star(v * np.eye(d))
+    with threadpool_limits(limits=1, user_api="blas"):
+        X = np.sqrt(v) * rng.standard_normal((reps, n, d))
+        if d <= n:
+            mu, U = np.linalg.eigh(np.swapaxes(X, 1, 2) @ X / n)  # (reps, d), (reps, d, d)
+            w2 = (np.swapaxes(U, 1, 2) @ b) ** 2  # (beta* in S_n's eigenbasis)^2
+        else:  # the n nonzero eigenpairs from the n x n Gram matrix, plus the null space
+            g, W = np.linalg.eigh(X @ np.swapaxes(X, 1, 2) / n)  # (reps, n), (reps, n, n)
+            proj = np.einsum("rnk,rn->rk", W, X @ b)  # v_k^T X beta*
+            keep = g > 1e-10 * g.max(axis=1, keepdims=True)
+            w2 = np.where(keep, proj**2 / (n * np.where(keep, g, 1.0)), 0.0)
+            mu = np.where(keep, g, 0.0)
+            null = float(b @ b) - w2.sum(axis=1)
+            mu = np.concatenate([mu, np.zeros((reps, 1))], axis=1)  # one slot carries the null space
+            w2 = np.concatenate([w2, null[:, None]], axis=1)
+    zero = mu <= 1e-10 * mu.max(axis=1, keepdims=True)
+    finite_t = np.where(np.isinf(t), 0.0, t)
+    with np.errstate(under="ignore"):
+        pw = np.abs(1.0 - eta * mu)[:, :, None] ** (2.0 * finite_t)
+    pw = np.where(np.isinf(t)[None, None, :] & ~zero[:, :, None], 0.0, pw)
+    pw = np.where(zero[:, :, None], 1.0, pw)
+    return v * np.einsum("rk,rkt->rt", w2, pw)
+
+
+def gd_spectral_losses(n: int, d: int, v: float, eta: float, log_steps, reps: int, rng: np.random.Generator) -> np.ndarray:
+    """Rao-Blackwellised version of :func:`gd_direct_losses`: per replicate only the m = min(n, d)
+    nonzero eigenvalues of S_n (bidiagonal Wishart model), loss averaged over beta*'s direction
+    (:func:`theory.deep_bootstrap.gd_loss_given_spectrum`). Same mean, no eigenvectors."""
+    n, d, v, eta, reps, t = _check_gd(n, d, v, eta, log_steps, reps)
+    m = min(n, d)
+    a, bb = laguerre_bidiagonal(max(n, d), m, reps, rng)
+    Tm = np.zeros((reps, m, m))
+    i = np.arange(m)
+    Tm[:, i, i] = a**2 + np.concatenate([np.zeros((reps, 1)), bb**2], axis=1)
+    if m > 1:
+        off = a[:, :-1] * bb
+        Tm[:, i[:-1], i[1:]] = off
+        Tm[:, i[1:], i[:-1]] = off
+    with threadpool_limits(limits=1, user_api="blas"):
+        mu = v * np.linalg.eigvalsh(Tm) / n
+    return T.gd_loss_given_spectrum(mu, d, eta, t, 1.0)

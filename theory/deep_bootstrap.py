@@ -1,0 +1,400 @@
+"""The Deep Bootstrap toy: Real World vs Ideal World SGD for (misspecified) linear regression.
+
+Model [NNS21, Sec. 7 / Fig. 7]: x ~ N(0, V) in R^d, y = sigma(<beta*, x>) with the link
+sigma in {identity, sign}; predictor f_beta(x) = <beta, x>.
+
+Conventions (used everywhere in this family):
+
+* test loss ``L(beta) = E (y - <beta, x>)^2`` (no 1/2 factor);
+* one SGD step on a batch of B points is the gradient step of the *half* squared loss,
+  ``beta <- beta + (eta / B) sum_i x_i (y_i - <beta, x_i>)``, started at beta_0 = 0;
+* s = ||beta*||_V = sqrt(beta*^T V beta*) > 0; u = <beta*, x> / s ~ N(0, 1);
+* best linear predictor beta_bar = argmin L = c beta*/s with c = E[u sigma(s u)]:
+  identity: beta_bar = beta*, L(beta_bar) = 0; sign: beta_bar = sqrt(2/pi) beta*/s,
+  L(beta_bar) = 1 - 2/pi (E y^2 = 1);
+* L(beta) = L(beta_bar) + (beta - beta_bar)^T V (beta - beta_bar) (E[x eps] = 0 for the
+  residual eps = y - <beta_bar, x>).
+
+Ideal World (online SGD, a fresh batch every step): with delta_t = beta_t - beta_bar,
+m_t = E delta_t and C_t = E delta_t delta_t^T, *exactly* (no approximation; derivation in
+:func:`ideal_world_loss` and :mod:`theory.deep_bootstrap_sympy`)
+
+    m_{t+1} = (I - eta V) m_t
+    C_{t+1} = C_t - eta (V C_t + C_t V) + eta^2 (1 + 1/B) V C_t V + (eta^2/B) tr(V C_t) V
+              + (eta^2/B) N - (2 eta^2/B) kappa (a^T m_t) a a^T,
+
+a = V beta*/s, N = E[eps^2 x x^T] = e_2 (V - a a^T) + e_22 a a^T and kappa = E[eps u^3]
+(all zero for the identity link; for the sign link e_2 = e_22 = 1 - 2/pi, so N = (1-2/pi) V,
+and kappa = -sqrt(2/pi)). E L(beta_t) = L(beta_bar) + tr(V C_t).
+
+Real World: the same SGD on n fixed samples, each epoch a fresh random permutation split
+into floor(n/B) batches (the remainder is dropped, as ``drop_last``). During the first
+epoch every point is fresh, so for t <= floor(n/B) the Real World *is* the Ideal World in
+distribution. Full-batch GD (B = n) on isotropic V with the identity link has the closed
+form beta_t - beta* = -(I - eta S_n)^t beta*, S_n = X^T X / n, so given the spectrum mu of
+S_n (and beta* uniform relative to its eigenvectors) E L_t = s^2 (1/d) sum_k (1 - eta mu_k)^{2t},
+-> s^2 (1 - n/d)_+ (the min-norm interpolator, [BHX19] / theory.ridgeless).
+
+Sources:
+  [NNS21] Nakkiran, Neyshabur, Sedghi, "The Deep Bootstrap Framework: Good Online Learners
+          are Good Offline Generalizers", ICLR 2021 (arXiv:2010.08127), Fig. 7 (toy example).
+  [BHX19] Belkin, Hsu, Xu, "Two models of double descent for weak features" (2019), Thm 1.
+  Gaussian moments: E[x x^T M x x^T] = 2 V M V + tr(V M) V (Isserlis/Wick theorem).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize
+
+from theory._validation import check_int, check_real
+from theory.ridgeless import min_norm_risk_finite
+
+__all__ = [
+    "LINKS",
+    "check_covariance",
+    "check_link",
+    "powerlaw_covariance",
+    "default_beta_star",
+    "link_coefficient",
+    "best_linear_predictor",
+    "best_linear_risk",
+    "residual_moments",
+    "population_loss",
+    "sgd_stability_threshold",
+    "second_moment_spectral_radius",
+    "stable_second_moment",
+    "ideal_world_loss",
+    "gd_loss_given_spectrum",
+    "real_world_gd_limit",
+]
+
+LINKS = ("identity", "sign")
+"""Supported links sigma: y = sigma(<beta*, x>)."""
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+# --------------------------------------------------------------------------- validation
+def check_link(link) -> str:
+    """Return ``link`` if it is one of :data:`LINKS`, else ValueError naming both."""
+    if link not in LINKS:
+        raise ValueError(f"link={link!r}, must be one of {', '.join(repr(k) for k in LINKS)}")
+    return link
+
+
+def check_covariance(V, name: str = "V") -> np.ndarray:
+    """Return V as a symmetric PSD float matrix; ValueError if not square, symmetric, finite, PSD.
+
+    >>> check_covariance([[1.0, 0.0], [0.0, -0.5]])
+    Traceback (most recent call last):
+    ...
+    ValueError: V has eigenvalue -0.5, must be positive semi-definite (all eigenvalues >= 0)
+    """
+    A = np.asarray(V, dtype=float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty square matrix, got shape {A.shape}")
+    if not np.isfinite(A).all():
+        raise ValueError(f"{name} has non-finite entries, must be finite")
+    scale = max(1.0, float(np.abs(A).max()))
+    if not np.allclose(A, A.T, rtol=0, atol=1e-12 * scale):
+        raise ValueError(f"{name} is not symmetric (max |V - V^T| = {np.abs(A - A.T).max():.3g}), must be symmetric")
+    A = (A + A.T) / 2
+    lmin = float(np.linalg.eigvalsh(A)[0])
+    if lmin < -1e-12 * scale:
+        raise ValueError(f"{name} has eigenvalue {lmin:.3g}, must be positive semi-definite (all eigenvalues >= 0)")
+    return A
+
+
+def _check_beta_star(beta_star, V):
+    b = np.asarray(beta_star, dtype=float)
+    if b.ndim != 1 or b.size != V.shape[0]:
+        raise ValueError(f"beta_star must be a vector of length d={V.shape[0]}, got shape {b.shape}")
+    if not np.isfinite(b).all():
+        raise ValueError("beta_star has non-finite entries, must be finite")
+    s2 = float(b @ V @ b)
+    if not s2 > 0:
+        raise ValueError(f"||beta_star||_V^2={s2}, must be > 0 (y would not depend on x)")
+    return b, math.sqrt(s2)
+
+
+def powerlaw_covariance(d: int, exponent: float = 0.0, trace: float = 1.0) -> np.ndarray:
+    """Diagonal V with eigenvalues proportional to k^-exponent (k = 1..d), scaled to tr V = trace.
+
+    exponent = 0 is isotropic V = (trace/d) I_d.
+
+    >>> powerlaw_covariance(2, 1.0, 3.0).diagonal().tolist()
+    [2.0, 1.0]
+    """
+    d = check_int("d", d, min_value=1)
+    exponent = check_real("exponent", exponent, min_value=0)
+    trace = check_real("trace", trace, min_value=0, include_min=False)
+    lam = np.arange(1, d + 1, dtype=float) ** (-exponent)
+    return np.diag(trace * lam / lam.sum())
+
+
+def default_beta_star(V) -> np.ndarray:
+    """beta* with equal coordinates in V's eigenbasis, scaled to ||beta*||_V = 1.
+
+    Then direction k carries a share lambda_k / tr V of the signal (a "source condition"
+    that makes the Ideal World's loss decay like a power law for a power-law spectrum).
+    """
+    V = check_covariance(V)
+    lam, U = np.linalg.eigh(V)
+    b = U @ np.ones(V.shape[0])
+    return b / math.sqrt(float(b @ V @ b))
+
+
+# --------------------------------------------------------------------------- best linear predictor
+def link_coefficient(link: str, s: float = 1.0) -> float:
+    """c = E[u sigma(s u)], u ~ N(0, 1): identity s, sign sqrt(2/pi) (so beta_bar = c beta*/s).
+
+    >>> round(link_coefficient("sign"), 6)
+    0.797885
+    """
+    check_link(link)
+    s = check_real("s", s, min_value=0, include_min=False)
+    return s if link == "identity" else _SQRT_2_OVER_PI
+
+
+def best_linear_predictor(beta_star, V, link: str) -> np.ndarray:
+    """beta_bar = V^+ E[x y] = c beta*/||beta*||_V: beta* (identity), sqrt(2/pi) beta*/||beta*||_V (sign).
+
+    .. math:: \\bar\\beta = \\sqrt{2/\\pi}\\,\\beta^*/\\|\\beta^*\\|_V \\quad(\\sigma = \\operatorname{sgn})
+
+    Source: [NNS21] Fig. 7 model; Gaussian integral E[x sgn(u)] = (V beta*/s) E|u|.
+
+    >>> best_linear_predictor([2.0, 0.0], np.eye(2), "sign").round(6).tolist()
+    [0.797885, 0.0]
+    """
+    check_link(link)
+    V = check_covariance(V)
+    b, s = _check_beta_star(beta_star, V)
+    return link_coefficient(link, s) * b / s
+
+
+def best_linear_risk(link: str, s: float = 1.0) -> float:
+    """Irreducible risk L(beta_bar) = E y^2 - c^2: 0 (identity), 1 - 2/pi (sign).
+
+    .. math:: L(\\bar\\beta) = \\mathbb E\\,(\\operatorname{sgn}(u) - \\sqrt{2/\\pi}\\,u)^2 = 1 - 2/\\pi
+
+    Source: [NNS21] Fig. 7 (Setting B); derivation in :mod:`theory.deep_bootstrap_sympy`.
+
+    >>> round(best_linear_risk("sign"), 6)
+    0.36338
+    """
+    check_link(link)
+    check_real("s", s, min_value=0, include_min=False)
+    return 0.0 if link == "identity" else 1.0 - 2.0 / math.pi
+
+
+def residual_moments(link: str) -> dict[str, float]:
+    """Moments of eps = sigma(s u) - c u needed by the Ideal World recursion (independent of s for sign).
+
+    ``e2`` = E eps^2, ``e22`` = E eps^2 u^2, ``e13`` = E eps u^3 (E eps u = 0 by the choice of c);
+    identity: all 0; sign: 1 - 2/pi, 1 - 2/pi, -sqrt(2/pi).
+
+    >>> {k: round(v, 6) for k, v in residual_moments("sign").items()}
+    {'e2': 0.36338, 'e22': 0.36338, 'e13': -0.797885}
+    """
+    check_link(link)
+    if link == "identity":
+        return {"e2": 0.0, "e22": 0.0, "e13": 0.0}
+    r = 1.0 - 2.0 / math.pi
+    return {"e2": r, "e22": r, "e13": -_SQRT_2_OVER_PI}
+
+
+def population_loss(beta, beta_star, V, link: str):
+    """L(beta) = L(beta_bar) + (beta - beta_bar)^T V (beta - beta_bar); ``beta`` may be (..., d).
+
+    >>> round(population_loss([0.0, 0.0], [1.0, 0.0], np.eye(2), "sign"), 6)
+    1.0
+    """
+    V = check_covariance(V)
+    b, s = _check_beta_star(beta_star, V)
+    bar = link_coefficient(link, s) * b / s
+    D = np.asarray(beta, dtype=float) - bar
+    q = np.einsum("...i,ij,...j->...", D, V, D)
+    out = best_linear_risk(link) + q
+    return float(out) if np.ndim(out) == 0 else out
+
+
+# --------------------------------------------------------------------------- stability
+def _eig(V):
+    lam, U = np.linalg.eigh(V)
+    return np.clip(lam, 0.0, None), U
+
+
+def _check_batch(batch):
+    return check_int("batch", batch, min_value=1)
+
+
+def second_moment_spectral_radius(V, batch: int, eta: float) -> float:
+    """Spectral radius of the Ideal World map C -> E[(I - eta S_B) C (I - eta S_B)].
+
+    In V's eigenbasis the map acts on the diagonal as D + (eta^2/B) l l^T with
+    D_i = (1 - eta l_i)^2 + eta^2 l_i^2 / B; off-diagonal entries are scaled by factors
+    bounded by sqrt(D_i D_j), so the radius is the largest eigenvalue of that d x d matrix.
+    """
+    V = check_covariance(V)
+    B = _check_batch(batch)
+    eta = check_real("eta", eta, min_value=0, include_min=False)
+    lam, _ = _eig(V)
+    M = np.diag((1 - eta * lam) ** 2 + eta**2 * lam**2 / B) + (eta**2 / B) * np.outer(lam, lam)
+    return float(np.linalg.eigvalsh(M)[-1])
+
+
+def sgd_stability_threshold(V, batch: int) -> float:
+    """Largest eta for which online SGD is mean-square stable (second-moment map radius < 1).
+
+    rho(eta) < 1 iff eta l_i (1 + 1/B) < 2 for all i and
+    (eta/B) sum_i l_i / (2 - eta l_i (1 + 1/B)) < 1 (secular equation of D + (eta^2/B) l l^T).
+    Isotropic V = v I_d: eta_max = 2B / (v (d + B + 1)).
+
+    Source: the Gaussian fourth-moment identity E[x x^T M x x^T] = 2 V M V + tr(V M) V.
+
+    >>> sgd_stability_threshold(np.eye(10) / 10, 1)
+    1.6666666666666665
+    """
+    V = check_covariance(V)
+    B = _check_batch(batch)
+    lam, _ = _eig(V)
+    lam = lam[lam > 0]
+    if lam.size == 0:
+        raise ValueError("V=0, must have a positive eigenvalue")
+    if np.allclose(lam, lam[0], rtol=1e-12, atol=0) and lam.size == V.shape[0]:
+        return float(2.0 * B / (lam[0] * (V.shape[0] + B + 1)))
+    k = 1.0 + 1.0 / B
+    hi = 2.0 / (k * lam.max())
+
+    def f(eta):
+        return eta / B * float(np.sum(lam / (2.0 - eta * lam * k))) - 1.0
+
+    return float(optimize.brentq(f, 0.0, hi * (1 - 1e-15), xtol=1e-15, rtol=1e-13))
+
+
+def stable_second_moment(V, batch: int, eta: float) -> np.ndarray:
+    """The PSD Perron direction C* of the second-moment map at ``eta`` (tr(V C*) = 1).
+
+    In V's eigenbasis C* is diagonal with c_i proportional to l_i / (1 - D_i); at
+    eta = eta_max the map preserves it exactly: E[(I - eta S_B) C* (I - eta S_B)] = C*.
+    Raises ValueError where some D_i >= 1 (then no such diagonal fixed direction exists).
+    """
+    V = check_covariance(V)
+    B = _check_batch(batch)
+    eta = check_real("eta", eta, min_value=0, include_min=False)
+    lam, U = _eig(V)
+    one_minus_D = 1.0 - ((1 - eta * lam) ** 2 + eta**2 * lam**2 / B)
+    if np.any(one_minus_D[lam > 0] <= 0):
+        raise ValueError(f"eta={eta}, must be < 2B/((B+1) lambda_max) = {2 * B / ((B + 1) * lam.max()):.6g} for a diagonal Perron direction")
+    c = np.where(lam > 0, lam / np.where(lam > 0, one_minus_D, 1.0), 0.0)
+    c = c / float(np.sum(lam * c))
+    return (U * c) @ U.T
+
+
+# --------------------------------------------------------------------------- Ideal World
+def _ideal_recursion(lam, a, m0, link, B, eta, steps, *, trace_term=1.0, residual=True, cross_term=True, floor=None):
+    """E L(beta_t), t = 0..steps, in V's eigenbasis (lam: eigenvalues; a, m0: coordinates).
+
+    ``trace_term``, ``residual``, ``cross_term`` and ``floor`` exist for mutation tests
+    (0 / False drop those terms; ``floor`` replaces L(beta_bar)).
+    """
+    mom = dict(residual_moments(link)) if residual else {"e2": 0.0, "e22": 0.0, "e13": 0.0}
+    if not cross_term:
+        mom["e13"] = 0.0
+    aa = np.outer(a, a)
+    N = mom["e2"] * (np.diag(lam) - aa) + mom["e22"] * aa
+    C = np.outer(m0, m0)
+    m = m0.copy()
+    LL = np.outer(lam, lam)
+    Lp = lam[:, None] + lam[None, :]
+    base = best_linear_risk(link) if floor is None else floor
+    out = np.empty(steps + 1)
+    out[0] = base + float(lam @ np.diag(C))
+    k = 1.0 + 1.0 / B
+    for t in range(steps):
+        trVC = float(lam @ np.diag(C))
+        C = (C * (1.0 - eta * Lp + eta**2 * k * LL)
+             + np.diag((eta**2 / B) * trace_term * trVC * lam)
+             + (eta**2 / B) * N
+             - (2.0 * eta**2 / B) * mom["e13"] * float(a @ m) * aa)
+        m = m - eta * lam * m
+        out[t + 1] = base + float(lam @ np.diag(C))
+    return out
+
+
+def ideal_world_loss(V, beta_star, link: str, batch: int, eta: float, steps: int, **_mutation) -> np.ndarray:
+    """Exact expected test loss E L(beta_t), t = 0..steps, of online SGD (fresh batches).
+
+    .. math::
+        C_{t+1} = C_t - \\eta(VC_t + C_tV) + \\eta^2(1+\\tfrac1B)VC_tV + \\tfrac{\\eta^2}{B}\\operatorname{tr}(VC_t)V
+                 + \\tfrac{\\eta^2}{B}\\mathbb E[\\varepsilon^2xx^\\top] - \\tfrac{2\\eta^2}{B}\\mathbb E[\\varepsilon u^3](a^\\top m_t)aa^\\top
+
+    Derivation: delta_{t+1} = (I - eta S_B) delta_t + eta g_B with S_B = (1/B) sum x_i x_i^T,
+    g_B = (1/B) sum x_i eps_i; E S_B M S_B = V M V + (V M V + tr(V M) V)/B (Gaussian fourth
+    moments), E g_B g_B^T = E[eps^2 x x^T]/B, and the cross term E[S_B m g_B^T] =
+    E[eps (x^T m) x x^T]/B = kappa (a^T m) a a^T / B (decompose x = a u + r, r independent
+    of u; odd moments of r and E[eps u] vanish). Every term is exact: nothing approximated.
+    Raises ValueError if eta >= eta_max (the recursion diverges). (``_mutation`` keywords of
+    the private recursion drop single terms; they exist only for the mutation tests.)
+
+    Source: [NNS21] Fig. 7 (Ideal World); moments in :mod:`theory.deep_bootstrap_sympy`.
+
+    >>> V = np.eye(4) / 4
+    >>> ideal_world_loss(V, default_beta_star(V), "identity", 1, 0.5, 2).round(4).tolist()
+    [1.0, 0.8438, 0.7119]
+    """
+    check_link(link)
+    V = check_covariance(V)
+    b, s = _check_beta_star(beta_star, V)
+    B = _check_batch(batch)
+    eta = check_real("eta", eta, min_value=0, include_min=False)
+    steps = check_int("steps", steps, min_value=0)
+    eta_max = sgd_stability_threshold(V, B)
+    if eta >= eta_max:
+        raise ValueError(f"eta={eta}, must be < eta_max(V, B={B}) = {eta_max:.6g} (mean-square stability of SGD)")
+    lam, U = _eig(V)
+    a = U.T @ (V @ b / s)
+    m0 = -U.T @ (link_coefficient(link, s) * b / s)
+    return _ideal_recursion(lam, a, m0, link, B, eta, steps, **_mutation)
+
+
+# --------------------------------------------------------------------------- Real World (GD)
+def gd_loss_given_spectrum(mu, d: int, eta: float, steps, s2: float = 1.0) -> np.ndarray:
+    """E[L(beta_t) | spectrum of S_n] for full-batch GD, identity link, isotropic V.
+
+    .. math:: \\mathbb E[L_t\\mid\\mu] = \\frac{s^2}{d}\\Big(\\sum_{k\\le m}(1-\\eta\\mu_k)^{2t} + (d-m)\\Big)
+
+    ``mu``: (reps, m) nonzero eigenvalues of S_n = X^T X / n (m = min(n, d)); ``steps``:
+    step counts (``inf`` allowed: the null space term only, the min-norm limit).
+    Returns (reps, len(steps)). Averaging over beta*'s direction relative to the (Haar)
+    eigenvectors of S_n is exact; the remaining expectation over mu is Monte Carlo.
+    """
+    mu = np.atleast_2d(np.asarray(mu, dtype=float))
+    d = check_int("d", d, min_value=mu.shape[1])
+    eta = check_real("eta", eta, min_value=0, include_min=False)
+    t = np.asarray(steps, dtype=float)
+    if np.any(t < 0):
+        raise ValueError(f"steps={t[t < 0][0]}, must be >= 0")
+    finite_t = np.where(np.isinf(t), 0.0, t)
+    with np.errstate(under="ignore"):
+        pw = np.abs(1.0 - eta * mu)[:, :, None] ** (2.0 * finite_t)[None, None, :]
+    pw = np.where(np.isinf(t)[None, None, :], 0.0, pw)
+    return s2 / d * (pw.sum(axis=1) + (d - mu.shape[1]))
+
+
+def real_world_gd_limit(n: int, d: int, s2: float = 1.0) -> float:
+    """t -> inf test loss of full-batch GD from 0, identity link, isotropic V: s^2 (1 - n/d)_+.
+
+    GD from 0 stays in the row space of X and converges to the min-norm interpolator; the
+    loss is the noiseless min-norm risk of :func:`theory.ridgeless.min_norm_risk_finite`.
+    Source: [BHX19] Thm 1 (noise 0); [NNS21] Setting A (Real World plateau).
+
+    >>> real_world_gd_limit(20, 50)
+    0.6
+    """
+    n = check_int("n", n, min_value=1)
+    d = check_int("d", d, min_value=1)
+    s2 = check_real("s2", s2, min_value=0)
+    return float(min_norm_risk_finite(n, d, s2, 0.0))
