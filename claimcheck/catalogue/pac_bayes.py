@@ -1,0 +1,428 @@
+"""Claims of PAC-Bayes theory and Bayesian model selection (seed 003).
+
+* ``pac_bayes.coverage``: McAllester / Maurer / Catoni bounds hold with frequency >= 1 - delta.
+* ``pac_bayes.tuning_coverage``: best of k priors, charged ln k, still covers w.p. >= 1 - delta;
+  not charging ln k breaks coverage as k grows (the mutants).
+* ``pac_bayes.kl_bound_ordering``: the kl-inverse bound is never looser than McAllester's.
+* ``pac_bayes.tuning_cost``: the McAllester cost of tuning in closed form (union bound
+  delta -> delta/k), increasing and concave in ln k, below sqrt(ln k/(2n - 1)).
+* ``pac_bayes.lml_chain_rule``, ``pac_bayes.lml_monte_carlo``: the closed-form log evidence
+  of Bayesian linear regression equals the chain-rule sum and an importance-sampling estimate.
+* ``pac_bayes.lml_clml_disagree``: LML and CLML rank a tight and a diffuse prior differently.
+
+Coverage claims and mutants. The engine's coverage check compares the simulated frequency
+with ``predict`` = the promised level 1 - delta; the bound being covered is the parameter
+``bound`` (a name). The registered wrong formulas live in :data:`WRONG_BOUNDS`, and each
+mutant is the same claim and check at a point whose ``bound`` is a wrong formula
+(e.g. "maurer[no_log_k]"), so the same exact binomial test must reject it.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from threadpoolctl import threadpool_limits
+
+from claimcheck import stats
+from claimcheck.claim import Claim, Mutant
+from claimcheck.estimate import Estimate
+from claimcheck.registry import register
+from claimcheck.verdict import Status
+from sims import pac_bayes as S
+from theory import marginal_likelihood as ML
+from theory import pac_bayes as T
+
+MCA = "McAllester, COLT 1999, Thm 1 / COLT 2003, Thm 1"
+MAU = "Maurer 2004 (arXiv:cs/0411099), Thm 5; Seeger, JMLR 2002, Thm 1"
+CAT = "Catoni 2007, Thm 1.2.6"
+SEED = "seed 003 (Goldblum): 'cost: log(k)'"
+LIBGW = "Lotfi, Izmailov, Benton, Goldblum, Wilson, ICML 2022, eq. (1), Sec. 5"
+BISHOP = "Bishop 2006, eq. (3.86)"
+
+DELTAS = st.sampled_from((0.05, 0.1, 0.2))  # delta = 0.01 needs ~15k draws: beyond the quick budget
+BOUND_NAMES = st.sampled_from(tuple(T.BOUNDS))
+
+
+# --------------------------------------------------------------------------- wrong formulas
+def _kl_sign_error(q, p):
+    """kl with the sign of the second term flipped: q ln(q/p) - (1-q) ln((1-q)/(1-p)) (< 0 for p > q)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(q > 0, q * (np.log(q) - np.log(p)), 0.0)
+        b = np.where(q < 1, (1 - q) * (np.log1p(-q) - np.log1p(-p)), 0.0)
+    return np.nan_to_num(a - b, nan=-np.inf)
+
+
+def maurer_kl_sign_error(emp_risk, kl, n, delta, k=1):
+    """Maurer's bound computed with a sign error inside the kl inverse (returns 1)."""
+    c = (np.asarray(kl) + np.log(k) + math.log(2 * math.sqrt(n) / delta)) / n
+    return T.kl_inverse_upper(emp_risk, c, _kl_fn=_kl_sign_error)
+
+
+def maurer_lower_root(emp_risk, kl, n, delta, k=1):
+    """The kl inverse on the wrong side of q: inf{p <= q : kl(q||p) <= c} (sign of p - q flipped)."""
+    q = np.asarray(emp_risk, float)
+    c = (np.asarray(kl) + np.log(k) + math.log(2 * math.sqrt(n) / delta)) / n
+    # kl(q||p) on [0, q] mirrors p -> 1 - p: kl(q||p) = kl(1-q||1-p), so use the upper inverse.
+    return 1.0 - np.asarray(T.kl_inverse_upper(1.0 - q, c))
+
+
+WRONG_BOUNDS = {
+    "maurer[no_log_k]": lambda q, kl, n, delta, k=1: T.maurer_bound(q, kl, n, delta, 1),
+    "mcallester[no_log_k]": lambda q, kl, n, delta, k=1: T.mcallester_bound(q, kl, n, delta, 1),
+    "catoni[no_log_k]": lambda q, kl, n, delta, k=1: T.catoni_bound(q, kl, n, delta, 1),
+    "maurer[lower_root]": maurer_lower_root,
+    "mcallester[no_sqrt]": lambda q, kl, n, delta, k=1: np.asarray(q) + (np.asarray(kl) + np.log(k) + math.log(n / delta) + 2) / (2 * n - 1),
+}
+"""Deliberately wrong bound formulas, by name: the coverage claims' mutants."""
+
+
+def bound_by_name(name: str):
+    """A correct bound from :data:`theory.pac_bayes.BOUNDS` or a wrong one from :data:`WRONG_BOUNDS`."""
+    table = {**T.BOUNDS, **WRONG_BOUNDS}
+    if name not in table:
+        raise ValueError(f"bound={name!r}, must be one of {', '.join(repr(b) for b in table)}")
+    return table[name]
+
+
+def _level(delta, **_):
+    return 1.0 - delta
+
+
+# --------------------------------------------------------------------------- coverage
+def _sim_coverage(params, reps, rng):
+    d = S.threshold_gibbs_draws(params["n"], params["grid"], params["noise"], params["beta"], reps, rng)
+    holds = S.bound_coverage_draws(d, params["n"], params["delta"], bound_by_name(params["bound"]))
+    return Estimate(float(holds.mean()), float(holds.std() / math.sqrt(holds.size)), int(holds.size))
+
+
+coverage = register(Claim(
+    id="pac_bayes.coverage",
+    title="PAC-Bayes bounds hold with probability at least 1 - delta (Gibbs posteriors over thresholds)",
+    statement=r"\Pr_S\big[\mathbb E_Q R \le B(\mathbb E_Q\hat R, \mathrm{KL}(Q\|P), n, \delta)\ \forall Q\big] \ge 1-\delta,\ B\in\{\text{McAllester, kl-inverse, Catoni}\}",
+    source=f"{MCA}; {MAU}; {CAT}",
+    kind="coverage",
+    predict=_level,
+    domain=st.builds(lambda n, g, e, b, d, bd: {"n": n, "grid": g, "noise": e, "beta": b, "delta": d, "bound": bd},
+                     st.integers(20, 400), st.integers(2, 60), st.floats(0.0, 0.5), st.floats(0.0, 100.0), DELTAS, BOUND_NAMES),
+    default={"n": 200, "grid": 20, "noise": 0.2, "beta": 1.0, "delta": 0.05, "bound": "maurer"},
+    verify_points=({"bound": "mcallester"}, {"bound": "catoni", "n": 50, "grid": 100, "noise": 0.5, "beta": 100.0}),
+    simulate=_sim_coverage,
+    reps=4000,
+    rel_tol=0.5,
+    mutants=(
+        Mutant("kl_inverse_lower_root", "kl inverse solved on the wrong side of q (p <= q): a sign error",
+               _level, {"bound": "maurer[lower_root]"}),
+        Mutant("mcallester_without_sqrt", "complexity (KL + ln(n/delta) + 2)/(2n - 1) without the square root",
+               _level, {"bound": "mcallester[no_sqrt]", "n": 50, "grid": 100, "noise": 0.5, "beta": 100.0}),
+    ),
+    notes="x ~ U[0,1], labels 1[x > 1/2] flipped w.p. noise; m + 1 thresholds j/m, uniform prior; Gibbs "
+          "posterior Q_j ∝ exp(-beta errors_j) (beta = 100: essentially the ERM point mass). True risks exact; "
+          "coverage counted over independent samples, exact binomial test (rel_tol 0.5: detects coverage 1 - 1.5 delta).",
+    figure="pac_bayes_tuning",
+))
+
+
+def _sim_tuning(params, reps, rng):
+    holds = S.tuning_coverage_draws(params["n"], params["k"], params["delta"], bound_by_name(params["bound"]), reps, rng)
+    return Estimate(float(holds.mean()), float(holds.std() / math.sqrt(holds.size)), int(holds.size))
+
+
+tuning_coverage = register(Claim(
+    id="pac_bayes.tuning_coverage",
+    title="Tuning the prior over k choices keeps the bound valid at the price ln k",
+    statement=r"\Pr\big[R(\hat h_{\hat j}) \le B(\hat R, 0, n, \delta, k)\big]\ge 1-\delta,\ \hat j=\arg\min_{j\le k} B_j\quad(\ln(n/\delta)\to\ln(kn/\delta))",
+    source=f"{SEED}; {MCA} + union bound; {MAU}",
+    kind="coverage",
+    predict=_level,
+    domain=st.builds(lambda n, k, d, bd: {"n": n, "k": k, "delta": d, "bound": bd},
+                     st.integers(10, 1000), st.integers(0, 7).map(lambda e: 10**e), DELTAS, BOUND_NAMES),
+    default={"n": 100, "k": 1000, "delta": 0.05, "bound": "maurer"},
+    verify_points=({"bound": "mcallester", "k": 10**6}, {"bound": "catoni", "k": 10**4}),
+    simulate=_sim_tuning,
+    reps=4000,
+    rel_tol=0.5,
+    mutants=(
+        Mutant("drop_log_k", "kl-inverse bound of the best of k = 10^4 without the ln k charge",
+               _level, {"bound": "maurer[no_log_k]", "k": 10**4}),
+        Mutant("drop_log_k_mcallester", "McAllester bound of the best of k = 10^6 without the ln k charge",
+               _level, {"bound": "mcallester[no_log_k]", "k": 10**6}),
+        Mutant("drop_log_k_catoni", "Catoni bound (C = 1) of the best of k = 10^4 without the ln k charge",
+               _level, {"bound": "catoni[no_log_k]", "k": 10**4}),
+    ),
+    notes="k random classifiers on pure-noise labels (true risk exactly 1/2), point-mass priors, KL = 0; "
+          "the best is selected (it has the smallest bound). Min of k Binomial(n, 1/2) sampled exactly by inversion.",
+    figure="pac_bayes_tuning",
+))
+
+
+# --------------------------------------------------------------------------- ordering (deterministic)
+def _random_inputs(rng, batches, per_batch):
+    """Random valid (emp_risk, kl, n, delta, k) batches: n log-uniform in [1, 1e6], edges oversampled."""
+    for _ in range(batches):
+        n = int(np.exp(rng.uniform(0, math.log(1e6))))
+        delta = float(np.exp(rng.uniform(math.log(1e-6), math.log(0.99))))
+        q = rng.uniform(0, 1, per_batch)
+        q[: per_batch // 10] = 0.0
+        q[per_batch // 10: per_batch // 5] = 1.0
+        kl = np.exp(rng.uniform(math.log(1e-3), math.log(1e4), per_batch))
+        kl[::7] = 0.0
+        k = np.floor(np.exp(rng.uniform(0, math.log(1e9), per_batch)))
+        yield q, kl, n, delta, k
+
+
+def _check_ordering(claim, params, reps, rng):
+    """min over random valid inputs of McAllester - claim.predict (the kl-inverse bound) must be
+    >= -KL_INVERSE_TOL (deterministic: any negative gap beyond the tolerance is a counterexample)."""
+    batches = max(4, reps // params["per_batch"])
+    worst, worst_at, count = math.inf, None, 0
+    for q, kl, n, delta, k in _random_inputs(rng, batches, params["per_batch"]):
+        gap = np.asarray(T.mcallester_bound(q, kl, n, delta, k)) - np.asarray(claim.predict(q, kl, n, delta, k))
+        count += gap.size
+        i = int(np.argmin(gap))
+        if gap[i] < worst:
+            worst, worst_at = float(gap[i]), {"emp_risk": float(q[i]), "kl": float(kl[i]), "n": n, "delta": delta, "k": float(k[i])}
+    est = Estimate(worst, 0.0, count)
+    extra = {"min_gap": worst, "at": worst_at, "tolerance": T.KL_INVERSE_TOL}
+    if worst < -T.KL_INVERSE_TOL:
+        return 0.0, stats.TestResult(Status.FAILED, -math.inf, est, f"kl bound exceeds McAllester by {-worst:.3g} at {worst_at}", extra)
+    return 0.0, stats.TestResult(Status.PASSED, 0.0, est, f"McAllester - kl bound >= {worst:.3g} at all {count} random valid inputs", extra)
+
+
+kl_bound_ordering = register(Claim(
+    id="pac_bayes.kl_bound_ordering",
+    title="The kl-inverse (Maurer) bound is never looser than McAllester's",
+    statement=r"\mathrm{kl}^{-1}\Big(\hat R, \tfrac{\mathrm{KL}+\ln k+\ln(2\sqrt n/\delta)}{n}\Big) \le \hat R + \sqrt{\tfrac{\mathrm{KL}+\ln k+\ln(n/\delta)+2}{2n-1}}",
+    source=f"{MAU}; {MCA}; Pinsker's inequality",
+    kind="qualitative",
+    predict=T.maurer_bound,
+    domain=st.builds(lambda p: {"per_batch": p}, st.sampled_from((50, 200))),
+    default={"per_batch": 200},
+    check_fn=_check_ordering,
+    reps=8000,
+    mutants=(
+        Mutant("kl_sign_error", "sign error in the kl inside the kl inverse (second term subtracted)", maurer_kl_sign_error),
+        Mutant("kl_inverse_without_1_over_n", "kl inverse at c = KL + ln k + ln(2 sqrt n/delta), forgetting / n",
+               lambda q, kl, n, delta, k=1: T.kl_inverse_upper(q, (np.asarray(kl) + np.log(k) + math.log(2 * math.sqrt(n) / delta)))),
+    ),
+    notes="Deterministic: random valid inputs (n in [1, 1e6], KL in {0} ∪ [1e-3, 1e4], k in [1, 1e9], emp risk with "
+          "0 and 1 oversampled); tolerance = KL_INVERSE_TOL. Proof: Pinsker, and ln(2 sqrt n) < ln n + 2, 2n - 1 < 2n.",
+    figure="pac_bayes_tuning",
+))
+
+
+# --------------------------------------------------------------------------- tuning cost (deterministic)
+_ROUNDING = 1e-12  # float64 rounding of these O(10) operations is < 1e-14 relative
+
+
+def _check_tuning_cost(claim, params, reps, rng):
+    """At random valid (kl, n, delta, k): claim.predict equals the union-bound definition
+    mcallester(delta/k) - mcallester(delta) (to rounding), lies below sqrt(ln k/(2n-1)),
+    and along a grid of k is increasing and concave in ln k."""
+    batches = max(4, reps // params["per_batch"])
+    worst, worst_at, count = 0.0, None, 0
+    problems = []
+    for q, kl, n, delta, k in _random_inputs(rng, batches, params["per_batch"]):
+        k = np.maximum(k, 2.0)
+        pred = np.asarray(claim.predict(kl, n, delta, k), dtype=float)
+        definition = np.asarray(T.mcallester_bound(q, kl, n, delta / k)) - np.asarray(T.mcallester_bound(q, kl, n, delta))
+        scale = _ROUNDING * (1.0 + np.asarray(T.mcallester_bound(q, kl, n, delta / k)))
+        err = np.abs(pred - definition) / scale
+        count += err.size
+        i = int(np.argmax(err))
+        if err[i] > worst:
+            worst, worst_at = float(err[i]), {"kl": float(kl[i]), "n": n, "delta": delta, "k": float(k[i]), "predicted": float(pred[i]), "definition": float(definition[i])}
+        if np.any(pred > np.sqrt(np.log(k) / (2 * n - 1)) + scale):
+            problems.append(f"exceeds sqrt(ln k/(2n-1)) at n={n}")
+        grid = np.exp(np.linspace(0.0, 25.0, 51))
+        c = np.asarray(claim.predict(float(kl[0]), n, delta, grid), dtype=float)
+        d1, d2 = np.diff(c), np.diff(c, 2)
+        tol = _ROUNDING * (1 + c.max())
+        if np.any(d1 <= 0) or np.any(d2 > tol):
+            problems.append(f"not increasing and concave in ln k at n={n}, kl={kl[0]:.3g}")
+    est = Estimate(worst, 0.0, count)
+    extra = {"max_error_in_rounding_units": worst, "at": worst_at, "problems": problems[:5]}
+    if worst > 1.0 or problems:
+        detail = (f"closed form differs from the union-bound definition by {worst:.3g} x 1e-12 at {worst_at}" if worst > 1.0
+                  else "; ".join(problems[:3]))
+        return 0.0, stats.TestResult(Status.FAILED, math.inf, est, detail, extra)
+    return 0.0, stats.TestResult(Status.PASSED, 0.0, est,
+                                 f"closed form = definition within {worst:.2g} x 1e-12 at {count} points; increasing, concave, below sqrt(ln k/(2n-1))", extra)
+
+
+tuning_cost = register(Claim(
+    id="pac_bayes.tuning_cost",
+    title="The cost of tuning over k priors: closed form, concave in ln k, at most sqrt(ln k / (2n - 1))",
+    statement=r"B_\delta(k)-B_\delta(1)=B_{\delta/k}(1)-B_\delta(1)=\sqrt{\tfrac{B_0+\ln k}{2n-1}}-\sqrt{\tfrac{B_0}{2n-1}}\le\sqrt{\tfrac{\ln k}{2n-1}},\ B_0=\mathrm{KL}+\ln\tfrac n\delta+2",
+    source=f"{SEED}; {MCA} + union bound",
+    kind="qualitative",
+    predict=lambda kl, n, delta, k: T.tuning_cost(kl, n, delta, k),
+    domain=st.builds(lambda p: {"per_batch": p}, st.sampled_from((50, 200))),
+    default={"per_batch": 200},
+    check_fn=_check_tuning_cost,
+    reps=4000,
+    mutants=(
+        Mutant("denominator_n", "n instead of 2n - 1 in the denominator",
+               lambda kl, n, delta, k: np.sqrt((np.asarray(kl) + np.log(k) + math.log(n / delta) + 2) / n) - np.sqrt((np.asarray(kl) + math.log(n / delta) + 2) / n)),
+        Mutant("drop_log_k", "no cost at all: tuning treated as free",
+               lambda kl, n, delta, k: 0.0 * np.asarray(np.log(k)) * np.asarray(kl)),
+        Mutant("log_k_outside_sqrt", "cost ln k / (2n - 1) (linear, not under the square root)",
+               lambda kl, n, delta, k: np.log(k) / (2 * n - 1) + 0.0 * np.asarray(kl)),
+    ),
+    notes="Deterministic identity and shape checks at random valid inputs; tolerance 1e-12 x (1 + bound) for float rounding.",
+    figure="pac_bayes_tuning",
+))
+
+
+# --------------------------------------------------------------------------- marginal likelihood
+def _random_regression(rng, n, d, s2, sig2):
+    X = rng.standard_normal((n, d))
+    w = math.sqrt(s2) * rng.standard_normal(d)
+    return X, X @ w + math.sqrt(sig2) * rng.standard_normal(n)
+
+
+def _check_chain_rule(claim, params, reps, rng):
+    """At random data sets (n, d, prior_var, noise_var), claim.predict(X, y, s2, sigma2) must equal the
+    sum of the sequential posterior-predictive log densities to 1e-10 (1 + |LML|)."""
+    cases = max(5, reps // 100)
+    worst, worst_at = 0.0, None
+    with threadpool_limits(1, "blas"):
+        for _ in range(cases):
+            n, d = int(rng.integers(1, params["n_max"] + 1)), int(rng.integers(1, params["d_max"] + 1))
+            s2, sig2 = float(np.exp(rng.uniform(-4, 4))), float(np.exp(rng.uniform(-3, 2)))
+            X, y = _random_regression(rng, n, d, s2, sig2)
+            chain = float(ML.sequential_log_predictive(X, y, s2, sig2).sum())
+            err = abs(float(claim.predict(X, y, s2, sig2)) - chain) / (1e-10 * (1 + abs(chain)))
+            if not err <= worst:
+                worst, worst_at = err, {"n": n, "d": d, "prior_var": s2, "noise_var": sig2, "chain_rule": chain}
+    est = Estimate(worst, 0.0, cases)
+    extra = {"max_error_in_units_of_1e-10": worst, "at": worst_at}
+    if not worst <= 1.0:
+        return 0.0, stats.TestResult(Status.FAILED, math.inf, est, f"closed form differs from the chain-rule sum at {worst_at}", extra)
+    return 0.0, stats.TestResult(Status.PASSED, 0.0, est, f"closed form = chain-rule sum within {worst:.2g} x 1e-10 (1 + |LML|) on {cases} random data sets", extra)
+
+
+def _lml_missing_logdet(X, y, prior_var, noise_var):
+    X, y = np.asarray(X, float), np.asarray(y, float)
+    K = prior_var * X @ X.T + noise_var * np.eye(y.size)
+    return float(-0.5 * y @ np.linalg.solve(K, y) - 0.5 * y.size * math.log(2 * math.pi))
+
+
+lml_chain_rule = register(Claim(
+    id="pac_bayes.lml_chain_rule",
+    title="Log marginal likelihood = sum of sequential posterior-predictive log densities",
+    statement=r"\log p(y)=-\tfrac12 y^\top K^{-1}y-\tfrac12\log\det K-\tfrac n2\log 2\pi=\sum_i\log p(y_i\mid y_{<i}),\ K=s^2XX^\top+\sigma^2I",
+    source=f"{BISHOP}; {LIBGW}",
+    kind="qualitative",
+    predict=ML.log_marginal_likelihood,
+    domain=st.builds(lambda n, d: {"n_max": n, "d_max": d}, st.integers(2, 60), st.integers(1, 10)),
+    default={"n_max": 40, "d_max": 8},
+    check_fn=_check_chain_rule,
+    reps=3000,
+    mutants=(
+        Mutant("missing_logdet", "drops -1/2 log det K", _lml_missing_logdet),
+        Mutant("logdet_without_noise_term", "Woodbury log det without n log sigma^2",
+               lambda X, y, prior_var, noise_var: ML.log_marginal_likelihood(X, y, prior_var, noise_var) + 0.5 * np.shape(X)[0] * math.log(noise_var)),
+    ),
+    notes="Deterministic identity at random data sets; tolerance 1e-10 (1 + |LML|).",
+    figure="marginal_likelihood_selection",
+))
+
+
+def _ml_data(n, d, prior_var, noise_var, data_seed):
+    X, y, _ = ML.make_regression_data(n, d, w_scale=math.sqrt(prior_var), noise_var=noise_var, seed=data_seed)
+    return X, y
+
+
+def _ml_reference(X, y, prior_var, noise_var):
+    """c = log p(y | mu) + log p(mu) at the posterior mean: a data-dependent scale, not the LML formula."""
+    mu, _ = ML.posterior(X, y, prior_var, noise_var)
+    d = mu.size
+    return float(ML.log_likelihood(X, y, mu, noise_var)[0]) - 0.5 * (mu @ mu / prior_var + d * math.log(2 * math.pi * prior_var))
+
+
+def _evidence_ratio(lml_fn):
+    def predict(n, d, prior_var, noise_var, data_seed):
+        X, y = _ml_data(n, d, prior_var, noise_var, data_seed)
+        return math.exp(lml_fn(X, y, prior_var, noise_var) - _ml_reference(X, y, prior_var, noise_var))
+    return predict
+
+
+def _sim_lml(params, reps, rng):
+    X, y = _ml_data(params["n"], params["d"], params["prior_var"], params["noise_var"], params["data_seed"])
+    with threadpool_limits(1, "blas"):
+        _, _, log_w = ML.log_marginal_likelihood_mc(X, y, params["prior_var"], params["noise_var"], reps, rng,
+                                                    proposal="posterior", return_weights=True)
+    return Estimate.from_samples(np.exp(log_w - _ml_reference(X, y, params["prior_var"], params["noise_var"])))
+
+
+lml_monte_carlo = register(Claim(
+    id="pac_bayes.lml_monte_carlo",
+    title="Closed-form marginal likelihood of Bayesian linear regression = importance-sampling estimate",
+    statement=r"p(y)=\mathbb E_{w\sim q}\Big[\tfrac{p(y\mid w)p(w)}{q(w)}\Big]=\mathcal N(y;0,s^2XX^\top+\sigma^2I)",
+    source=f"{BISHOP}; MacKay 2003, Ch. 28-29",
+    kind="exact",
+    predict=_evidence_ratio(ML.log_marginal_likelihood),
+    domain=st.builds(lambda n, d, s, e, sd: {"n": n, "d": d, "prior_var": s, "noise_var": e, "data_seed": sd},
+                     st.integers(2, 60), st.integers(1, 4), st.floats(0.1, 10.0), st.floats(0.1, 4.0), st.integers(0, 1000)),
+    default={"n": 30, "d": 4, "prior_var": 1.0, "noise_var": 0.5, "data_seed": 1},
+    verify_points=({"n": 8, "d": 2, "prior_var": 10.0, "noise_var": 2.0},),
+    simulate=_sim_lml,
+    reps=20000,
+    rel_tol=0.05,
+    mutants=(
+        Mutant("missing_logdet", "LML without -1/2 log det K", _evidence_ratio(_lml_missing_logdet)),
+        Mutant("logdet_without_noise_term", "Woodbury log det K without n log sigma^2",
+               _evidence_ratio(lambda X, y, s2, e: ML.log_marginal_likelihood(X, y, s2, e) + 0.5 * np.shape(X)[0] * math.log(e))),
+    ),
+    notes="Estimand: p(y) / [p(y|mu) p(mu)] (mu = posterior mean: a scale computed without the LML formula); "
+          "proposal N(mu, 2 S), weight variance finite. Data set fixed by data_seed.",
+    figure="marginal_likelihood_selection",
+))
+
+
+def _check_disagree(claim, params, reps, rng):
+    """Over ``reps`` data sets: mean per-point [LML(tight) - LML(diffuse)] significantly > 0 and
+    mean per-point [CLML(tight) - CLML(diffuse)] (from claim.predict) significantly < 0."""
+    n, d, m = params["n"], params["d"], params["m"]
+    tight, diffuse, noise = params["tight"], params["diffuse"], params["noise_var"]
+    dl, dc = np.empty(reps), np.empty(reps)
+    with threadpool_limits(1, "blas"):
+        for r in range(reps):
+            X, y = _random_regression(rng, n, d, params["w_scale"] ** 2, noise)
+            dl[r] = (ML.log_marginal_likelihood(X, y, tight, noise) - ML.log_marginal_likelihood(X, y, diffuse, noise)) / n
+            dc[r] = (claim.predict(X, y, tight, noise, m) - claim.predict(X, y, diffuse, noise, m)) / m
+    el, ec = Estimate.from_samples(dl), Estimate.from_samples(dc)
+    zl, zc_ = el.mean / el.se, ec.mean / ec.se
+    crit = stats.z_critical(claim.alpha / 2, two_sided=False, df=reps - 1)
+    extra = {"lml_diff": el.mean, "lml_diff_se": el.se, "clml_diff": ec.mean, "clml_diff_se": ec.se, "z_critical": crit}
+    if zl < -crit or zc_ > crit:
+        status, detail = Status.FAILED, f"no disagreement: LML diff z = {zl:.1f}, CLML diff z = {zc_:.1f}"
+    elif zl > crit and zc_ < -crit:
+        status, detail = Status.PASSED, (f"LML prefers the tight prior (+{el.mean:.3f} ± {el.se:.3f} nats/pt), "
+                                         f"CLML the diffuse one ({ec.mean:.3f} ± {ec.se:.3f})")
+    else:
+        status, detail = Status.UNDERPOWERED, f"not resolved: LML z = {zl:.1f}, CLML z = {zc_:.1f} (need ±{crit:.2f})"
+    return 0.0, stats.TestResult(status, float(zc_), ec, detail, extra)
+
+
+lml_clml_disagree = register(Claim(
+    id="pac_bayes.lml_clml_disagree",
+    title="Marginal likelihood and conditional marginal likelihood rank a tight and a diffuse prior differently",
+    statement=r"\mathbb E[\mathrm{LML}(s^2_{\rm tight})-\mathrm{LML}(s^2_{\rm diffuse})]>0>\mathbb E[\mathrm{CLML}_m(s^2_{\rm tight})-\mathrm{CLML}_m(s^2_{\rm diffuse})]",
+    source=f"{LIBGW}; {SEED.split(':')[0]} ('marginal likelihood hates diffuse priors')",
+    kind="qualitative",
+    predict=ML.conditional_log_marginal_likelihood,
+    domain=st.builds(lambda n: {"n": n, "d": 20, "m": n // 2, "w_scale": 0.3, "noise_var": 1.0, "tight": 0.01, "diffuse": 1000.0},
+                     st.integers(80, 160)),
+    default={"n": 100, "d": 20, "m": 50, "w_scale": 0.3, "noise_var": 1.0, "tight": 0.01, "diffuse": 1000.0},
+    check_fn=_check_disagree,
+    reps=60,
+    mutants=(
+        Mutant("clml_is_lml", "CLML replaced by the LML of the last m points alone (no conditioning)",
+               lambda X, y, prior_var, noise_var, m: ML.log_marginal_likelihood(np.asarray(X)[-m:], np.asarray(y)[-m:], prior_var, noise_var)),
+    ),
+    notes="w* ~ N(0, 0.3^2 I_20), sigma^2 = 1, n = 100, m = 50: the diffuse prior (s^2 = 1000) predicts better "
+          "after the first 50 points (as the held-out density does) but pays its Occam factor in the LML.",
+    figure="marginal_likelihood_selection",
+))

@@ -1,0 +1,319 @@
+"""Properties of the PAC-Bayes closed forms (theory.pac_bayes), their sympy derivations
+(theory.pac_bayes_sympy) and the coverage simulators (sims.pac_bayes).
+
+Exact identities are compared at floating-point tolerances (stated per test); Monte Carlo
+comparisons use seeded generators and z-tests at alpha = 1e-6 (|z| <= 4.9).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import example, given
+from hypothesis import strategies as st
+from scipy import stats
+
+from sims import pac_bayes as S
+from theory import pac_bayes as T
+from theory import pac_bayes_sympy as P
+
+Z = 4.9  # two-sided alpha ~ 1e-6
+
+# Domains (one place): the strategies below are built from these constants.
+N_MAX = 10**7
+KL_MAX = 1e5
+K_MAX = 1e12
+risks = st.one_of(st.just(0.0), st.just(1.0), st.floats(0.0, 1.0))
+kls = st.one_of(st.just(0.0), st.floats(0.0, KL_MAX))
+ns = st.integers(1, N_MAX)
+deltas = st.one_of(st.just(1e-12), st.floats(1e-9, 0.999))
+ks = st.one_of(st.just(1.0), st.floats(1.0, K_MAX))
+cs = st.one_of(st.just(0.0), st.floats(0.0, 1e3), st.just(math.inf))
+
+
+# --------------------------------------------------------------------------- bad input
+GOOD = {"emp_risk": 0.1, "kl": 5.0, "n": 1000, "delta": 0.05, "k": 1}
+BAD = [
+    ("delta", 0.0, r"delta=0.0, must be > 0 and < 1"),
+    ("delta", 1.0, r"delta=1.0, must be > 0 and < 1"),
+    ("delta", -0.5, r"delta=-0.5, must be > 0 and < 1"),
+    ("n", 0, r"n=0, must be >= 1"),
+    ("emp_risk", -0.1, r"emp_risk=-0.1, must be >= 0 and <= 1"),
+    ("emp_risk", 1.5, r"emp_risk=1.5, must be >= 0 and <= 1"),
+    ("kl", -1.0, r"kl=-1.0, must be >= 0"),
+    ("k", 0.5, r"k=0.5, must be >= 1"),
+    ("k", 0, r"k=0.0, must be >= 1"),
+]
+
+
+@pytest.mark.parametrize("fn", [T.mcallester_bound, T.maurer_bound, T.catoni_bound], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("name,value,message", BAD, ids=[f"{b[0]}={b[1]}" for b in BAD])
+def test_bad_input_names_parameter_value_and_range(fn, name, value, message):
+    with pytest.raises(ValueError, match=message):
+        fn(**{**GOOD, name: value})
+
+
+def test_other_functions_validate_their_arguments():
+    with pytest.raises(ValueError, match=r"q=1.5, must be >= 0 and <= 1"):
+        T.kl_inverse_upper(1.5, 0.1)
+    with pytest.raises(ValueError, match=r"c=-0.1, must be >= 0"):
+        T.kl_inverse_upper(0.5, -0.1)
+    with pytest.raises(ValueError, match=r"c=nan"):
+        T.kl_inverse_upper(0.5, float("nan"))
+    with pytest.raises(ValueError, match=r"code_length_bits=-1.0, must be >= 0"):
+        T.occam_bound(0.1, -1.0, 100, 0.05)
+    with pytest.raises(ValueError, match=r"bound='pinsker', must be one of 'mcallester', 'maurer', 'catoni'"):
+        T.tuned_bound(0.1, 1.0, 100, 0.05, 20, bound="pinsker")
+    with pytest.raises(ValueError, match=r"emp_risk=None, must be in \[0, 1\]"):
+        T.tuning_cost(1.0, 100, 0.05, 20, bound="maurer")
+    with pytest.raises(ValueError, match=r"C=0.0, must be > 0"):
+        T.catoni_bound(0.1, 1.0, 100, 0.05, C=0.0)
+    with pytest.raises(ValueError, match=r"risk_gain=-0.1, must be >= 0"):
+        T.break_even_k(-0.1, 1.0, 100, 0.05)
+    with pytest.raises(ValueError, match=r"num_levels=0, must be >= 1"):
+        T.quantize_uniform([1.0, 2.0], 0)
+    with pytest.raises(ValueError, match=r"symbols must be"):
+        T.code_length_bits([0, 3], num_levels=2)
+
+
+# --------------------------------------------------------------------------- kl and its inverse
+@given(risks, cs)
+@example(0.0, 0.0).via("c = 0")
+@example(0.0, 1e-300).via("tiny c at q = 0")
+@example(1.0, 5.0).via("q = 1")
+@example(0.3, math.inf).via("c = inf")
+@example(0.5, 1e3).via("huge c")
+@example(1e-300, 1e-3).via("subnormal-ish q")
+def test_kl_inverse_is_the_supremum_within_its_tolerance(q, c):
+    p = T.kl_inverse_upper(q, c)
+    assert q <= p <= 1.0
+    # never below the supremum: p is infeasible (kl > c) unless p is q (c = 0) or 1
+    assert p == 1.0 or p == q or T.kl_bernoulli(q, p) > c
+    # and within KL_INVERSE_TOL of it: p - tol is feasible
+    assert T.kl_bernoulli(q, max(q, p - T.KL_INVERSE_TOL)) <= c
+
+
+@given(st.floats(0.0, 50.0))
+def test_kl_inverse_at_zero_empirical_risk_is_one_minus_exp_minus_c(c):
+    # kl(0 || p) = -ln(1 - p), so kl^{-1}(0, c) = 1 - e^{-c}
+    assert T.kl_inverse_upper(0.0, c) == pytest.approx(-math.expm1(-c), abs=2 * T.KL_INVERSE_TOL)
+
+
+def test_kl_inverse_edge_values_and_vectorisation():
+    q = np.array([0.0, 1.0, 0.2, 0.2, 0.7, 0.0])
+    c = np.array([0.0, 0.0, 0.0, math.inf, 1e6, 1e-300])
+    out = T.kl_inverse_upper(q, c)
+    np.testing.assert_array_equal(out[:5], [0.0, 1.0, 0.2, 1.0, 1.0])
+    assert 0 <= out[5] <= T.KL_INVERSE_TOL
+    rng = np.random.default_rng(0)
+    qq, cc = rng.uniform(0, 1, 50), rng.exponential(0.1, 50)
+    np.testing.assert_array_equal(T.kl_inverse_upper(qq, cc), [T.kl_inverse_upper(a, b) for a, b in zip(qq, cc)])
+
+
+def test_kl_bernoulli_conventions():
+    assert T.kl_bernoulli(0.0, 0.0) == 0.0 and T.kl_bernoulli(1.0, 1.0) == 0.0
+    assert T.kl_bernoulli(0.5, 0.0) == math.inf and T.kl_bernoulli(0.5, 1.0) == math.inf
+    assert T.kl_bernoulli(0.0, 0.5) == pytest.approx(math.log(2), rel=1e-15)
+    assert T.kl_bernoulli(1e-3, 1e-3) == 0.0
+
+
+# --------------------------------------------------------------------------- bounds
+@given(risks, kls, ns, deltas, ks)
+@example(0.0, 0.0, 1, 0.999, 1.0)
+@example(1.0, 0.0, 1, 0.5, 1.0)
+@example(0.5, 0.0, 10**7, 0.999, 1.0).via("smallest complexity")
+@example(0.0, KL_MAX, 10**7, 1e-12, K_MAX)
+def test_kl_bound_is_never_looser_than_mcallester(q, kl, n, delta, k):
+    maurer = T.maurer_bound(q, kl, n, delta, k)
+    assert q <= maurer <= 1.0
+    assert maurer <= T.mcallester_bound(q, kl, n, delta, k) + T.KL_INVERSE_TOL
+
+
+@given(risks, kls, ns, deltas, ks)
+def test_every_bound_grows_with_k_and_with_kl(q, kl, n, delta, k):
+    for fn in (T.mcallester_bound, T.maurer_bound, T.catoni_bound):
+        b1 = fn(q, kl, n, delta, 1)
+        assert fn(q, kl, n, delta, k) >= b1 - 1e-15
+        assert fn(q, kl + 1.0, n, delta, k) >= fn(q, kl, n, delta, k) - 1e-15
+        assert b1 >= q - 1e-15
+
+
+def test_union_bound_identity_charging_log_k_is_delta_over_k():
+    for fn in (T.mcallester_bound, T.maurer_bound, T.catoni_bound):
+        a = fn(0.07, 12.0, 5000, 0.05, 37)
+        b = fn(0.07, 12.0, 5000, 0.05 / 37, 1)
+        assert a == pytest.approx(b, rel=1e-13, abs=1e-13)
+
+
+def test_maurer_xi_lies_between_sqrt_n_and_2_sqrt_n_for_every_n():
+    # [Mau04] proves xi(n) <= 2 sqrt(n) for n >= 8; the bound is used for every n >= 1, so check n < 8 too.
+    xi = np.array([T.maurer_xi(n) for n in range(1, 2001)])
+    root = np.sqrt(np.arange(1, 2001))
+    assert np.all(xi <= 2 * root) and np.all(xi >= root)
+
+
+def test_maurer_xi_is_the_expected_exponential_kl_at_p_half():
+    n = 25
+    s = np.arange(n + 1)
+    expected = np.sum(stats.binom.pmf(s, n, 0.5) * np.exp(n * T.kl_bernoulli(s / n, 0.5)))
+    # the worst case over p is attained at every p (xi does not depend on p): compare with p = 1/2
+    assert T.maurer_xi(n) == pytest.approx(expected, rel=1e-10)
+
+
+def test_catoni_bound_matches_its_formula_and_saturates_at_1_over_1_minus_exp_minus_C():
+    q, kl, n, d = 0.1, 30.0, 2000, 0.01
+    C = 2.0
+    expected = (1 - math.exp(-C * q - (kl + math.log(1 / d)) / n)) / (1 - math.exp(-C))
+    assert T.catoni_bound(q, kl, n, d, C=C) == pytest.approx(expected, rel=1e-14)
+    assert T.catoni_bound(1.0, 1e4, 10, 0.01, C=C) <= 1.0 / (1.0 - math.exp(-C))
+
+
+def test_occam_bound_is_the_pac_bayes_bound_with_kl_equal_bits_times_ln2():
+    for name, fn in T.BOUNDS.items():
+        assert T.occam_bound(0.02, 5000.0, 60000, 0.05, 3, bound=name) == fn(0.02, 5000 * math.log(2), 60000, 0.05, 3)
+
+
+# --------------------------------------------------------------------------- tuning cost
+@given(kls, st.integers(1, N_MAX), deltas, ks)
+def test_mcallester_tuning_cost_is_the_bound_difference_and_below_its_envelope(kl, n, delta, k):
+    cost = T.tuning_cost(kl, n, delta, k)
+    diff = T.mcallester_bound(0.0, kl, n, delta, k) - T.mcallester_bound(0.0, kl, n, delta, 1)
+    assert cost == pytest.approx(diff, abs=1e-12 * (1 + T.mcallester_bound(0.0, kl, n, delta, k)))
+    assert 0.0 <= cost <= T.tuning_cost_upper(n, k) * (1 + 1e-12)
+
+
+def test_tuning_cost_is_increasing_and_concave_in_log_k():
+    log_k = np.linspace(0, 40, 201)
+    for bound in ("mcallester", "maurer", "catoni"):
+        c = np.asarray(T.tuning_cost(10.0, 1000, 0.05, np.exp(log_k), bound=bound, emp_risk=0.1))
+        assert c[0] == 0.0 and np.all(np.diff(c) > 0)
+        assert np.all(np.diff(c, 2) <= 1e-12), bound
+
+
+def test_kl_bound_tuning_cost_is_below_sqrt_log_k_over_2n():
+    # concavity of kl^{-1} in c, then Pinsker: cost <= kl^{-1}(q, ln k / n) - q <= sqrt(ln k / (2n))
+    for q in (0.0, 0.05, 0.3, 0.5, 0.9):
+        for k in (2, 20, 1e6):
+            cost = T.tuning_cost(10.0, 500, 0.05, k, bound="maurer", emp_risk=q)
+            assert cost <= T.kl_inverse_upper(q, math.log(k) / 500) - q + 1e-12
+            assert cost <= math.sqrt(math.log(k) / 1000) + 1e-12
+
+
+def test_break_even_k_is_where_the_cost_equals_the_gain():
+    for g in (1e-3, 0.01, 0.05):
+        k_star = T.break_even_k(g, 10.0, 10000, 0.05)
+        assert T.tuning_cost(10.0, 10000, 0.05, k_star) == pytest.approx(g, rel=1e-9)
+    k_star = T.break_even_k(0.01, 10.0, 1000, 0.05, bound="maurer", emp_risk=0.05)
+    assert T.maurer_bound(0.05, 10.0, 1000, 0.05, k_star) == pytest.approx(T.maurer_bound(0.06, 10.0, 1000, 0.05), abs=1e-9)
+    assert T.break_even_k(0.5, 0.0, 10**6, 0.5) == math.inf  # ln k* beyond the float range: documented inf
+
+
+def test_tuned_bound_reports_charged_uncharged_and_cost():
+    r = T.tuned_bound(emp_risk=0.05, kl=10.0, n=10000, delta=0.05, k=20, bound="mcallester")
+    assert r.bound == T.mcallester_bound(0.05, 10.0, 10000, 0.05, 20)
+    assert r.uncharged == T.mcallester_bound(0.05, 10.0, 10000, 0.05)
+    assert r.cost == pytest.approx(T.tuning_cost(10.0, 10000, 0.05, 20), rel=1e-9)
+    assert "k=20" in repr(r) and "mcallester" in repr(r)
+    assert T.tuned_bound(0.05, 10.0, 10000, 0.05, 20, bound="catoni", C=0.5).bound > T.tuned_bound(0.05, 10.0, 10000, 0.05, 1, bound="catoni", C=0.5).bound
+
+
+# --------------------------------------------------------------------------- code length
+def test_code_length_is_a_prefix_code_length_close_to_the_empirical_entropy():
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal(5000)
+    sym, cb = T.quantize_uniform(w, 16)
+    assert np.max(np.abs(cb[sym] - w)) <= (cb[1] - cb[0]) / 2 + 1e-12
+    counts = np.bincount(sym, minlength=16)
+    p = counts[counts > 0] / sym.size
+    entropy_bits = -sym.size * np.sum(p * np.log2(p))
+    bits = T.code_length_bits(sym, 16)
+    side = 16 * math.ceil(math.log2(5001)) + 16 * 32 + T.elias_gamma_bits(16)
+    assert entropy_bits + side + 2 <= bits <= entropy_bits + side + 3
+    assert bits < sym.size * 4 + side  # beats the fixed-length code of log2(16) = 4 bits/symbol
+
+
+def test_quantize_constant_vector_and_single_level():
+    sym, cb = T.quantize_uniform([2.0, 2.0, 2.0], 4)
+    assert np.all(cb[sym] == 2.0)
+    sym, cb = T.quantize_uniform([1.0, 3.0], 1)
+    assert sym.tolist() == [0, 0] and cb.tolist() == [1.0]
+
+
+# --------------------------------------------------------------------------- sympy derivations
+def test_sympy_union_bound_costs_log_k_and_rejects_forgetting_it():
+    assert P.check_union_bound_log_k()
+    assert not P.check_union_bound_log_k(sp.log(P.n / P.delta))
+
+
+def test_sympy_cost_is_increasing_concave_and_zero_at_k_1():
+    assert P.check_cost_monotone_concave()
+    assert not P.check_cost_monotone_concave(P.L / (2 * P.n - 1))  # linear in ln k: not strictly concave
+
+
+def test_sympy_cost_envelope_sqrt_log_k_over_2n_minus_1_and_rejects_denominator_n():
+    assert P.check_cost_envelope()
+    assert not P.check_cost_envelope(P.mcallester_cost_expr(P.n))
+    assert not P.check_cost_envelope(P.mcallester_cost_expr(2 * P.n - 2))
+
+
+def test_sympy_break_even_and_its_mutant():
+    assert P.check_break_even()
+    assert not P.check_break_even(P.n * (P.g + sp.sqrt(P.B / P.n)) ** 2 - P.B)
+    # the numeric break-even agrees with the symbolic one
+    b0 = 10.0 + math.log(10000 / 0.05) + 2
+    f = sp.lambdify((P.g, P.B, P.n), P.break_even_log_k_expr())
+    assert math.log(T.break_even_k(0.01, 10.0, 10000, 0.05)) == pytest.approx(f(0.01, b0, 10000), rel=1e-12)
+
+
+def test_sympy_kl_bound_complexity_is_below_mcallester_and_rejects_a_wrong_constant():
+    assert P.check_maurer_numerator_below_mcallester()
+    A, s, e = P.KL_LOGK, P.LOG_N, P.LOG_INV_DELTA
+    assert not P.check_maurer_numerator_below_mcallester((A + 2 * s + e) / P.n)  # ln(n^2/delta): too large
+
+
+def test_sympy_kl_is_convex_with_the_stated_derivatives():
+    assert P.check_kl_convex_increasing()
+
+
+# --------------------------------------------------------------------------- simulators
+def test_min_of_k_binomials_by_inversion_matches_brute_force():
+    rng = np.random.default_rng(3)
+    a = S.min_binomial(40, 0.5, 9, 40000, rng)
+    b = S.min_binomial(40, 0.5, 9, 40000, rng, method="brute")
+    se = math.sqrt(a.var() / a.size + b.var() / b.size)
+    assert abs(a.mean() - b.mean()) <= Z * se
+    for s in (12, 15, 17):  # P(min <= s) agrees with the exact 1 - P(S > s)^9
+        exact = 1 - stats.binom.sf(s, 40, 0.5) ** 9
+        for x in (a, b):
+            p = np.mean(x <= s)
+            assert abs(p - exact) <= Z * math.sqrt(exact * (1 - exact) / x.size)
+
+
+def test_simulated_tuning_coverage_matches_the_exact_coverage():
+    rng = np.random.default_rng(4)
+    for k, fn, charge in ((1000, T.maurer_bound, 1), (10**5, T.mcallester_bound, 1), (10**4, T.maurer_bound, None)):
+        holds = S.tuning_coverage_draws(100, k, 0.05, fn, 20000, rng, charge_k=charge)
+        exact = S.tuning_coverage_exact(100, k, 0.05, fn, charge)
+        assert abs(holds.mean() - exact) <= Z * math.sqrt(max(exact * (1 - exact), 1e-4) / holds.size)
+
+
+def test_threshold_simulator_unbiased_risk_and_kl_identities():
+    rng = np.random.default_rng(5)
+    # beta = 0: Q = P (uniform), so E_S[E_Q R_hat] = E_Q R = mean of the true risks, KL = 0
+    d = S.threshold_gibbs_draws(50, 10, 0.2, 0.0, 20000, rng)
+    risks = S.threshold_true_risks(10, 0.2, 5)
+    assert np.allclose(d.true_risk, risks.mean()) and np.allclose(d.kl, 0.0, atol=1e-12)
+    assert abs(d.emp_risk.mean() - risks.mean()) <= Z * d.emp_risk.std() / math.sqrt(d.emp_risk.size)
+    # beta = inf: the ERM point mass, KL = ln(m + 1) whenever the minimiser is unique
+    d = S.threshold_gibbs_draws(500, 10, 0.0, math.inf, 200, rng)
+    assert np.allclose(d.kl, math.log(11)) and np.allclose(d.true_risk, 0.0) and np.allclose(d.emp_risk, 0.0)
+
+
+def test_simulators_are_reproducible():
+    a = S.threshold_gibbs_draws(100, 20, 0.2, 1.0, 50, np.random.default_rng(9))
+    b = S.threshold_gibbs_draws(100, 20, 0.2, 1.0, 50, np.random.default_rng(9))
+    np.testing.assert_array_equal(a.emp_risk, b.emp_risk)
+    np.testing.assert_array_equal(S.min_binomial(30, 0.5, 100, 20, np.random.default_rng(2)),
+                                  S.min_binomial(30, 0.5, 100, 20, np.random.default_rng(2)))
