@@ -1,0 +1,159 @@
+"""Uniform convergence is vacuous while the test error falls (after Nagarajan & Kolter 2019, Fig. 2 left).
+
+(a) Linear construction [NK19, Sec. 3] at a fixed distribution (D = 4096, ||u||^2 = 1/256,
+    s^2 = 1), one GD step w = sum_i y_i x_i: exact test, training and S' errors against n
+    (lines, theory.uniform_convergence), the implied lower bound S' - test on any two-sided
+    uniform-convergence bound (dotted), and Monte Carlo points (Bartlett fast simulator):
+    test error +-2 SE (Rao-Blackwellised replicates), S' error +-2 Agresti-Coull SE of the
+    pooled training points. The S' error stays ~1 until n ||u||^2 ~ s^2 (n ~ 256), where the
+    learned signal finally outweighs each point's memorised noise.
+(b) Hypersphere network (gpu_validation.hypersphere, ``smoke`` profile on CPU: d = 100,
+    width 512, radii 1 / 1.2, margin 4 on 99% of S): test and S' errors against n, one
+    training run per n, +-2 Agresti-Coull SE over the test points / the n projected points
+    (sampling noise of the evaluation only, not over training seeds).
+"""
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+
+import numpy as np
+
+from paper_figures import _common as C
+from paper_figures import style
+from sims.uniform_convergence import fast_error_samples
+from theory import uniform_convergence as T
+
+NAME = "uniform_convergence"
+CLAIMS = (
+    "uniform_convergence.test_error",
+    "uniform_convergence.sprime_error",
+    "uniform_convergence.train_error",
+    "uniform_convergence.vacuous_bound",
+    "uniform_convergence.weight_norm",
+    "uniform_convergence.norm_bound_grows",
+)
+
+D, SIGNAL, NOISE = 4096, 1 / 256, 1.0
+"""Linear construction: noise dimension, ||u||^2 and s^2 = E||z||^2 (rho = n/256)."""
+N_THEORY = np.unique(np.round(np.geomspace(1, 1024, 60)).astype(int))
+SIM_N = np.array([2, 4, 8, 16, 32, 64, 128, 256])
+REPS = 200
+"""Monte Carlo replicates (training sets) per simulated n in panel (a)."""
+HYPERSPHERE_PROFILE = "smoke"
+COLORS = {"test": style.PALETTE["blue"], "sprime": style.PALETTE["vermillion"], "train": style.PALETTE["green"]}
+
+
+def _agresti_coull(k, m):
+    """(p_hat, SE) of a binomial proportion, Agresti-Coull: p~ = (k + 2)/(m + 4), SE = sqrt(p~(1-p~)/(m+4)) > 0."""
+    k, m = np.asarray(k, float), np.asarray(m, float)
+    pt = (k + 2) / (m + 4)
+    return k / m, np.sqrt(pt * (1 - pt) / (m + 4))
+
+
+@functools.lru_cache(maxsize=4)
+def _hypersphere(seed: int) -> tuple:
+    import torch
+
+    from gpu_validation import hypersphere as hs
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # bit-reproducible CPU matmuls
+    try:
+        res = hs.run(HYPERSPHERE_PROFILE, seed=seed, device="cpu")
+    finally:
+        torch.set_num_threads(threads)
+    return tuple((r["n"], r["test_error"], r["s_prime_error"], r["test_points"]) for r in res["results"])
+
+
+def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
+    """Every plotted array; theory arrays do not depend on ``seed``, ``*sim_*`` arrays do.
+
+    ``a/sim_mean``, ``a/sim_se``: shape (2, len(SIM_N)), rows (test, S'). ``b/sim_mean``,
+    ``b/sim_se``: shape (2, len(ns)), rows (test, S'); ``b/n`` the hypersphere sizes.
+    """
+    out: dict[str, np.ndarray] = {"a/n": N_THEORY.astype(float), "a/sim_n": SIM_N.astype(float)}
+    out["a/test"] = np.array([T.linear_test_error(int(n), D, SIGNAL, NOISE) for n in N_THEORY])
+    out["a/train"] = np.array([T.linear_train_error(int(n), D, SIGNAL, NOISE) for n in N_THEORY])
+    out["a/sprime"] = np.array([T.linear_sprime_error(int(n), D, SIGNAL, NOISE) for n in N_THEORY])
+    out["a/uc_lower_bound"] = out["a/sprime"] - out["a/test"]
+    mean, se = np.empty((2, SIM_N.size)), np.empty((2, SIM_N.size))
+    for k, n in enumerate(SIM_N):
+        s = fast_error_samples(int(n), D, SIGNAL, NOISE, reps, C.curve_rng(seed, k))
+        mean[0, k], se[0, k] = s["test"].mean(), s["test"].std(ddof=1) / math.sqrt(reps)
+        mean[1, k], se[1, k] = _agresti_coull(round(s["sprime"].sum() * n), reps * n)
+    out["a/sim_mean"], out["a/sim_se"] = mean, se
+    hsr = _hypersphere(int(seed))
+    ns = np.array([r[0] for r in hsr], float)
+    te, te_se = _agresti_coull([round(r[1] * r[3]) for r in hsr], [r[3] for r in hsr])
+    sp, sp_se = _agresti_coull([round(r[2] * r[0]) for r in hsr], [r[0] for r in hsr])
+    out["b/n"] = ns
+    out["b/sim_mean"], out["b/sim_se"] = np.stack([te, sp]), np.stack([te_se, sp_se])
+    return out
+
+
+def _errorbar(ax, x, mean, se, color, marker="o"):
+    lo = np.clip(mean - C.ERROR_Z * se, 0, 1)
+    hi = np.clip(mean + C.ERROR_Z * se, 0, 1)
+    return ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], fmt=marker, color=color, markerfacecolor="white",
+                       markeredgecolor=color, markersize=3.0, markeredgewidth=0.8, elinewidth=0.7, capsize=1.2,
+                       capthick=0.7, linestyle="none", zorder=3)
+
+
+def _draw(d: dict[str, np.ndarray], venue: str):
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    fig = Figure(figsize=style.figsize(venue, column="full", ncols=2, height_to_width=0.78))
+    ax_a, ax_b = fig.subplots(1, 2, sharey=True)
+
+    n = d["a/n"]
+    ax_a.plot(n, d["a/test"], color=COLORS["test"], label="test error", zorder=2)
+    ax_a.plot(n, d["a/sprime"], color=COLORS["sprime"], label=r"error on $S'$", zorder=2)
+    ax_a.plot(n, d["a/train"], color=COLORS["train"], linestyle=(0, (3, 1.5)), linewidth=0.9, label="train error", zorder=2)
+    ax_a.plot(n, d["a/uc_lower_bound"], color="0.2", linestyle=":", linewidth=1.0,
+              label=r"$\epsilon_{\rm unif} \geq$ $S'$ err. $-$ test err.", zorder=2)
+    _errorbar(ax_a, d["a/sim_n"], d["a/sim_mean"][0], d["a/sim_se"][0], COLORS["test"])
+    _errorbar(ax_a, d["a/sim_n"], d["a/sim_mean"][1], d["a/sim_se"][1], COLORS["sprime"], marker="s")
+    ax_a.axvline(NOISE / SIGNAL, color="0.6", linestyle=":", linewidth=0.7, zorder=1)
+    ax_a.text(NOISE / SIGNAL * 0.88, 0.3, r"$n\|u\|^2 = s^2$", rotation=90, ha="right", va="center", fontsize="small", color="0.4")
+    ax_a.set_title(rf"(a) linear, one GD step ($D = {D}$, $\|u\|^2 = 1/{round(1 / SIGNAL)}$)")
+    ax_a.set_ylabel("error")
+
+    ns = d["b/n"]
+    _errorbar(ax_b, ns, d["b/sim_mean"][0], d["b/sim_se"][0], COLORS["test"])
+    _errorbar(ax_b, ns, d["b/sim_mean"][1], d["b/sim_se"][1], COLORS["sprime"], marker="s")
+    ax_b.plot(ns, d["b/sim_mean"][0], color=COLORS["test"], linewidth=0.6, alpha=0.6, zorder=2)
+    ax_b.plot(ns, d["b/sim_mean"][1], color=COLORS["sprime"], linewidth=0.6, alpha=0.6, zorder=2)
+    ax_b.set_title("(b) hypersphere, 2-layer ReLU (smoke, CPU)")
+    for ax, lo, hi in ((ax_a, 1, 1024), (ax_b, ns[0] / 1.5, ns[-1] * 1.5)):
+        ax.set_xscale("log", base=2)
+        ax.set_xlim(lo, hi)
+        ticks = [t for t in 2.0 ** np.arange(0, 21) if lo <= t <= hi][::2 if ax is ax_a else 1]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("training samples $n$")
+        ax.set_ylim(-0.03, 1.05)
+    handles = [
+        Line2D([], [], color=COLORS["test"], marker="o", markerfacecolor="white", markersize=3, label="test error"),
+        Line2D([], [], color=COLORS["sprime"], marker="s", markerfacecolor="white", markersize=3, label=r"error on $S'$"),
+        Line2D([], [], color=COLORS["train"], linestyle=(0, (3, 1.5)), linewidth=0.9, label="train error (theory)"),
+        Line2D([], [], color="0.2", linestyle=":", linewidth=1.0, label=r"$\epsilon_{\rm unif} \geq$ $S'$ error $-$ test error"),
+        Line2D([], [], color="0.35", label="(a) exact theory"),
+        Line2D([], [], color="0.35", marker="o", markerfacecolor="white", markersize=3, linestyle="none", label=r"simulation ($\pm 2$ SE)"),
+    ]
+    fig.legend(handles=handles, loc="outside upper center", ncols=3)
+    return fig
+
+
+def make(out_dir, *, seed: int = 0, venue: str = "neurips", reps: int = REPS) -> list[Path]:
+    """Draw the figure at ``venue``'s text width; write ``NAME``.pdf and ``NAME``.png to ``out_dir``."""
+    import matplotlib
+
+    rc = style.rc(venue)
+    d = data(seed, reps=reps)
+    with matplotlib.rc_context(rc):
+        return style.save(_draw(d, venue), out_dir, NAME)

@@ -1,0 +1,133 @@
+"""Hypersphere experiment (gpu_validation/hypersphere.py): the smoke profile on CPU already
+shows the Nagarajan-Kolter picture -- S' misclassified, test error falling with n -- with
+statistically meaningful margins; bad configurations are refused; runs are deterministic."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+import torch
+from scipy import stats
+
+from gpu_validation import hypersphere as hs
+
+ALPHA = 1e-3  # per comparison; a handful of comparisons
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    torch.set_num_threads(1)
+    return hs.run("smoke", seed=0, device="cpu")
+
+
+def _cp_lower(k, n, alpha=ALPHA):
+    return 0.0 if k == 0 else float(stats.beta.ppf(alpha, k, n - k + 1))
+
+
+def _cp_upper(k, n, alpha=ALPHA):
+    return 1.0 if k == n else float(stats.beta.ppf(1 - alpha, k + 1, n - k))
+
+
+def test_smoke_reaches_the_margin_rule_at_every_n(smoke):
+    cfg = hs.PROFILES["smoke"]
+    assert [r["n"] for r in smoke["results"]] == list(cfg.ns)
+    for r in smoke["results"]:
+        assert r["converged"] and r["margin_fraction"] >= cfg.target_fraction and r["train_error"] == 0.0
+
+
+def test_smoke_misclassifies_s_prime(smoke):
+    # Clopper-Pearson lower bound (alpha = 1e-3) on the S' error well above chance at every n
+    for r in smoke["results"]:
+        k = round(r["s_prime_error"] * r["n"])
+        assert _cp_lower(k, r["n"]) > 0.8, r
+
+
+def test_smoke_test_error_falls_with_n(smoke):
+    res = smoke["results"]
+    m = hs.PROFILES["smoke"].test_points
+    zc = stats.norm.isf(ALPHA)
+    for a, b in zip(res, res[1:]):
+        pa, pb = a["test_error"], b["test_error"]
+        pooled = (pa + pb) / 2
+        z = (pa - pb) / math.sqrt(2 * pooled * (1 - pooled) / m)  # two-proportion z-test, one-sided
+        assert z > zc, (a["n"], pa, b["n"], pb, z)
+    last = res[-1]
+    assert _cp_upper(round(last["test_error"] * m), m) < 0.5  # better than chance at the largest n
+
+
+def test_uniform_convergence_lower_bound_is_large_while_test_error_is_not(smoke):
+    last = smoke["results"][-1]
+    assert last["s_prime_error"] - last["test_error"] > 0.5
+
+
+def test_result_has_the_suite_runner_keys(smoke):
+    assert smoke["n"] == [r["n"] for r in smoke["results"]]
+    assert smoke["test_error"] == [r["test_error"] for r in smoke["results"]]
+    assert smoke["s_prime_error"] == [r["s_prime_error"] for r in smoke["results"]]
+    assert smoke["profile"] == "smoke" and smoke["config"]["d"] == hs.PROFILES["smoke"].d
+
+
+TINY = hs.HypersphereConfig(d=8, width=16, ns=(8, 16), test_points=64, max_steps=200, margin=1.0)
+
+
+def test_same_seed_same_result_bit_for_bit():
+    torch.set_num_threads(1)
+    a, b = hs.train(TINY, 8, seed=3), hs.train(TINY, 8, seed=3)
+    c = hs.train(TINY, 8, seed=4)
+    keys = ("test_error", "s_prime_error", "train_error", "steps", "margin_fraction")
+    assert all(a[k] == b[k] for k in keys)
+    x1, y1 = hs.make_data(TINY, 5, torch.Generator().manual_seed(0))
+    x2, y2 = hs.make_data(TINY, 5, torch.Generator().manual_seed(0))
+    assert torch.equal(x1, x2) and torch.equal(y1, y2) and c["test_error"] is not None
+
+
+def test_data_lie_on_the_spheres_and_s_prime_swaps_them():
+    x, y = hs.make_data(TINY, 50, torch.Generator().manual_seed(1))
+    r = x.norm(dim=1)
+    want = torch.where(y == 1, TINY.r_outer, TINY.r_inner).to(r.dtype)
+    assert torch.allclose(r, want, atol=1e-5)
+    xs, ys = hs.project_to_other_sphere(TINY, x, y)
+    assert torch.equal(ys, 1 - y)
+    assert torch.allclose(xs.norm(dim=1), torch.where(ys == 1, TINY.r_outer, TINY.r_inner).to(r.dtype), atol=1e-5)
+
+
+def test_max_steps_guard_stops_without_convergence():
+    r = hs.train(dataclasses.replace(TINY, max_steps=1, margin=1e3), 16, seed=0)
+    assert r["steps"] == 1 and not r["converged"]
+
+
+def test_divergence_raises_a_clear_error():
+    with pytest.raises(hs.DivergenceError, match="lower lr"):
+        hs.train(dataclasses.replace(TINY, lr=1e6, margin=1e9, max_logit=1e3), 16, seed=0)
+
+
+def test_profiles_follow_the_paper_at_full_scale():
+    assert set(hs.PROFILES) == {"smoke", "small", "full"}
+    full = hs.PROFILES["full"]
+    assert (full.d, full.width, full.r_inner, full.r_outer, full.margin, full.target_fraction) == (1000, 100_000, 1.0, 1.1, 10.0, 0.99)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"d": 1}, "d=1, must be >= 2"),
+    ({"width": 0}, "width=0, must be >= 1"),
+    ({"r_outer": 0.5}, "r_outer=0.5, must be > 1.0"),
+    ({"margin": 0.0}, "margin=0.0, must be > 0"),
+    ({"lr": -1.0}, "lr=-1.0, must be > 0"),
+    ({"target_fraction": 1.5}, "target_fraction=1.5, must be > 0 and <= 1"),
+    ({"ns": (64, 32)}, "must be strictly increasing"),
+    ({"ns": ()}, "ns=(), must be a non-empty"),
+    ({"dtype": "float16"}, "dtype='float16', must be one of"),
+])
+def test_bad_config_raises_value_error_naming_the_field(kwargs, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        hs.HypersphereConfig(**kwargs)
+
+
+def test_bad_run_arguments_are_refused():
+    with pytest.raises(ValueError, match="cfg_or_profile='huge'"):
+        hs.run("huge")
+    with pytest.raises(ValueError, match="seed=-1, must be >= 0"):
+        hs.run(TINY, seed=-1)
+    with pytest.raises(ValueError, match="n=1, must be >= 2"):
+        hs.train(TINY, 1, seed=0)

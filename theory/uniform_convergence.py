@@ -1,0 +1,276 @@
+"""Nagarajan-Kolter linear construction: uniform convergence is vacuous while GD generalizes.
+
+Model [NK19, Sec. 3, the overparameterized linear classifier; scales are parameters]:
+
+* label y uniform on {-1, +1}; input x = (y u, z) in R^{K + D};
+* u in R^K is fixed with ``signal`` = ||u||^2 (only ||u||^2 matters; K does not enter);
+* z ~ N(0, (noise / D) I_D), so ``noise`` = s^2 = E||z||^2 (per-coordinate variance s^2 / D);
+* learner: one gradient step from w = 0 on the linear loss L(w) = -sum_i y_i <w, x_i> with
+  step eta > 0, i.e. w = eta sum_i y_i x_i = eta (n u, Z), Z = sum_i y_i z_i. The classifier
+  sign<w, x> does not depend on eta (nor on a logistic loss's first step, which is the same
+  w up to the factor eta/2).
+
+Write v_i = y_i z_i (iid N(0, s^2/D I), independent of the labels: signs drop out),
+Q ~ chi^2_D, c = n r^2 D / s^2 (r^2 = ``signal``). Exact results (derived below, conditional
+Gaussianity given one chi-square; evaluated by 1-D quadrature to ~1e-12):
+
+* test error   P(y <w, x> < 0) = E_Q Phi(-c / sqrt(n Q))
+  (given Z, <Z, z> ~ N(0, s^2/D ||Z||^2) and ||Z||^2 = (n s^2 / D) Q);
+* training error (any training point; equal to the expected training-error fraction)
+  = E_Q Phi(-(c + Q) / sqrt((n - 1) Q))
+  (margin n r^2 + ||v_i||^2 + <sum_{j != i} v_j, v_i>; given v_i the cross term is
+  N(0, (n - 1) s^2/D ||v_i||^2) and ||v_i||^2 = (s^2 / D) Q);
+* error on S' (training set with its noise block negated, labels kept)
+  = E_Q Phi((Q - c) / sqrt((n - 1) Q)): the self term ||v_i||^2 flips sign.
+  For n = 1 there is no cross term: train error 0, S' error P(chi^2_D > c).
+
+Moments (exact, any D): the test margin has mean n r^2 and variance n s^4 / D; the S'
+margin has mean n r^2 - s^2 and variance (n + 1) s^4 / D (the training margin: mean
+n r^2 + s^2, same variance). Cantelli's inequality then gives distribution-free bounds
+
+    test error <= 1 / (1 + D n r^4 / s^4),
+    S' error   >= 1 - (n + 1) s^4 / ((n + 1) s^4 + D (s^2 - n r^2)^2)   (s^2 > n r^2),
+
+so as D / n -> inf with n r^2 < s^2 fixed, test error -> 0 while S' error -> 1.
+
+Consequence [NK19, Thm 3.1 and its proof]: S' has the same distribution as S, so with
+probability >= 1 - 2 delta both are "good" draws, and the tightest two-sided uniform-
+convergence bound eps_unif over the hypotheses the algorithm outputs satisfies
+eps_unif >= |L_D(h_S) - L_S'(h_S)|; in expectation >= S' error - test error -> 1 (vacuous),
+while the true generalization gap (test - train error) -> 0.
+
+Sources:
+  [NK19] Nagarajan & Kolter, "Uniform convergence may be unable to explain generalization
+         in deep learning", NeurIPS 2019 (arXiv:1902.04742), Sec. 3 (linear construction,
+         Thm 3.1) and Fig. 2 (hypersphere).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import integrate, special, stats
+
+from theory._validation import check_int, check_real
+
+__all__ = [
+    "linear_test_error",
+    "linear_train_error",
+    "linear_sprime_error",
+    "uniform_convergence_lower_bound",
+    "generalization_gap",
+    "margin_moments",
+    "cantelli_test_error_bound",
+    "cantelli_sprime_error_bound",
+    "signal_to_noise_ratio",
+    "sprime_error_limit",
+    "expected_weight_norm_sq",
+    "rademacher_margin_bound",
+]
+
+_QUAD_TAIL = 1e-15  # mass of chi^2_D left outside the integration range (each side)
+
+
+def _check(n, D, signal, noise):
+    return (
+        check_int("n", n, min_value=1),
+        check_int("D", D, min_value=1),
+        check_real("signal", signal, min_value=0),
+        check_real("noise", noise, min_value=0, include_min=False),
+    )
+
+
+def _chi2_expect(g, D: int, centre: float | None = None) -> float:
+    """E g(Q), Q ~ chi^2_D, by adaptive quadrature of g * pdf over [ppf(1e-15), isf(1e-15)].
+
+    ``centre`` (a Q where g changes fastest) is passed to ``quad`` as a break point.
+    The truncated mass (2e-15) bounds the truncation error since 0 <= g <= 1.
+    """
+    lo, hi = stats.chi2.ppf(_QUAD_TAIL, D), stats.chi2.isf(_QUAD_TAIL, D)
+    pts = [p for p in (D - 2 * math.sqrt(2 * D), D, D + 2 * math.sqrt(2 * D), centre) if p is not None and lo < p < hi]
+    val, _ = integrate.quad(lambda q: g(q) * stats.chi2.pdf(q, D), lo, hi, points=sorted(set(pts)) or None,
+                            epsabs=1e-13, epsrel=1e-10, limit=200)
+    return float(min(max(val, 0.0), 1.0))
+
+
+def signal_to_noise_ratio(n: int, signal: float, noise: float) -> float:
+    """rho = n r^2 / s^2: the learned signal margin over the memorised self term E||z_i||^2.
+
+    S' error -> 1 as D -> inf iff rho < 1 (see :func:`sprime_error_limit`). Source: [NK19], Sec. 3.
+
+    >>> signal_to_noise_ratio(n=16, signal=1 / 64, noise=1.0)
+    0.25
+    """
+    n = check_int("n", n, min_value=1)
+    signal = check_real("signal", signal, min_value=0)
+    noise = check_real("noise", noise, min_value=0, include_min=False)
+    return n * signal / noise
+
+
+def linear_test_error(n: int, D: int, signal: float, noise: float) -> float:
+    """Expected test error of the one-step GD classifier w = eta sum_i y_i x_i.
+
+    .. math::
+        \\Pr(y\\langle w,x\\rangle<0) = \\mathbb E_{Q\\sim\\chi^2_D}
+        \\Phi\\Big(-\\frac{n r^2 D / s^2}{\\sqrt{n Q}}\\Big)
+
+    (r^2 = ``signal`` = ||u||^2, s^2 = ``noise``; exact, 1-D quadrature). Decreasing in n,
+    D and r^2; -> 0 as D -> inf. Source: [NK19], Sec. 3 (Thm 3.1, test-error part).
+
+    >>> round(linear_test_error(n=16, D=256, signal=1 / 64, noise=1.0), 4)
+    0.1582
+    """
+    n, D, signal, noise = _check(n, D, signal, noise)
+    c = n * signal * D / noise
+    if c == 0.0:
+        return 0.5
+    return _chi2_expect(lambda q: special.ndtr(-c / math.sqrt(n * q)), D)
+
+
+def linear_train_error(n: int, D: int, signal: float, noise: float) -> float:
+    """Expected training error (per point) of w = eta sum_i y_i x_i on its own sample S.
+
+    .. math::
+        \\Pr(y_i\\langle w,x_i\\rangle<0) = \\mathbb E_{Q\\sim\\chi^2_D}
+        \\Phi\\Big(-\\frac{n r^2 D/s^2 + Q}{\\sqrt{(n-1) Q}}\\Big),\\quad 0 \\text{ for } n=1.
+
+    Source: [NK19], Sec. 3 (training margin = signal + self term ||z_i||^2 + cross terms).
+
+    >>> round(linear_train_error(n=64, D=64, signal=1 / 256, noise=1.0), 4)
+    0.1045
+    """
+    n, D, signal, noise = _check(n, D, signal, noise)
+    if n == 1:
+        return 0.0
+    c = n * signal * D / noise
+    return _chi2_expect(lambda q: special.ndtr(-(c + q) / math.sqrt((n - 1) * q)), D)
+
+
+def linear_sprime_error(n: int, D: int, signal: float, noise: float) -> float:
+    """Expected error of w_S on S' = {((y_i u, -z_i), y_i)}: the training set with its noise negated.
+
+    .. math::
+        \\mathbb E_{Q\\sim\\chi^2_D}\\Phi\\Big(\\frac{Q - n r^2 D/s^2}{\\sqrt{(n-1) Q}}\\Big)
+        \\ (n\\ge2),\\qquad \\Pr(\\chi^2_D > r^2 D/s^2)\\ (n=1).
+
+    -> 1 as D/n -> inf when n r^2 < s^2. Source: [NK19], Sec. 3 (proof of Thm 3.1).
+
+    >>> round(linear_sprime_error(n=16, D=256, signal=1 / 64, noise=1.0), 4)
+    0.9987
+    """
+    n, D, signal, noise = _check(n, D, signal, noise)
+    c = n * signal * D / noise
+    if n == 1:
+        return float(stats.chi2.sf(c, D))
+    return _chi2_expect(lambda q: special.ndtr((q - c) / math.sqrt((n - 1) * q)), D, centre=c)
+
+
+def uniform_convergence_lower_bound(n: int, D: int, signal: float, noise: float) -> float:
+    """Lower bound on the tightest two-sided uniform-convergence bound: E[L_S'(h_S)] - E[L_D(h_S)].
+
+    S' is distributed as S, so any eps_unif valid w.p. 1 - delta over samples (delta < 1/4)
+    must cover |L_D(h_S) - L_S'(h_S)| for h_S in the algorithm's hypothesis set.
+    -> 1 (vacuous) as D/n -> inf with n r^2 < s^2. Source: [NK19], Thm 3.1 and its proof.
+
+    >>> round(uniform_convergence_lower_bound(n=16, D=256, signal=1 / 64, noise=1.0), 3)
+    0.841
+    """
+    return linear_sprime_error(n, D, signal, noise) - linear_test_error(n, D, signal, noise)
+
+
+def generalization_gap(n: int, D: int, signal: float, noise: float) -> float:
+    """True expected generalization gap E[L_D(h_S) - L_S(h_S)] = test error - training error.
+
+    >>> generalization_gap(n=16, D=4096, signal=1 / 64, noise=1.0) < 1e-4
+    True
+    """
+    return linear_test_error(n, D, signal, noise) - linear_train_error(n, D, signal, noise)
+
+
+def margin_moments(n: int, D: int, signal: float, noise: float) -> dict[str, tuple[float, float]]:
+    """Exact mean and variance of the test, training and S' margins (eta = 1).
+
+    test: (n r^2, n s^4/D); train: (n r^2 + s^2, (n+1) s^4/D); S': (n r^2 - s^2, (n+1) s^4/D).
+    Derived symbolically in :mod:`theory.uniform_convergence_sympy`.
+
+    >>> margin_moments(n=3, D=4, signal=1.0, noise=2.0)["sprime"]
+    (1.0, 4.0)
+    """
+    n, D, signal, noise = _check(n, D, signal, noise)
+    v = (n + 1) * noise**2 / D
+    return {
+        "test": (n * signal, n * noise**2 / D),
+        "train": (n * signal + noise, v),
+        "sprime": (n * signal - noise, v),
+    }
+
+
+def cantelli_test_error_bound(n: int, D: int, signal: float, noise: float) -> float:
+    """Cantelli upper bound on the test error: 1 / (1 + D n r^4 / s^4) -> 0 as D -> inf.
+
+    >>> round(cantelli_test_error_bound(n=4, D=100, signal=0.5, noise=1.0), 6)
+    0.009901
+    """
+    mean, var = margin_moments(n, D, signal, noise)["test"]
+    return 1.0 / (1.0 + mean**2 / var)
+
+
+def cantelli_sprime_error_bound(n: int, D: int, signal: float, noise: float) -> float:
+    """Cantelli lower bound on the S' error, 1 - V / (V + (s^2 - n r^2)^2), V = (n+1) s^4 / D.
+
+    Valid for n r^2 < s^2 (returns 0, the trivial bound, otherwise); -> 1 as D / n -> inf.
+
+    >>> round(cantelli_sprime_error_bound(n=4, D=1000, signal=0.05, noise=1.0), 4)
+    0.9922
+    """
+    mean, var = margin_moments(n, D, signal, noise)["sprime"]
+    if mean >= 0:
+        return 0.0
+    return 1.0 - var / (var + mean**2)
+
+
+def sprime_error_limit(n: int, signal: float, noise: float) -> float:
+    """lim_{D -> inf} of the S' error at fixed n: 1 if n r^2 < s^2, 1/2 if equal, 0 if greater.
+
+    (The S' margin concentrates at n r^2 - s^2 with standard deviation s^2 sqrt((n+1)/D).)
+
+    >>> sprime_error_limit(n=16, signal=1 / 64, noise=1.0)
+    1.0
+    """
+    rho = signal_to_noise_ratio(n, signal, noise)
+    return 1.0 if rho < 1 else (0.5 if rho == 1 else 0.0)
+
+
+def expected_weight_norm_sq(n: int, signal: float, noise: float, eta: float = 1.0) -> float:
+    """E||w - w_0||^2 = eta^2 (n^2 r^2 + n s^2): the distance from initialisation grows with n.
+
+    Exact for any D (E||Z||^2 = n s^2). Source: [NK19], Sec. 2 (distance from initialisation
+    grows with n) applied to the linear construction.
+
+    >>> expected_weight_norm_sq(n=10, signal=0.01, noise=1.0)
+    11.0
+    """
+    n = check_int("n", n, min_value=1)
+    signal = check_real("signal", signal, min_value=0)
+    noise = check_real("noise", noise, min_value=0, include_min=False)
+    eta = check_real("eta", eta, min_value=0, include_min=False)
+    return eta**2 * (n**2 * signal + n * noise)
+
+
+def rademacher_margin_bound(n: int, signal: float, noise: float) -> float:
+    """Typical-value margin-normalised Rademacher term ||w|| max||x|| / (gamma sqrt(n)) of the learned w.
+
+    The Rademacher complexity of {x -> <w', x>/gamma : ||w'|| <= ||w||} on n points of norm
+    <= X is ||w|| X / (gamma sqrt(n)) (Bartlett & Mendelson 2002; Kakade et al. 2009). With
+    the typical values ||w||^2 = n^2 r^2 + n s^2, X^2 = r^2 + s^2 and gamma = E[training
+    margin] = n r^2 + s^2 it equals sqrt((r^2 + s^2) / (n r^2 + s^2)): ~1 (vacuous) for
+    n r^2 << s^2 and it does not track the falling test error. (With the *minimum* margin
+    instead of its mean it is larger; see sims.uniform_convergence.rademacher_bound_samples.)
+
+    >>> round(rademacher_margin_bound(n=16, signal=1 / 64, noise=1.0), 4)
+    0.9014
+    """
+    n = check_int("n", n, min_value=1)
+    signal = check_real("signal", signal, min_value=0)
+    noise = check_real("noise", noise, min_value=0, include_min=False)
+    return math.sqrt((signal + noise) / (n * signal + noise))
