@@ -7,7 +7,7 @@ neither the figure modules nor matplotlib; :data:`FIGURES` loads a module on fir
 and the figure modules import matplotlib only inside ``make``.
 
 >>> sorted(FIGURES)
-['double_descent_modelwise', 'double_descent_samplewise']
+['deep_bootstrap', 'double_descent_modelwise', 'double_descent_samplewise', 'marginal_likelihood_selection', 'pac_bayes_tuning', 'uniform_convergence']
 >>> figures_for_claims(["ridgeless.samplewise_nonmonotone"])
 ['double_descent_samplewise']
 """
@@ -23,6 +23,10 @@ __all__ = ["FIGURES", "figures_for_claims", "make_all"]
 _MODULES = {
     "double_descent_modelwise": "paper_figures.double_descent",
     "double_descent_samplewise": "paper_figures.samplewise",
+    "pac_bayes_tuning": "paper_figures.pac_bayes",
+    "marginal_likelihood_selection": "paper_figures.marginal_likelihood",
+    "deep_bootstrap": "paper_figures.deep_bootstrap",
+    "uniform_convergence": "paper_figures.uniform_convergence",
 }
 
 

@@ -30,3 +30,12 @@ def test_readme_claim_table_lists_every_registered_claim():
     text = README.read_text()
     for cid in claimcheck.claim_ids():
         assert f"`{cid}`" in text, f"{cid} missing from the README claim table"
+
+
+def test_readme_tuning_example_prints_what_the_readme_shows(capsys):
+    block = next(b for b in BLOCKS if "tuned_bound" in b)
+    exec(compile(block, "README.md[tuned_bound]", "exec"), {})
+    printed = capsys.readouterr().out.strip()
+    after = README.read_text().split(block, 1)[1]
+    shown = re.search(r"```\n(.*?)```", after[len("```"):], flags=re.S).group(1).strip()
+    assert printed == shown
