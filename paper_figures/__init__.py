@@ -7,7 +7,7 @@ neither the figure modules nor matplotlib; :data:`FIGURES` loads a module on fir
 and the figure modules import matplotlib only inside ``make``.
 
 >>> sorted(FIGURES)
-['deep_bootstrap', 'double_descent_modelwise', 'double_descent_samplewise', 'marginal_likelihood_selection', 'pac_bayes_tuning', 'uniform_convergence']
+['deep_bootstrap', 'double_descent_modelwise', 'double_descent_samplewise', 'feature_calibration', 'marginal_likelihood_selection', 'pac_bayes_tuning', 'uniform_convergence']
 >>> figures_for_claims(["ridgeless.samplewise_nonmonotone"])
 ['double_descent_samplewise']
 """
@@ -27,6 +27,7 @@ _MODULES = {
     "marginal_likelihood_selection": "paper_figures.marginal_likelihood",
     "deep_bootstrap": "paper_figures.deep_bootstrap",
     "uniform_convergence": "paper_figures.uniform_convergence",
+    "feature_calibration": "paper_figures.feature_calibration",
 }
 
 

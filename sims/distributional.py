@@ -1,0 +1,485 @@
+"""Simulators for distributional generalization / feature calibration (Nakkiran & Bansal 2020).
+
+Three layers, reusable by the GPU suite's feature-calibration job (a ResNet at scale):
+
+* **labels and read-out**: :func:`noisy_binary_labels` draws the noisy-binary training
+  labels y ~ Bernoulli(p_class) once; :func:`calibration_table` turns any classifier's test
+  predictions into per-class predicted-1 rates with exact (Clopper-Pearson) intervals and
+  the calibration slope of rate_c on p_c with its standard error and confidence interval.
+* **1-NN on clusters on a line** (:func:`line_nn_classes` and the estimators built on it):
+  exact geometry, batched over replicates, checked against
+  :func:`theory.distributional.interval_mixture_nn_class_probs`.
+* **real data** (:func:`feature_calibration_run`): kernel interpolation (ridge -> 0),
+  decision trees grown to purity, 1-NN, a small MLP trained to zero training error
+  (torch, CPU, batched over independent networks), and regularised contrasts (kernel ridge
+  with a large ridge, strongly regularised logistic regression) on scikit-learn digits and
+  on the real MNIST test set (:mod:`sims.datasets`).
+
+Estimators are Rao-Blackwellised where that is free: given the class c' of a test point's
+nearest neighbour, the prediction is Bernoulli(p_{c'}), so a replicate records p_{c'}
+instead of a coin flip (same mean, smaller variance).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+from threadpoolctl import threadpool_limits
+
+from theory import distributional as T
+from theory._validation import check_int, check_real
+
+__all__ = [
+    "noisy_binary_labels",
+    "calibration_table",
+    "line_nn_classes",
+    "line_calibration_samples",
+    "line_dg_gap_samples",
+    "dp_majority_train_agreement",
+    "DATASETS",
+    "MODELS",
+    "INTERPOLATING",
+    "REGULARISED",
+    "load_split",
+    "KernelInterpolator",
+    "KERNEL_SETTINGS",
+    "predict_binary",
+    "ensemble_slope",
+    "feature_calibration_run",
+]
+
+
+# --------------------------------------------------------------------------- labels and read-out
+def noisy_binary_labels(y, p_c, rng: np.random.Generator) -> np.ndarray:
+    """Noisy-binary labels: b_i ~ Bernoulli(p_c[y_i]) independently (int64 0/1, shape of y).
+
+    ``y`` holds class indices 0..K-1 (any integer array), ``p_c`` the K rates.
+    Source: Nakkiran & Bansal 2020 (arXiv:2009.08092), "Noisy-binary CIFAR" (seed 002).
+
+    >>> noisy_binary_labels([0, 1, 1], [0.0, 1.0], np.random.default_rng(0)).tolist()
+    [0, 1, 1]
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"y has dtype {y.dtype}, must hold integer class indices")
+    p = np.asarray(check_real("p_c", p_c, min_value=0, max_value=1), dtype=float).ravel()
+    if y.size and (y.min() < 0 or y.max() >= p.size):
+        bad = int(y[(y < 0) | (y >= p.size)].flat[0])
+        raise ValueError(f"y contains class {bad}, must be in 0..{p.size - 1} (one rate per class in p_c)")
+    return (rng.random(y.shape) < p[y]).astype(np.int64)
+
+
+def calibration_table(pred, y_class, p_c, *, confidence: float = 0.95) -> dict:
+    """Per-class predicted-1 rates of a binary classifier and its calibration slope.
+
+    Returns a dict of arrays over classes: ``p`` (the training rates p_c), ``count``
+    (test points per class), ``ones`` (predicted 1), ``rate`` = ones/count, ``ci_low`` /
+    ``ci_high`` (exact Clopper-Pearson at ``confidence``, scipy.stats.binomtest), and the
+    scalars ``slope``, ``intercept`` (least squares of rate_c on p_c over classes with test
+    points), ``slope_se`` (test-sampling SE: sqrt(sum_c d_c^2 v_c) / sum_c d_c^2 with
+    d_c = p_c - mean p and v_c = r~_c (1 - r~_c) / N_c, r~_c = (ones + 1) / (count + 2)),
+    ``slope_ci`` (normal interval at ``confidence``), ``confidence``. The SE is conditional
+    on the trained classifier (sampling of test points only).
+    Feature calibration predicts slope 1; the Bayes classifier (predict 0) has slope 0.
+
+    >>> t = calibration_table([0, 1, 0, 1], [0, 0, 1, 1], [0.25, 0.75])
+    >>> t["rate"].tolist(), round(t["slope"], 6)
+    ([0.5, 0.5], 0.0)
+    """
+    pred = np.asarray(pred).ravel()
+    y_class = np.asarray(y_class).ravel()
+    if pred.shape != y_class.shape:
+        raise ValueError(f"pred has {pred.size} entries, must have {y_class.size} (one per test point, like y_class)")
+    if not np.isin(pred, (0, 1)).all():
+        raise ValueError("pred must hold binary predictions 0/1")
+    confidence = check_real("confidence", confidence, min_value=0, max_value=1, include_min=False, include_max=False)
+    p = np.asarray(check_real("p_c", p_c, min_value=0, max_value=1), dtype=float).ravel()
+    k = p.size
+    if y_class.dtype.kind not in "iu" or (y_class.size and (y_class.min() < 0 or y_class.max() >= k)):
+        raise ValueError(f"y_class must hold integer classes in 0..{k - 1} (one rate per class in p_c)")
+    count = np.bincount(y_class, minlength=k)
+    ones = np.bincount(y_class, weights=pred.astype(float), minlength=k).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(count > 0, ones / np.maximum(count, 1), np.nan)
+    lo, hi = np.full(k, np.nan), np.full(k, np.nan)
+    for c in np.flatnonzero(count):
+        ci = sps.binomtest(int(ones[c]), int(count[c])).proportion_ci(confidence_level=confidence, method="exact")
+        lo[c], hi[c] = ci.low, ci.high
+    have = count > 0
+    d = p[have] - p[have].mean()
+    ss = float(d @ d)
+    out = {"p": p, "count": count, "ones": ones, "rate": rate, "ci_low": lo, "ci_high": hi, "confidence": confidence}
+    if have.sum() < 2 or ss == 0:
+        out.update(slope=math.nan, intercept=math.nan, slope_se=math.inf, slope_ci=(-math.inf, math.inf))
+        return out
+    r = rate[have]
+    slope = float(d @ r / ss)
+    intercept = float(r.mean() - slope * p[have].mean())
+    rt = (ones[have] + 1.0) / (count[have] + 2.0)
+    v = rt * (1 - rt) / count[have]
+    se = float(math.sqrt(d**2 @ v) / ss)
+    z = float(sps.norm.isf((1 - confidence) / 2))
+    out.update(slope=slope, intercept=intercept, slope_se=se, slope_ci=(slope - z * se, slope + z * se))
+    return out
+
+
+# --------------------------------------------------------------------------- 1-NN on a line
+def line_nn_classes(n: int, lefts, widths, weights, test_classes, rng: np.random.Generator):
+    """Classes of the training points and of each test point's nearest training neighbour.
+
+    ``test_classes`` (reps, m) fixes the class of every test point; for every replicate
+    r an independent training set of n points is drawn from the mixture (class c with
+    probability weights[c], position Unif[lefts[c], lefts[c] + widths[c]]) and each test
+    point from its class. Returns (train_classes (reps, n), nn_class (reps, m)).
+    Batched: all replicates share one sort and one ``searchsorted`` (rows are shifted
+    apart by more than the support's length).
+    """
+    n = check_int("n", n, min_value=1)
+    lefts = np.asarray(lefts, dtype=float)
+    widths = np.asarray(widths, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    tc = np.asarray(test_classes)
+    if tc.ndim != 2:
+        raise ValueError(f"test_classes has shape {tc.shape}, must be (reps, m)")
+    reps, m = tc.shape
+    cls = rng.choice(w.size, size=(reps, n), p=w)
+    pos = lefts[cls] + widths[cls] * rng.random((reps, n))
+    tpos = lefts[tc] + widths[tc] * rng.random((reps, m))
+    span = float((lefts + widths).max() - lefts.min()) + 1.0
+    shift = (np.arange(reps) * 3.0 * span)[:, None]
+    order = np.argsort(pos, axis=1, kind="stable")
+    spos = np.take_along_axis(pos, order, axis=1) + shift
+    scls = np.take_along_axis(cls, order, axis=1)
+    flat = spos.ravel()
+    q = (tpos + shift).ravel()
+    idx = np.searchsorted(flat, q)
+    row = np.repeat(np.arange(reps), m)
+    lo_ok = idx > row * n
+    hi_ok = idx < (row + 1) * n
+    left = np.where(lo_ok, idx - 1, row * n)
+    right = np.where(hi_ok, idx, (row + 1) * n - 1)
+    dl = np.where(lo_ok, q - flat[left], np.inf)
+    dr = np.where(hi_ok, flat[right] - q, np.inf)
+    nn = np.where(dl <= dr, left, right)
+    return cls, scls.ravel()[nn].reshape(reps, m)
+
+
+def line_calibration_samples(n: int, spacing: float, p, c: int, reps: int, rng: np.random.Generator,
+                             *, m_test: int = 20, width: float = 1.0) -> np.ndarray:
+    """Per-replicate estimates of P(f(x) = 1 | class c) for 1-NN on K equally likely line
+    clusters (:func:`theory.distributional.line_clusters`): mean over m_test class-c test
+    points of p_{class of the nearest neighbour} (Rao-Blackwellised over the NN's label)."""
+    p = np.asarray(p, dtype=float)
+    lefts, widths, weights = T.line_clusters(p.size, spacing, width)
+    _, nn = line_nn_classes(n, lefts, widths, weights, np.full((reps, m_test), c), rng)
+    return p[nn].mean(axis=1)
+
+
+def line_dg_gap_samples(n: int, spacing: float, p, test: str, reps: int, rng: np.random.Generator,
+                        *, c: int = 0, group=(0, 1, 2, 3, 4), m_test: int = 20, width: float = 1.0) -> np.ndarray:
+    """Per-replicate estimates of the 1-NN train/test gap E_test T - E_train T of one test.
+
+    ``test``: "class" (T = 1{y_hat = 1} on class c), "group" (on the union of classes
+    ``group``) or "loss" (T = 1{y_hat != y}). Test side: Rao-Blackwellised over the NN's
+    label and the fresh test label. Train side: the labels are drawn; 1-NN interpolates
+    (a training point is its own nearest neighbour), so f(x_i) = y_i and the train side of
+    the class/group tests is sum_{i in G} y_i / (n pi_G) (unbiased for the rate) and the
+    train error is 0.
+    """
+    p = np.asarray(p, dtype=float)
+    k = p.size
+    lefts, widths, weights = T.line_clusters(k, spacing, width)
+    if test == "class":
+        members = np.array([c])
+    elif test == "group":
+        members = np.unique(np.asarray(group, dtype=int))
+    elif test == "loss":
+        members = np.arange(k)
+    else:
+        raise ValueError(f"test={test!r}, must be one of ['class', 'group', 'loss']")
+    wg = weights[members] / weights[members].sum()
+    tc = members[rng.choice(members.size, size=(reps, m_test), p=wg)]
+    cls, nn = line_nn_classes(n, lefts, widths, weights, tc, rng)
+    if test == "loss":
+        pc, pn = p[tc], p[nn]
+        return (pc + pn - 2 * pc * pn).mean(axis=1)  # train error of 1-NN is 0
+    y = rng.random(cls.shape) < p[cls]
+    train = (np.isin(cls, members) & y).sum(axis=1) / (n * weights[members].sum())
+    return p[nn].mean(axis=1) - train
+
+
+# --------------------------------------------------------------------------- DP learner
+def dp_majority_train_agreement(n: int, cells: int, p: float, epsilon: float, reps: int, rng: np.random.Generator) -> np.ndarray:
+    """Per-replicate train agreement (1/n) sum_i 1{f_S(x_i) = y_i} of the eps-DP noisy
+    cell-majority learner (:func:`theory.distributional.dp_majority_agreement`)."""
+    keep = 1.0 / (1.0 + math.exp(-epsilon / 2))
+    cell = rng.integers(0, cells, size=(reps, n))
+    y = (rng.random((reps, n)) < p).astype(np.int64)
+    flat = (cell + cells * np.arange(reps)[:, None]).ravel()
+    ones = np.bincount(flat, weights=y.ravel(), minlength=reps * cells)
+    tot = np.bincount(flat, minlength=reps * cells)
+    maj = (2 * ones > tot).astype(np.int64)
+    released = np.where(rng.random(reps * cells) < keep, maj, 1 - maj)
+    return (released[flat].reshape(reps, n) == y).mean(axis=1)
+
+
+# --------------------------------------------------------------------------- real data
+DATASETS = ("digits", "mnist")
+"""Real data sets of :func:`feature_calibration_run` (scikit-learn digits; real MNIST test set)."""
+INTERPOLATING = ("kernel", "kernel_wide", "tree", "knn1", "mlp")
+"""Models trained to zero training error: Gaussian-kernel interpolation (ridge 1e-8) with a
+narrow (0.1 x median distance) or wide (0.5 x) bandwidth, a decision tree grown to purity,
+1-nearest neighbour, and a one-hidden-layer MLP trained to zero training error."""
+REGULARISED = ("kernel_ridge", "logistic")
+"""Contrasts: Gaussian kernel ridge (bandwidth = median distance, ridge = 10) and logistic
+regression with C = 1e-3; both predict the Bayes label 0 for every class when all p_c < 1/2."""
+MODELS = INTERPOLATING + REGULARISED
+
+
+@dataclass(frozen=True)
+class Split:
+    """A seeded train/test split of a real data set (features scaled to [0, 1])."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+_SPLITS: dict = {}
+
+
+def load_split(dataset: str, n_train: int, n_test: int, split_seed: int = 0) -> Split:
+    """Disjoint random train/test subsets (sizes n_train, n_test) of ``dataset``, cached.
+
+    digits: 1797 points, 64 features / 16; mnist: the real MNIST test set (10,000 points,
+    784 features / 255) from :func:`sims.datasets.mnist_dir`.
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset={dataset!r}, must be one of {list(DATASETS)}")
+    key = (dataset, n_train, n_test, split_seed)
+    if key not in _SPLITS:
+        from sims import datasets as D
+
+        if dataset == "digits":
+            x, y = D.load_digits()
+            x = x / 16.0
+        else:
+            img, y = D.load_idx_dataset(D.mnist_dir(), split="test")
+            x = img.reshape(len(img), -1).astype(np.float64) / 255.0
+        n_train = check_int("n_train", n_train, min_value=10)
+        n_test = check_int("n_test", n_test, min_value=10, max_value=len(y) - n_train)
+        perm = np.random.default_rng(np.random.SeedSequence([split_seed, 8])).permutation(len(y))
+        tr, te = perm[:n_train], perm[n_train:n_train + n_test]
+        _SPLITS[key] = Split(x[tr], y[tr], x[te], y[te])
+        if len(_SPLITS) > 8:
+            _SPLITS.pop(next(iter(_SPLITS)))
+    return _SPLITS[key]
+
+
+def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+    return np.maximum(d, 0.0)
+
+
+class KernelInterpolator:
+    """Kernel regression onto one-hot labels with one Cholesky factorisation, many label sets.
+
+    Gaussian kernel k(x, x') = exp(-||x - x'||^2 / (2 h^2)) with h = ``bandwidth_factor``
+    times the median pairwise training distance. ``ridge`` is lambda (k(x, x) = 1):
+    1e-8 interpolates (the lambda -> 0 limit), a large ridge shrinks. Binary predictions
+    are the argmax of the regressions onto the one-hot columns (1 - b, b), i.e.
+    f(x) = 1{f_b(x) > f_1(x) / 2} with f_1 the regression of the constant 1, as in the
+    kernel experiments of Nakkiran & Bansal 2020 (regression onto one-hot labels + argmax).
+    """
+
+    def __init__(self, x_train: np.ndarray, *, ridge: float = 1e-8, bandwidth_factor: float = 0.1, sq_dists=None):
+        from scipy import linalg
+
+        self.ridge = check_real("ridge", ridge, min_value=0, include_min=False)
+        factor = check_real("bandwidth_factor", bandwidth_factor, min_value=0, include_min=False)
+        self.x_train = np.asarray(x_train, dtype=float)
+        d2 = _sq_dists(self.x_train, self.x_train) if sq_dists is None else sq_dists
+        self.bandwidth = factor * float(np.sqrt(np.median(d2[np.triu_indices_from(d2, 1)])))
+        kmat = np.exp(-d2 / (2 * self.bandwidth**2))
+        kmat[np.diag_indices_from(kmat)] += self.ridge
+        self._chol = linalg.cho_factor(kmat, lower=True)
+
+    def regress(self, targets: np.ndarray, x: np.ndarray, sq_dists=None) -> np.ndarray:
+        """Regression outputs at x for each column of targets (n_train, R) -> (len(x), R);
+        ``sq_dists`` optionally holds the squared distances from x to the training points."""
+        from scipy import linalg
+
+        alpha = linalg.cho_solve(self._chol, np.asarray(targets, dtype=float))
+        d2 = _sq_dists(np.asarray(x, dtype=float), self.x_train) if sq_dists is None else sq_dists
+        return np.exp(-d2 / (2 * self.bandwidth**2)) @ alpha
+
+    def predict(self, labels: np.ndarray, x: np.ndarray, sq_dists=None) -> np.ndarray:
+        """One-hot argmax predictions (len(x), R) for 0/1 label columns (n_train, R)."""
+        labels = np.asarray(labels, dtype=float)
+        f = self.regress(np.column_stack([labels, np.ones(len(labels))]), x, sq_dists)
+        return (f[:, :-1] > 0.5 * f[:, -1:]).astype(np.int64)
+
+
+KERNEL_SETTINGS = {"kernel": (1e-8, 0.1), "kernel_wide": (1e-8, 0.5), "kernel_ridge": (10.0, 1.0)}
+"""model -> (ridge, bandwidth factor): narrow-bandwidth interpolation, wide-bandwidth
+interpolation, and the wide, heavily regularised contrast."""
+
+_KERNELS: dict = {}
+_DISTS: dict = {}
+
+
+def _split_dists(split_key, split: Split) -> tuple[np.ndarray, np.ndarray]:
+    """Squared distances (train-train, test-train) of a split, cached by its key."""
+    if split_key is None:
+        return _sq_dists(split.x_train, split.x_train), _sq_dists(split.x_test, split.x_train)
+    if split_key not in _DISTS:
+        _DISTS[split_key] = (_sq_dists(split.x_train, split.x_train), _sq_dists(split.x_test, split.x_train))
+        if len(_DISTS) > 3:
+            _DISTS.pop(next(iter(_DISTS)))
+    return _DISTS[split_key]
+
+
+def _kernel(split_key, split: Split, model: str) -> KernelInterpolator:
+    ridge, factor = KERNEL_SETTINGS[model]
+    if split_key is None:
+        return KernelInterpolator(split.x_train, ridge=ridge, bandwidth_factor=factor)
+    key = (split_key, model)
+    if key not in _KERNELS:
+        _KERNELS[key] = KernelInterpolator(split.x_train, ridge=ridge, bandwidth_factor=factor,
+                                           sq_dists=_split_dists(split_key, split)[0])
+        if len(_KERNELS) > 6:
+            _KERNELS.pop(next(iter(_KERNELS)))
+    return _KERNELS[key]
+
+
+def _mlp_predict(x_train, labels, xs, seed: int, *, hidden: int = 256, max_steps: int = 3000, lr: float = 1e-2):
+    """R independent one-hidden-layer ReLU MLPs (one per label column), full-batch Adam on
+    the logistic loss until every network has zero training error (checked every 25 steps)
+    or ``max_steps``; torch on CPU, seeded. Returns (predictions on each x in xs, steps)."""
+    import torch
+
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(int(seed))
+    X = torch.as_tensor(x_train, dtype=torch.float32)
+    Y = torch.as_tensor(labels.T, dtype=torch.float32)  # (R, n)
+    R, d = Y.shape[0], X.shape[1]
+    W1 = (torch.randn(R, d, hidden, generator=g) * math.sqrt(2.0 / d)).requires_grad_()
+    b1 = torch.zeros(R, 1, hidden, requires_grad=True)
+    W2 = (torch.randn(R, hidden, 1, generator=g) / math.sqrt(hidden)).requires_grad_()
+    b2 = torch.zeros(R, 1, 1, requires_grad=True)
+    params = [W1, b1, W2, b2]
+    opt = torch.optim.Adam(params, lr=lr)
+
+    def logits(x):
+        h = torch.relu(torch.einsum("nd,rdh->rnh", x, W1) + b1)
+        return (h @ W2 + b2).squeeze(-1)  # (R, n)
+
+    steps = 0
+    for steps in range(1, max_steps + 1):
+        opt.zero_grad(set_to_none=True)
+        out = logits(X)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(out, Y, reduction="sum") / X.shape[0]
+        loss.backward()
+        opt.step()
+        if steps % 25 == 0:
+            with torch.no_grad():
+                if bool(((logits(X) > 0).float() == Y).all()):
+                    break
+    with torch.no_grad():
+        return [(logits(torch.as_tensor(x, dtype=torch.float32)) > 0).numpy().T.astype(np.int64) for x in xs], steps
+
+
+def predict_binary(model: str, split: Split, labels: np.ndarray, rng: np.random.Generator, *, split_key=None):
+    """Fit ``model`` to each column of ``labels`` (n_train, R); return (train_pred, test_pred),
+    both int64 0/1 of shapes (n_train, R) and (n_test, R)."""
+    if model not in MODELS:
+        raise ValueError(f"model={model!r}, must be one of {list(MODELS)}")
+    labels = np.asarray(labels)
+    xs = (split.x_train, split.x_test)
+    if model in KERNEL_SETTINGS:
+        ki = _kernel(split_key, split, model)
+        d_train, d_test = _split_dists(split_key, split) if split_key is not None else (None, None)
+        return ki.predict(labels, split.x_train, d_train), ki.predict(labels, split.x_test, d_test)
+    if model == "knn1":
+        d_train, d_test = _split_dists(split_key, split)
+        return labels[np.argmin(d_train, axis=1)], labels[np.argmin(d_test, axis=1)]
+    if model == "mlp":
+        preds, _ = _mlp_predict(split.x_train, labels, xs, int(rng.integers(2**31)))
+        return tuple(preds)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.tree import DecisionTreeClassifier
+
+    outs = [np.empty((len(x), labels.shape[1]), dtype=np.int64) for x in xs]
+    for r in range(labels.shape[1]):
+        yr = labels[:, r]
+        if yr.min() == yr.max():  # a constant label vector: every model predicts that constant
+            for o in outs:
+                o[:, r] = yr[0]
+            continue
+        if model == "tree":
+            clf = DecisionTreeClassifier(random_state=int(rng.integers(2**31))).fit(split.x_train, yr)
+        else:
+            clf = LogisticRegression(C=1e-3, max_iter=200).fit(split.x_train, yr)
+        for o, x in zip(outs, xs):
+            o[:, r] = clf.predict(x)
+    return tuple(outs)
+
+
+def ensemble_slope(test_pred, y_class, p) -> tuple[float, float]:
+    """Calibration slope of R fitted classifiers' mean predicted-1 rates, and its SE given the fits.
+
+    With a_j = mean_r pred[j, r] for test point j, rate_c = mean_{j in c} a_j and
+    slope = sum_c d_c rate_c / sum_c d_c^2 (d_c = p_c - mean p). Conditional on the fitted
+    classifiers the test points of class c are iid, so
+    SE^2 = sum_c d_c^2 s_c^2 / N_c / (sum_c d_c^2)^2, s_c^2 the sample variance of a_j in class c.
+    """
+    a = np.asarray(test_pred, dtype=float)
+    a = a.mean(axis=1) if a.ndim == 2 else a
+    y = np.asarray(y_class)
+    p = np.asarray(p, dtype=float)
+    d = p - p.mean()
+    ss = float(d @ d)
+    count = np.bincount(y, minlength=p.size)
+    if ss == 0 or count.min() < 2:
+        raise ValueError("need a non-constant p and at least 2 test points per class for the slope and its SE")
+    mean = np.bincount(y, weights=a, minlength=p.size) / count
+    var = (np.bincount(y, weights=a * a, minlength=p.size) - count * mean**2) / (count - 1)
+    return float(d @ mean / ss), float(math.sqrt(max(float(d**2 @ (np.maximum(var, 0) / count)), 0.0)) / ss)
+
+
+def feature_calibration_run(dataset: str, model: str, p, *, n_train: int, n_test: int, reps: int,
+                            rng: np.random.Generator, split_seed: int = 0) -> dict:
+    """Noisy-binary feature-calibration experiment, ``reps`` independent label draws.
+
+    For each replicate: labels b ~ Bernoulli(p[class]) on a fixed seeded split, fit
+    ``model``, predict the test set. Returns arrays over replicates: ``slope`` (least
+    squares of the per-class test predicted-1 rate on p_c), ``rates`` (reps, K),
+    ``train_error`` (fraction of training points with f(x_i) != b_i; 0 for interpolation),
+    ``ensemble_slope`` / ``ensemble_slope_se`` (:func:`ensemble_slope`, SE given the fits),
+    plus ``p``, ``counts`` (test points per class) and ``test_pred`` (n_test, reps).
+    """
+    reps = check_int("reps", reps, min_value=1)
+    p = np.asarray(p, dtype=float)
+    split = load_split(dataset, n_train, n_test, split_seed)
+    key = (dataset, n_train, n_test, split_seed)
+    labels = noisy_binary_labels(np.repeat(split.y_train[:, None], reps, axis=1), p, rng)
+    with threadpool_limits(1, "blas"):
+        train_pred, test_pred = predict_binary(model, split, labels, rng, split_key=key)
+    counts = np.bincount(split.y_test, minlength=p.size)
+    rates = np.stack([np.bincount(split.y_test, weights=test_pred[:, r], minlength=p.size) for r in range(reps)]) / counts
+    d = p - p.mean()
+    slope, slope_se = ensemble_slope(test_pred, split.y_test, p)
+    return {
+        "p": p,
+        "ensemble_slope": slope,
+        "ensemble_slope_se": slope_se,
+        "counts": counts,
+        "rates": rates,
+        "slope": rates @ d / (d @ d),
+        "train_error": (train_pred != labels).mean(axis=0),
+        "test_pred": test_pred,
+        "y_test": split.y_test,
+    }

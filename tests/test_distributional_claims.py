@@ -1,0 +1,203 @@
+"""Distributional-generalization claims and their simulators: every claim passes at its
+verify points and over (a sample of) its domain, its check rejects every registered
+mutant, verdicts are reproducible bit for bit, and the reusable read-out
+(noisy labels, calibration table, ensemble slope) behaves as documented."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats as sps
+
+import claimcheck
+from claimcheck import Status
+from claimcheck.testing import assert_claim, assert_rejects
+from sims import distributional as S
+from theory import distributional as T
+
+CLAIMS = [c for c in claimcheck.all_claims() if c.id.startswith("distributional.")]
+POINTS = [(c.id, pt) for c in CLAIMS for pt in c.points()]
+MUTANTS = [(c.id, m.name) for c in CLAIMS for m in c.mutants]
+# Hypothesis examples per claim (the real-data claims refit models: fewer examples).
+EXAMPLES = {"distributional.feature_calibration": 2, "distributional.regularised_contrast": 2,
+            "distributional.nn_calibration_real": 2, "distributional.nn_dg_gap": 3}
+
+
+def test_family_is_complete():
+    ids = {c.id for c in CLAIMS}
+    assert {"distributional.nn_calibration", "distributional.nn_dg_gap", "distributional.nn_calibration_real",
+            "distributional.feature_calibration", "distributional.regularised_contrast",
+            "distributional.dp_implies_dg"} <= ids
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
+def test_claim_is_documented_and_has_mutants(claim):
+    assert claim.title and claim.statement and claim.source and claim.figure in (None, "feature_calibration")
+    assert len(claim.mutants) >= 1, "every claim needs at least one mutation test"
+
+
+@pytest.mark.parametrize("claim_id, params", POINTS, ids=[f"{i}-{k}" for k, (i, _) in enumerate(POINTS)])
+def test_claim_passes_at_its_verify_points(claim_id, params):
+    assert_claim(claim_id, params, budget="quick", seed=0)
+
+
+@pytest.mark.parametrize("claim_id, mutant", MUTANTS, ids=[f"{c}:{m}" for c, m in MUTANTS])
+def test_check_rejects_mutant(claim_id, mutant):
+    claim = claimcheck.get_claim(claim_id)
+    wrong = next(m for m in claim.mutants if m.name == mutant)
+    assert_rejects(claim, wrong.predict, wrong.params, budget="quick", seed=0)
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
+def test_claim_holds_over_its_domain(claim):
+    @settings(max_examples=EXAMPLES.get(claim.id, 6), deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @given(claim.domain)
+    def holds(params):
+        assert_claim(claim, params, budget="quick")
+
+    holds()
+
+
+@pytest.mark.parametrize("claim_id", ["distributional.nn_calibration", "distributional.nn_dg_gap",
+                                      "distributional.feature_calibration"])
+def test_same_seed_same_verdict_bit_for_bit(claim_id):
+    c = claimcheck.get_claim(claim_id)
+    a, b = c.check(budget="quick", seed=11), c.check(budget="quick", seed=11)
+    assert a.to_dict() == b.to_dict()
+    assert c.check(budget="quick", seed=12).estimate != a.estimate
+
+
+def test_underpowered_when_budget_too_small_for_the_stated_precision():
+    import dataclasses
+
+    claim = dataclasses.replace(claimcheck.get_claim("distributional.nn_calibration"), reps=4, rel_tol=1e-4)
+    assert claim.check(budget="quick", seed=0).status is Status.UNDERPOWERED
+
+
+def test_dg_check_reports_small_class_gaps_and_a_large_loss_gap():
+    v = claimcheck.get_claim("distributional.nn_dg_gap").check(budget="quick", seed=3)
+    gaps = dict(zip(v.extra["tests"], v.extra["gap"]))
+    ses = dict(zip(v.extra["tests"], v.extra["gap_se"]))
+    assert v.passed
+    loss = gaps.pop("loss")
+    assert loss > 10 * ses["loss"] and loss > 0.05  # classical generalization fails ...
+    assert max(abs(g) for g in gaps.values()) < loss / 5  # ... the class/group tests generalize
+
+
+# --------------------------------------------------------------------------- simulators vs brute force
+def test_line_nn_classes_matches_brute_force_nearest_neighbour():
+    rng = np.random.default_rng(5)
+    lefts, widths, w = T.line_clusters(4, 0.6)
+    tc = rng.integers(0, 4, size=(30, 7))
+    state = np.random.default_rng(9)
+    cls, nn = S.line_nn_classes(12, lefts, widths, w, tc, state)
+    # Recreate the same draws and find the neighbours by brute force.
+    state = np.random.default_rng(9)
+    cls2 = state.choice(4, size=(30, 12), p=w)
+    pos = lefts[cls2] + widths[cls2] * state.random((30, 12))
+    tpos = lefts[tc] + widths[tc] * state.random((30, 7))
+    brute = np.take_along_axis(cls2, np.argmin(np.abs(tpos[:, :, None] - pos[:, None, :]), axis=2), axis=1)
+    np.testing.assert_array_equal(cls, cls2)
+    np.testing.assert_array_equal(nn, brute)
+
+
+def test_noisy_binary_labels_rates_and_validation():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(10), 20000)
+    b = S.noisy_binary_labels(y, T.SEED_RATES, rng)
+    assert b.dtype == np.int64 and set(np.unique(b)) <= {0, 1}
+    for c, p in enumerate(T.SEED_RATES):
+        k = int(b[y == c].sum())
+        assert sps.binomtest(k, 20000, p).pvalue > 1e-6 if p > 0 else k == 0
+    with pytest.raises(ValueError, match="y contains class 10"):
+        S.noisy_binary_labels([10], T.SEED_RATES, rng)
+    with pytest.raises(ValueError, match="p_c=1.5"):
+        S.noisy_binary_labels([0], [1.5], rng)
+
+
+def test_calibration_table_of_a_perfect_sampler_has_slope_near_one_and_covering_cis():
+    rng = np.random.default_rng(1)
+    p = T.linear_rates(0.45)
+    y = np.repeat(np.arange(10), 4000)
+    pred = S.noisy_binary_labels(y, p, rng)  # a classifier that samples f(x) ~ Bernoulli(p_class)
+    t = S.calibration_table(pred, y, p)
+    assert np.all(t["ci_low"] <= t["rate"]) and np.all(t["rate"] <= t["ci_high"])
+    assert np.sum((t["ci_low"] <= p) & (p <= t["ci_high"])) >= 8  # 95% intervals: >= 8 of 10 cover
+    assert abs(t["slope"] - 1.0) < 5 * t["slope_se"] and t["slope_ci"][0] < 1 < t["slope_ci"][1]
+    bayes = S.calibration_table(np.zeros_like(y), y, p)
+    assert bayes["slope"] == 0.0 and np.all(bayes["rate"] == 0)
+
+
+def test_calibration_table_rejects_bad_input():
+    with pytest.raises(ValueError, match="binary predictions"):
+        S.calibration_table([0, 2], [0, 1], [0.1, 0.2])
+    with pytest.raises(ValueError, match="one per test point"):
+        S.calibration_table([0, 1, 1], [0, 1], [0.1, 0.2])
+    with pytest.raises(ValueError, match="classes in 0..1"):
+        S.calibration_table([0, 1], [0, 2], [0.1, 0.2])
+
+
+def test_ensemble_slope_se_matches_the_spread_over_fresh_test_samples():
+    rng = np.random.default_rng(2)
+    p = T.linear_rates(0.45)
+    y = np.repeat(np.arange(10), 300)
+    slopes, ses = [], []
+    for _ in range(200):
+        s, se = S.ensemble_slope(S.noisy_binary_labels(y, p, rng)[:, None], y, p)
+        slopes.append(s)
+        ses.append(se)
+    sd = np.std(slopes, ddof=1)
+    # the SE formula estimates the sd of the slope over test samples (chi-square bound on the sd, 200 draws)
+    assert 0.75 * sd < np.mean(ses) < 1.33 * sd
+    assert abs(np.mean(slopes) - 1.0) < 5 * sd / np.sqrt(200)
+
+
+def test_interpolating_models_reach_zero_training_error_and_contrasts_do_not():
+    rng = np.random.default_rng(3)
+    split = S.load_split("digits", 300, 200, split_seed=1)
+    labels = S.noisy_binary_labels(np.repeat(split.y_train[:, None], 2, axis=1), T.linear_rates(0.45), rng)
+    for model in ("kernel", "kernel_wide", "tree", "knn1"):
+        train_pred, test_pred = S.predict_binary(model, split, labels, rng)
+        assert np.array_equal(train_pred, labels), model
+        assert test_pred.shape == (200, 2)
+    for model in S.REGULARISED:
+        train_pred, test_pred = S.predict_binary(model, split, labels, rng)
+        assert (train_pred != labels).mean() > 0.1 and test_pred.sum() == 0, model
+    with pytest.raises(ValueError, match="model='svm'"):
+        S.predict_binary("svm", split, labels, rng)
+
+
+def test_mlp_smoke_interpolates_and_is_seeded():
+    split = S.load_split("digits", 150, 100, split_seed=2)
+    labels = S.noisy_binary_labels(np.repeat(split.y_train[:, None], 2, axis=1), T.linear_rates(0.45), np.random.default_rng(4))
+    (tr1, te1), steps = S._mlp_predict(split.x_train, labels, (split.x_train, split.x_test), seed=7, hidden=64, max_steps=2000)
+    (tr2, te2), _ = S._mlp_predict(split.x_train, labels, (split.x_train, split.x_test), seed=7, hidden=64, max_steps=2000)
+    assert np.array_equal(tr1, labels) and steps < 2000
+    assert np.array_equal(te1, te2)
+
+
+def test_dp_simulator_agrees_with_exact_train_agreement():
+    rng = np.random.default_rng(6)
+    x = S.dp_majority_train_agreement(40, 7, 0.3, 1.0, 4000, rng)
+    exact = T.dp_majority_agreement(40, 7, 0.3, 1.0)[0]
+    assert abs(x.mean() - exact) < 5 * x.std(ddof=1) / np.sqrt(x.size)
+
+
+def test_load_split_is_disjoint_seeded_and_validated():
+    a = S.load_split("digits", 100, 50, split_seed=3)
+    b = S.load_split("digits", 100, 50, split_seed=3)
+    assert a is b and a.x_train.shape == (100, 64) and a.x_test.shape == (50, 64)
+    assert a.x_train.max() <= 1.0
+    with pytest.raises(ValueError, match="dataset='cifar'"):
+        S.load_split("cifar", 100, 50)
+    with pytest.raises(ValueError, match="n_test=5000, must be >= 10 and <= 1697"):
+        S.load_split("digits", 100, 5000)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(2, 40), st.floats(0.2, 3.0), st.integers(0, 2**31))
+def test_line_calibration_samples_are_valid_rates(n, spacing, seed):
+    x = S.line_calibration_samples(n, spacing, T.SEED_RATES, 3, 5, np.random.default_rng(seed))
+    assert x.shape == (5,) and np.all((x >= 0) & (x <= 0.09 + 1e-12))
