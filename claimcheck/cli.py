@@ -1,4 +1,4 @@
-"""Command line: ``claimcheck list | verify | figures``.
+"""Command line: ``claimcheck list | verify | figures | gpu``.
 
 Exit codes of ``verify``: 0 every check passed; 1 some check failed; 3 none failed but
 some were underpowered (not confirmed); 2 usage errors (unknown claim id, bad option).
@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--out", type=Path, default=Path("figures"), help="output folder (default: figures)")
     f.add_argument("--seed", type=_nonneg_int, default=0)
     f.add_argument("--venue", default="neurips", help="figure widths and fonts: neurips, icml or iclr")
+
+    from gpu_validation.cli import add_parser as add_gpu_parser  # no torch import until a job runs
+
+    add_gpu_parser(sub)
     return p
 
 
@@ -205,10 +209,16 @@ def cmd_figures(args) -> int:
     return EXIT_OK
 
 
+def cmd_gpu(args) -> int:
+    from gpu_validation.cli import run_cli
+
+    return run_cli(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"list": cmd_list, "verify": cmd_verify, "figures": cmd_figures}[args.command](args)
+        return {"list": cmd_list, "verify": cmd_verify, "figures": cmd_figures, "gpu": cmd_gpu}[args.command](args)
     except ValueError as exc:
         print(f"claimcheck: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,6 +1,43 @@
-"""Deep-network counterparts of the claims (GPU validation suite).
+"""GPU validation suite: the claims' phenomena in real deep networks, one command per job.
 
-Not implemented yet: the jobs (deep double descent, Real vs Ideal World, hypersphere,
-PAC-Bayes bound of a trained net, feature calibration) are tracked by their own issue.
-This package exists so the layout is stable; it exposes nothing.
+``claimcheck gpu list`` shows the jobs, ``claimcheck gpu JOB --profile smoke|small|full``
+runs one and prints its verdict (see ``gpu_validation/README.md``). Each job is one readable
+file with a ``Config`` dataclass (units in the comments), ``PROFILES`` (``smoke``: CPU,
+seconds, part of the test suite; ``small``: one GPU, minutes; ``full``: paper scale, for a
+cluster) and ``run(profile, seed, device, out_dir, resume) -> dict`` returning the result
+that is also written to ``OUT/JOB-PROFILE-seedS/result.json``.
+
+Jobs are imported lazily (torch is only needed when one runs):
+
+>>> sorted(JOBS)
+['deep_double_descent', 'feature_calibration', 'hypersphere', 'pac_bayes_mnist', 'real_vs_ideal']
 """
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["JOBS", "PROFILE_NAMES", "get_job", "describe"]
+
+JOBS: dict[str, str] = {
+    "deep_double_descent": "gpu_validation.double_descent",
+    "real_vs_ideal": "gpu_validation.real_vs_ideal",
+    "hypersphere": "gpu_validation.hypersphere_job",
+    "pac_bayes_mnist": "gpu_validation.pac_bayes_mnist",
+    "feature_calibration": "gpu_validation.feature_calibration",
+}
+"""job name -> module (each with JOB, CLAIM_ID, Config/PROFILES and run)."""
+
+PROFILE_NAMES = ("smoke", "small", "full")
+
+
+def get_job(name: str):
+    """The module of job ``name``; ValueError listing the jobs for an unknown name."""
+    if name not in JOBS:
+        raise ValueError(f"unknown GPU job {name!r}; choose one of: {', '.join(JOBS)}")
+    return importlib.import_module(JOBS[name])
+
+
+def describe(name: str) -> str:
+    """First line of the job module's docstring."""
+    doc = (get_job(name).__doc__ or "").strip()
+    return doc.splitlines()[0] if doc else ""

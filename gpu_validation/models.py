@@ -1,0 +1,155 @@
+"""Models of the GPU suite, torch only (no torchvision): ResNet-18k, a small MLP and a small CNN.
+
+* :class:`PreActResNet18k` -- the pre-activation ResNet-18 of He et al. (2016, "Identity
+  mappings in deep residual networks") with stage widths ``[k, 2k, 4k, 8k]``, as in the
+  ``resnet18k`` of Nakkiran et al. (2020, "Deep double descent", Sec. 3 / App. B): ``k = 64``
+  is the standard ResNet-18 (about 11.2M parameters for 10 classes). Global average pooling
+  replaces the fixed ``avg_pool2d(out, 4)`` so 8x8, 28x28 and 32x32 inputs all work.
+* :class:`MLP` -- fully connected ReLU network on flattened inputs (MNIST, mnist1d, teacher data).
+* :class:`SmallCNN` -- two conv/ReLU/pool stages and a linear head (MNIST, digits).
+
+:func:`forward_flops` counts the multiply-accumulates of every ``Conv2d`` and ``Linear`` layer
+in one forward pass (hooks on a one-sample batch) and returns ``2 * MACs``; see
+:func:`gpu_validation.common.train_flops_per_sample` for the training estimate used by MFU.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["PreActBlock", "PreActResNet18k", "MLP", "SmallCNN", "forward_flops", "count_parameters"]
+
+
+class PreActBlock(nn.Module):
+    """BN-ReLU-conv3x3-BN-ReLU-conv3x3 with an identity (or 1x1-conv) shortcut."""
+
+    def __init__(self, in_planes: int, planes: int, stride: int = 1):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
+        self.shortcut = None
+        if stride != 1 or in_planes != planes:
+            self.shortcut = nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, in_planes, H, W)
+        out = F.relu(self.bn1(x))
+        shortcut = self.shortcut(out) if self.shortcut is not None else x
+        out = self.conv1(out)  # (B, planes, H/stride, W/stride)
+        out = self.conv2(F.relu(self.bn2(out)))
+        return out + shortcut
+
+
+class PreActResNet18k(nn.Module):
+    """Pre-activation ResNet-18 of width ``k`` (stage widths k, 2k, 4k, 8k; two blocks per stage).
+
+    >>> net = PreActResNet18k(k=2, num_classes=10, in_channels=1)
+    >>> net(torch.zeros(3, 1, 8, 8)).shape
+    torch.Size([3, 10])
+    """
+
+    def __init__(self, k: int = 64, num_classes: int = 10, in_channels: int = 3):
+        super().__init__()
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k={k!r}, must be an integer >= 1")
+        self.k = k
+        widths = [k, 2 * k, 4 * k, 8 * k]
+        self.conv1 = nn.Conv2d(in_channels, k, 3, stride=1, padding=1, bias=False)
+        layers, in_planes = [], k
+        for i, w in enumerate(widths):
+            stride = 1 if i == 0 else 2
+            layers += [PreActBlock(in_planes, w, stride), PreActBlock(w, w, 1)]
+            in_planes = w
+        self.layers = nn.Sequential(*layers)
+        self.bn = nn.BatchNorm2d(8 * k)
+        self.linear = nn.Linear(8 * k, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, C, H, W) -> logits (B, classes)
+        out = self.layers(self.conv1(x))  # (B, 8k, H/8, W/8)
+        out = F.relu(self.bn(out))
+        out = F.adaptive_avg_pool2d(out, 1).flatten(1)  # (B, 8k)
+        return self.linear(out)
+
+
+class MLP(nn.Module):
+    """Flatten, then ``Linear-ReLU`` per hidden width, then a linear head.
+
+    >>> MLP(40, (16, 16), 10)(torch.zeros(5, 40)).shape
+    torch.Size([5, 10])
+    """
+
+    def __init__(self, in_dim: int, hidden: tuple[int, ...] = (512,), num_classes: int = 10):
+        super().__init__()
+        dims = [in_dim, *hidden]
+        layers: list[nn.Module] = [nn.Flatten()]
+        for a, b in zip(dims[:-1], dims[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        layers.append(nn.Linear(dims[-1], num_classes))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, ...) -> (B, classes)
+        return self.net(x)
+
+
+class SmallCNN(nn.Module):
+    """conv3x3(c)-ReLU-maxpool2, conv3x3(2c)-ReLU-maxpool2, global average pool, linear.
+
+    >>> SmallCNN(width=4, in_channels=1)(torch.zeros(2, 1, 28, 28)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(self, width: int = 32, num_classes: int = 10, in_channels: int = 1):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        )
+        self.head = nn.Linear(2 * width, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, classes)
+        return self.head(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def forward_flops(model: nn.Module, sample_shape: tuple[int, ...]) -> int:
+    """Forward FLOPs of one sample: ``2 * sum of Conv2d/Linear multiply-accumulates``.
+
+    A conv layer does ``out_elements * (in_channels / groups) * kh * kw`` MACs, a linear
+    layer ``in_features * out_features`` per row (the usual convention, e.g. fvcore/ptflops;
+    normalisations, activations and pooling are ignored, < 1% for these nets).
+
+    >>> forward_flops(MLP(4, (3,), 2), (4,))
+    36
+    """
+    macs = [0]
+
+    def conv_hook(mod, inp, out):
+        kh, kw = mod.kernel_size
+        macs[0] += out.numel() * (mod.in_channels // mod.groups) * kh * kw
+
+    def linear_hook(mod, inp, out):
+        macs[0] += out.numel() // out.shape[-1] * mod.in_features * mod.out_features
+
+    hooks = []
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            hooks.append(m.register_forward_hook(conv_hook))
+        elif isinstance(m, nn.Linear):
+            hooks.append(m.register_forward_hook(linear_hook))
+    was_training = model.training
+    param = next(model.parameters())
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros((1, *sample_shape), dtype=param.dtype, device=param.device))
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    return 2 * macs[0]

@@ -1,0 +1,213 @@
+"""GPU-suite machinery on CPU: models, FLOPs, seeds, verdicts that can fail, NaN detection,
+atomic files, and resume-after-interruption to a bit-identical result."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from claimcheck.verdict import Status  # noqa: E402
+from gpu_validation import common  # noqa: E402
+from gpu_validation.double_descent import prominence  # noqa: E402
+from gpu_validation.models import MLP, PreActResNet18k, SmallCNN, count_parameters, forward_flops  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+# ----------------------------------------------------------------------------- models
+
+def test_resnet18k_at_k64_is_the_standard_resnet18():
+    net = PreActResNet18k(k=64, num_classes=10)
+    assert abs(count_parameters(net) - 11.17e6) < 0.02e6  # He et al. 2016: ~11.2M
+    # CIFAR ResNet-18 forward cost: ~0.56 GMACs at 32x32 (kuangliu/pytorch-cifar, fvcore)
+    assert forward_flops(net, (3, 32, 32)) == pytest.approx(2 * 0.556e9, rel=0.01)
+
+
+@pytest.mark.parametrize("k", [1, 3, 8])
+def test_resnet18k_output_shape_and_width_scaling(k):
+    net = PreActResNet18k(k=k, num_classes=7, in_channels=1)
+    assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 7)
+    assert net(torch.zeros(2, 1, 8, 8)).shape == (2, 7)
+    # conv weights scale as k^2: doubling k multiplies the parameter count by ~4 (plus linear terms)
+    ratio = count_parameters(PreActResNet18k(2 * k, 7, 1)) / count_parameters(net)
+    assert 3.0 < ratio < 4.0
+
+
+def test_mlp_and_cnn_shapes_and_counts():
+    assert MLP(784, (100,), 10)(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+    assert count_parameters(MLP(784, (100,), 10)) == 784 * 100 + 100 + 100 * 10 + 10
+    assert SmallCNN(8, 2, 1)(torch.zeros(4, 1, 8, 8)).shape == (4, 2)
+    assert forward_flops(MLP(784, (100,), 10), (784,)) == 2 * (784 * 100 + 100 * 10)
+
+
+def test_bad_width_is_rejected_with_its_name():
+    with pytest.raises(ValueError, match="k=0, must be an integer >= 1"):
+        PreActResNet18k(k=0)
+
+
+# ----------------------------------------------------------------------------- seeds, devices, MFU
+
+def test_seeded_init_and_generators_are_reproducible():
+    a = common.seeded_init(lambda: MLP(5, (4,), 2), 3, "init")
+    b = common.seeded_init(lambda: MLP(5, (4,), 2), 3, "init")
+    c = common.seeded_init(lambda: MLP(5, (4,), 2), 4, "init")
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert not all(torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters()))
+    assert torch.equal(torch.randn(5, generator=common.generator(1, "x")), torch.randn(5, generator=common.generator(1, "x")))
+
+
+def test_label_noise_makes_exactly_the_fraction_wrong():
+    y = torch.arange(1000) % 10
+    noisy = common.label_noise(y, 0.2, 10, common.generator(0, "noise"))
+    assert int((noisy != y).sum()) == 200
+    assert noisy.min() >= 0 and noisy.max() <= 9
+    with pytest.raises(ValueError, match="label_noise=1.5"):
+        common.label_noise(y, 1.5, 10, common.generator(0))
+
+
+def test_device_selection_and_cpu_has_no_peak():
+    assert common.select_device("cpu").type == "cpu"
+    assert common.select_device(None).type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert common.peak_flops(torch.device("cpu")) is None
+    assert common.peak_flops_for_name("NVIDIA H200") == 989e12
+    assert common.peak_flops_for_name("Some Unknown Accelerator") is None
+    with pytest.raises(ValueError, match="device='tpu'"):
+        common.select_device("tpu")
+
+
+# ----------------------------------------------------------------------------- verdict statistics
+
+def test_prominence_is_positive_only_for_an_interior_peak():
+    assert prominence(np.array([0.5, 0.4, 0.6, 0.3])) == pytest.approx(0.2)
+    assert prominence(np.array([0.6, 0.5, 0.4, 0.3])) <= 0
+    assert prominence(np.array([0.3, 0.4, 0.5, 0.6])) <= 0
+
+
+def test_sign_verdict_can_pass_fail_and_be_underpowered():
+    kw = dict(statistic="s", seed=0, params={}, profile="test")
+    pos = common.bootstrap(np.array([0.9, 1.0, 1.1, 1.05]), np.mean)
+    neg = common.bootstrap(np.array([-0.9, -1.0, -1.1, -1.05]), np.mean)
+    mixed = common.bootstrap(np.array([-1.0, 1.0, -0.5, 0.7]), np.mean)
+    two = common.bootstrap(np.array([1.0, 1.1]), np.mean)
+    assert common.sign_verdict("gpu.x", pos, **kw).status is Status.PASSED
+    assert common.sign_verdict("gpu.x", neg, **kw).status is Status.FAILED
+    assert common.sign_verdict("gpu.x", mixed, **kw).status is Status.UNDERPOWERED
+    assert common.sign_verdict("gpu.x", two, **kw).status is Status.UNDERPOWERED  # < MIN_SEEDS
+    assert common.sign_verdict("gpu.x", pos, unmet="did not interpolate", **kw).status is Status.UNDERPOWERED
+    assert common.upper_verdict("gpu.x", pos, tolerance=2.0, **kw).status is Status.PASSED
+    assert common.upper_verdict("gpu.x", pos, tolerance=0.5, **kw).status is Status.FAILED
+    v = common.sign_verdict("gpu.x", pos, **kw).to_dict()
+    json.dumps(v, allow_nan=False)
+    assert v["extra"]["ci_low"] <= v["estimate"]["mean"] <= v["extra"]["ci_high"]
+
+
+# ----------------------------------------------------------------------------- NaN, atomic files
+
+def test_nan_loss_raises_a_divergence_error_naming_the_step(tmp_path):
+    run = common.Run("t", "smoke", _Cfg(), seed=0, device=torch.device("cpu"), out_dir=tmp_path, progress=False)
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def batch(step):
+        x = torch.ones(4, 3)
+        if step == 6:
+            x[0, 0] = float("nan")
+        return x, torch.zeros(4, dtype=torch.long)
+
+    with pytest.raises(common.DivergenceError, match=r"diverged at step \d+.*non-finite seen: True"):
+        run.train(model, opt, unit="u", steps=50, batch_fn=batch, check_every=5)
+
+
+def test_exploding_loss_raises_a_divergence_error(tmp_path):
+    run = common.Run("t", "smoke", _Cfg(), seed=0, device=torch.device("cpu"), out_dir=None, progress=False)
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=10.0)  # squared loss with lr 10 on x=3 diverges geometrically
+    x = torch.full((8, 1), 3.0)
+    with pytest.raises(common.DivergenceError, match="lower the learning rate"):
+        run.train(model, opt, unit="u", steps=200, batch_fn=lambda s: (x, torch.zeros(8, 1)), check_every=5,
+                  loss_fn=lambda out, y: ((out - y) ** 2).mean())
+
+
+class _Cfg:  # a minimal config dataclass stand-in for Run
+    pass
+
+
+def test_atomic_checkpoint_leaves_no_temp_file_and_keeps_the_old_one(tmp_path):
+    path = tmp_path / "ck.pt"
+    common.atomic_torch_save({"a": torch.ones(2)}, path)
+    with pytest.raises(Exception):
+        common.atomic_torch_save({"bad": lambda: 0}, path)  # unpicklable: save fails midway
+    assert torch.equal(torch.load(path, weights_only=True)["a"], torch.ones(2))
+    assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]
+
+
+# ----------------------------------------------------------------------------- resume
+
+def test_interrupted_run_resumes_to_the_bit_identical_result(tmp_path):
+    from gpu_validation import real_vs_ideal as job
+
+    kw = dict(steps=40, ckpt_every=10, n_seeds=2, n_evals=4, n_test=256, hidden=(32,))
+    full = job.run("smoke", device="cpu", out_dir=tmp_path / "a", progress=False, figures=False, **kw)
+    with pytest.raises(common.RunInterrupted):  # killed midway through the second unit, after a checkpoint
+        job.run("smoke", device="cpu", out_dir=tmp_path / "b", progress=False, figures=False, stop_after_steps=57, **kw)
+    run_dir = tmp_path / "b" / "real_vs_ideal-smoke-seed0"
+    assert (run_dir / "units" / "real-seed0.json").is_file() and (run_dir / "ckpt" / "ideal-seed0.pt").is_file()
+    assert not (run_dir / "result.json").exists()
+    resumed = job.run("smoke", device="cpu", out_dir=tmp_path / "b", resume=True, progress=False, figures=False, **kw)
+    assert resumed["timings"]["units_resumed"] == ["real-seed0"]
+    assert resumed["timings"]["steps"] == 3 * 40 - 10  # ideal-seed0 restarted from its step-10 checkpoint
+    assert resumed["measurements"] == full["measurements"]
+    assert resumed["verdict"] == full["verdict"]
+    assert not list(tmp_path.rglob("*.tmp"))  # every write was atomic
+    on_disk = json.loads((run_dir / "result.json").read_text())
+    assert on_disk["measurements"] == full["measurements"]
+    assert math.isclose(on_disk["verdict"]["estimate"]["mean"], full["verdict"]["estimate"]["mean"], rel_tol=0, abs_tol=0)
+
+
+@pytest.mark.parametrize("name", ["gpu_validation", "gpu_validation.common", "gpu_validation.models",
+                                  "gpu_validation.data", "gpu_validation.double_descent"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    res = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert res.failed == 0 and res.attempted > 0
+
+
+def test_a_run_killed_by_sigkill_resumes_to_the_same_result(tmp_path):
+    """A real interruption: the job runs in a subprocess that is SIGKILLed after its first unit."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from gpu_validation import real_vs_ideal as job
+
+    kw = dict(steps=200, ckpt_every=50, n_seeds=2, n_evals=3, n_test=128, hidden=(16,))
+    out = tmp_path / "killed"
+    script = ("import torch; torch.set_num_threads(1)\n"
+              "from gpu_validation import real_vs_ideal as j\n"
+              f"j.run('smoke', device='cpu', out_dir={str(out)!r}, progress=False, figures=False, **{kw!r})\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent)
+    units = out / "real_vs_ideal-smoke-seed0" / "units"
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and not (units.is_dir() and any(units.glob("*.json"))) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait()
+    killed_midway = not (out / "real_vs_ideal-smoke-seed0" / "result.json").exists()
+    resumed = job.run("smoke", device="cpu", out_dir=out, resume=True, progress=False, figures=False, **kw)
+    reference = job.run("smoke", device="cpu", out_dir=None, progress=False, figures=False, **kw)
+    assert killed_midway and resumed["timings"]["units_resumed"]
+    assert resumed["measurements"] == reference["measurements"] and resumed["verdict"] == reference["verdict"]
+    assert not list(out.rglob("*.tmp"))

@@ -1,0 +1,134 @@
+"""Every GPU job's smoke profile runs on CPU and returns a well-formed verdict and result file."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import sys
+import types
+from dataclasses import dataclass
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import gpu_validation  # noqa: E402
+from gpu_validation import JOBS, get_job  # noqa: E402
+
+HAVE_HYPERSPHERE = importlib.util.find_spec("gpu_validation.hypersphere") is not None
+STATUSES = {"passed", "failed", "underpowered"}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def _check_result(res: dict, job: str, tmp_path) -> None:
+    v = res["verdict"]
+    assert v["claim_id"].startswith(f"gpu.{job}")
+    assert v["status"] in STATUSES
+    assert v["budget"] == "smoke" and v["detail"]
+    assert isinstance(v["estimate"]["n"], int)
+    assert math.isfinite(float(v["prediction"])) and math.isfinite(float(v["estimate"]["mean"]))
+    assert res["config"]["profile"] == "smoke" and res["torch"] == torch.__version__
+    assert "git_revision" in res and res["device"]["type"] == "cpu"
+    t = res["timings"]
+    assert t["wall_s"] > 0 and t["mfu"] is None  # no peak FLOP/s on a CPU
+    assert t["throughput_samples_per_s"] > 0 and t["achieved_flops_per_s"] > 0
+    on_disk = json.loads((tmp_path / f"{job}-smoke-seed0" / "result.json").read_text())
+    assert on_disk["verdict"] == v and on_disk["measurements"] == res["measurements"]
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("job", [j for j in JOBS if j != "hypersphere"])
+def test_smoke_profile_runs_and_gives_a_well_formed_verdict(job, tmp_path):
+    res = get_job(job).run("smoke", seed=0, device="cpu", out_dir=tmp_path, progress=False, figures=False)
+    _check_result(res, job, tmp_path)
+
+
+def test_sample_wise_double_descent_runs_and_writes_its_figure(tmp_path):
+    from gpu_validation import double_descent
+
+    res = double_descent.run("smoke", device="cpu", out_dir=tmp_path, progress=False, n_seeds=1, sweep="sample",
+                             sample_sizes=(32, 64, 128), width=2, epochs=1, label_noise=(0.0, 0.2))
+    assert res["measurements"]["x_name"] == "n" and res["measurements"]["x"] == [32, 64, 128]
+    assert [p.rsplit(".", 1)[1] for p in res["figures"]] == ["pdf", "png"]
+    assert all((tmp_path / "deep_double_descent-smoke-seed0" / f"deep_double_descent.{e}").stat().st_size > 1000 for e in ("pdf", "png"))
+    assert res["verdict"]["status"] == "underpowered"  # one seed is never a verdict
+
+
+def test_pac_bayes_certificate_is_a_valid_kl_inverse_bound(tmp_path):
+    from theory.pac_bayes import kl_inverse_upper, maurer_bound
+
+    res = get_job("pac_bayes_mnist").run("smoke", device="cpu", out_dir=None, progress=False)
+    best = res["verdict"]["extra"]["best"]
+    # recompute the certificate from its parts: MC upper limit, then the kl-inverse bound
+    upper = kl_inverse_upper(best["emp_risk_mc"], math.log(2 / 0.01) / 20)
+    assert best["emp_risk_upper"] == pytest.approx(float(upper))
+    assert best["bound"] == pytest.approx(float(maurer_bound(upper, best["kl"], 1000, 0.025)))
+    assert best["emp_risk_mc"] <= best["emp_risk_upper"] <= best["bound"] <= best["mcallester"]
+    assert res["verdict"]["extra"]["anchor_mnist_compression_bound"] == 0.116
+
+
+def test_unknown_profile_and_field_are_rejected_with_the_choices():
+    job = get_job("real_vs_ideal")
+    with pytest.raises(ValueError, match="profile='huge', must be one of"):
+        job.run("huge", device="cpu")
+    with pytest.raises(ValueError, match=r"unknown config field\(s\) \['stepz'\]"):
+        job.run("smoke", device="cpu", stepz=3)
+    with pytest.raises(ValueError, match="unknown GPU job 'nope'"):
+        get_job("nope")
+
+
+def test_missing_dataset_says_where_to_put_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="t10k-images-idx3-ubyte"):
+        get_job("pac_bayes_mnist").run("smoke", device="cpu", data_dir=str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="cifar-10-python.tar.gz"):
+        get_job("deep_double_descent").run("smoke", device="cpu", dataset="cifar10")
+
+
+# ----------------------------------------------------------------------------- hypersphere wrapper
+
+@dataclass(frozen=True)
+class _FakeCfg:
+    d: int = 5
+
+
+def _fake_hypersphere(test_err, sprime_err):
+    mod = types.ModuleType("gpu_validation.hypersphere")
+    mod.PROFILES = {"smoke": _FakeCfg(), "small": _FakeCfg(), "full": _FakeCfg()}
+
+    def run(cfg, seed=0, device=None):
+        jitter = 0.01 * (seed % 3)
+        return {"n": [100, 200, 400], "test_error": [e + jitter for e in test_err],
+                "s_prime_error": [e - jitter for e in sprime_err],
+                "results": [{"n": n, "steps": 10, "seconds": 0.1, "converged": True} for n in (100, 200, 400)]}
+
+    mod.run = run
+    return mod
+
+
+@pytest.mark.parametrize("test_err, sprime_err, status", [
+    ((0.30, 0.20, 0.10), (0.95, 0.98, 1.00), "passed"),   # the claim: test error falls, S' error ~ 1
+    ((0.30, 0.20, 0.10), (0.10, 0.05, 0.02), "failed"),   # S' classified correctly: uniform convergence fine
+    ((0.10, 0.20, 0.30), (0.95, 0.98, 1.00), "failed"),   # test error grows with n
+])
+def test_hypersphere_wrapper_verdict_can_pass_and_fail(monkeypatch, tmp_path, test_err, sprime_err, status):
+    fake = _fake_hypersphere(test_err, sprime_err)
+    monkeypatch.setitem(sys.modules, "gpu_validation.hypersphere", fake)
+    monkeypatch.setattr(gpu_validation, "hypersphere", fake, raising=False)
+    res = get_job("hypersphere").run("smoke", device="cpu", out_dir=tmp_path, progress=False, figures=False,
+                                     inner_overrides=())
+    assert res["verdict"]["status"] == status
+    assert res["measurements"]["n"] == [100, 200, 400]
+
+
+@pytest.mark.skipif(not HAVE_HYPERSPHERE, reason="gpu_validation/hypersphere.py (the experiment module) is not present")
+def test_hypersphere_smoke_profile_runs(tmp_path):
+    res = get_job("hypersphere").run("smoke", seed=0, device="cpu", out_dir=tmp_path, progress=False, figures=False)
+    _check_result(res, "hypersphere", tmp_path)
+    assert res["measurements"]["n"] == [64, 256] and len(res["measurements"]["s_prime_error"]) == 3
