@@ -123,13 +123,13 @@ def test_submitit_sharded_sweep_collects_the_same_verdict(tmp_path):
 def test_measure_script_records_device_time_throughput_and_verdict(tmp_path, capsys):
     from gpu_validation import measure_small
 
-    code = measure_small.main(["--jobs", "pac_bayes_mnist", "--profile", "smoke", "--device", "cpu", "--out", str(tmp_path)])
+    code = measure_small.main(["--jobs", "real_vs_ideal", "--profile", "smoke", "--device", "cpu", "--out", str(tmp_path)])
     assert code == 0
     doc = json.loads((tmp_path / "measure-smoke.json").read_text())
     (rec,) = doc["records"]
-    assert rec["job"] == "pac_bayes_mnist" and rec["device"]["type"] == "cpu" and rec["samples_per_s"] > 0
+    assert rec["job"] == "real_vs_ideal" and rec["device"]["type"] == "cpu" and rec["samples_per_s"] > 0
     assert rec["status"] in ("passed", "failed", "underpowered") and rec["mfu"] is None
-    assert "| pac_bayes_mnist |" in (tmp_path / "measure-smoke.md").read_text()
+    assert "| real_vs_ideal |" in (tmp_path / "measure-smoke.md").read_text()
     assert measure_small.main(["--jobs", "nope", "--out", str(tmp_path)]) == 2
 
 
