@@ -123,9 +123,4 @@ def _draw(d, venue: str):
 
 def make(out_dir, *, seed: int = 0, venue: str = "neurips", reps: int = REPS) -> list[Path]:
     """Draw the figure at ``venue``'s text width; write ``NAME``.pdf and ``NAME``.png to ``out_dir``."""
-    import matplotlib
-
-    rc = style.rc(venue)
-    d = data(seed, reps=reps)
-    with matplotlib.rc_context(rc):
-        return style.save(_draw(d, venue), out_dir, NAME)
+    return style.render(_draw, data(seed, reps=reps), out_dir, NAME, venue=venue)

@@ -237,6 +237,17 @@ def _close(fig) -> None:
         pyplot.close(fig)  # a no-op for figures made with Figure() directly
 
 
+def render(draw, d, out_dir, name: str, *, venue: str = "neurips") -> list[Path]:
+    """Draw ``draw(d, venue)`` under :func:`rc` for ``venue`` and write it with :func:`save`.
+
+    The one way every figure module's ``make`` turns its data into files.
+    """
+    import matplotlib
+
+    with matplotlib.rc_context(rc(venue)):
+        return save(draw(d, venue), out_dir, name)
+
+
 def save(fig, out_dir, name: str) -> list[Path]:
     """Write ``out_dir/name.pdf`` (vector) and ``out_dir/name.png`` (300 dpi); close ``fig``.
 
