@@ -43,14 +43,14 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="check claims by simulation (default: all)")
     v.add_argument("claims", nargs="*", metavar="CLAIM_ID", help="claim ids or family prefixes (e.g. ridgeless)")
     v.add_argument("--budget", choices=list(BUDGETS), default="standard", help="simulation budget (default: standard)")
-    v.add_argument("--seed", type=_nonneg_int, default=0, help="random seed; same seed, same verdicts bit for bit")
+    v.add_argument("--seed", type=nonneg_int, default=0, help="random seed; same seed, same verdicts bit for bit")
     v.add_argument("--json", type=Path, metavar="PATH", help="write a JSON report (atomically)")
     v.add_argument("--mutants", action="store_true", help="also check every registered mutant is rejected")
 
     f = sub.add_parser("figures", help="write paper figures (PDF + PNG)")
     f.add_argument("claims", nargs="*", metavar="CLAIM_ID", help="only figures illustrating these claims")
     f.add_argument("--out", type=Path, default=Path("figures"), help="output folder (default: figures)")
-    f.add_argument("--seed", type=_nonneg_int, default=0)
+    f.add_argument("--seed", type=nonneg_int, default=0)
     f.add_argument("--venue", default="neurips", help="figure widths and fonts: neurips, icml or iclr")
 
     from gpu_validation.cli import add_parser as add_gpu_parser  # no torch import until a job runs
@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _nonneg_int(text: str) -> int:
+def nonneg_int(text: str) -> int:
+    """argparse type for seeds and counts: an integer >= 0, with a clear message otherwise."""
     try:
         value = int(text)
     except ValueError:

@@ -15,6 +15,7 @@ import ast
 import sys
 from pathlib import Path
 
+from claimcheck.cli import nonneg_int
 from gpu_validation import JOBS, PROFILE_NAMES
 
 __all__ = ["add_parser", "run_cli"]
@@ -30,16 +31,6 @@ _TIMES = {  # expected wall time per profile: smoke measured on a 2-core CPU; sm
 }
 
 
-def _nonneg_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value}, must be >= 0")
-    return value
-
-
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``gpu`` subcommand to an ``argparse`` subparsers object; returns its parser."""
     g = subparsers.add_parser(
@@ -48,7 +39,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     g.add_argument("job", metavar="JOB", help=f"'list' or one of: {', '.join(JOBS)}")
     g.add_argument("--profile", default="smoke", help="smoke (CPU, seconds), small (one GPU, ~10 min) or full (paper scale)")
-    g.add_argument("--seed", type=_nonneg_int, default=0, help="base seed; replicates use seed, seed+1, ...")
+    g.add_argument("--seed", type=nonneg_int, default=0, help="base seed; replicates use seed, seed+1, ...")
     g.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cuda if available, else cpu)")
     g.add_argument("--out", type=Path, default=Path("runs"), help="output folder (default: runs)")
     g.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoints")
