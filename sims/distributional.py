@@ -361,35 +361,39 @@ def _mlp_predict(x_train, labels, xs, seed: int, *, hidden: int = 256, max_steps
     or ``max_steps``; torch on CPU, seeded. Returns (predictions on each x in xs, steps)."""
     import torch
 
-    torch.set_num_threads(1)
-    g = torch.Generator().manual_seed(int(seed))
-    X = torch.as_tensor(x_train, dtype=torch.float32)
-    Y = torch.as_tensor(labels.T, dtype=torch.float32)  # (R, n)
-    R, d = Y.shape[0], X.shape[1]
-    W1 = (torch.randn(R, d, hidden, generator=g) * math.sqrt(2.0 / d)).requires_grad_()
-    b1 = torch.zeros(R, 1, hidden, requires_grad=True)
-    W2 = (torch.randn(R, hidden, 1, generator=g) / math.sqrt(hidden)).requires_grad_()
-    b2 = torch.zeros(R, 1, 1, requires_grad=True)
-    params = [W1, b1, W2, b2]
-    opt = torch.optim.Adam(params, lr=lr)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small batched matmuls: one thread is fastest; restored below
+    try:
+        g = torch.Generator().manual_seed(int(seed))
+        X = torch.as_tensor(x_train, dtype=torch.float32)
+        Y = torch.as_tensor(labels.T, dtype=torch.float32)  # (R, n)
+        R, d = Y.shape[0], X.shape[1]
+        W1 = (torch.randn(R, d, hidden, generator=g) * math.sqrt(2.0 / d)).requires_grad_()
+        b1 = torch.zeros(R, 1, hidden, requires_grad=True)
+        W2 = (torch.randn(R, hidden, 1, generator=g) / math.sqrt(hidden)).requires_grad_()
+        b2 = torch.zeros(R, 1, 1, requires_grad=True)
+        params = [W1, b1, W2, b2]
+        opt = torch.optim.Adam(params, lr=lr)
 
-    def logits(x):
-        h = torch.relu(torch.einsum("nd,rdh->rnh", x, W1) + b1)
-        return (h @ W2 + b2).squeeze(-1)  # (R, n)
+        def logits(x):
+            h = torch.relu(torch.einsum("nd,rdh->rnh", x, W1) + b1)
+            return (h @ W2 + b2).squeeze(-1)  # (R, n)
 
-    steps = 0
-    for steps in range(1, max_steps + 1):
-        opt.zero_grad(set_to_none=True)
-        out = logits(X)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(out, Y, reduction="sum") / X.shape[0]
-        loss.backward()
-        opt.step()
-        if steps % 25 == 0:
-            with torch.no_grad():
-                if bool(((logits(X) > 0).float() == Y).all()):
-                    break
-    with torch.no_grad():
-        return [(logits(torch.as_tensor(x, dtype=torch.float32)) > 0).numpy().T.astype(np.int64) for x in xs], steps
+        steps = 0
+        for steps in range(1, max_steps + 1):
+            opt.zero_grad(set_to_none=True)
+            out = logits(X)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(out, Y, reduction="sum") / X.shape[0]
+            loss.backward()
+            opt.step()
+            if steps % 25 == 0:
+                with torch.no_grad():
+                    if bool(((logits(X) > 0).float() == Y).all()):
+                        break
+        with torch.no_grad():
+            return [(logits(torch.as_tensor(x, dtype=torch.float32)) > 0).numpy().T.astype(np.int64) for x in xs], steps
+    finally:
+        torch.set_num_threads(threads)
 
 
 def predict_binary(model: str, split: Split, labels: np.ndarray, rng: np.random.Generator, *, split_key=None):
