@@ -26,7 +26,7 @@ _BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 # Each module exposes run(quick, seed, out_dir) -> dict with a 'summary' string and a
 # 'target' dict holding 'met'.
-BENCHMARKS = ["benchmarks.bench_ridgeless", "benchmarks.bench_deep_bootstrap"]
+BENCHMARKS = ["benchmarks.bench_ridgeless", "benchmarks.bench_deep_bootstrap", "benchmarks.bench_gpu_batched"]
 
 
 def main(argv=None) -> int:

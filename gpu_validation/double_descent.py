@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gpu_validation import common
+from gpu_validation import batched, common
 from gpu_validation.common import Run
 from gpu_validation.data import load_images, split
 from gpu_validation.models import PreActResNet18k
@@ -66,7 +66,9 @@ class Config:
     lr: float = 1e-4                        # Adam learning rate (paper: 1e-4)
     n_seeds: int = 2                        # replicates (init, split, noise, order); CI over them
     ckpt_every: int = 500                   # optimizer steps between checkpoints
-    compile: bool = False                   # torch.compile (CUDA only)
+    compile: bool = False                   # torch.compile (CUDA only; sequential units only)
+    batched: bool = True                    # train the seeds x noise levels of a sweep point as one group
+    batched_max_k: int = 16                 # ... for ResNet widths k <= this (a wider net fills a GPU alone)
     stop_after_steps: int | None = None     # interrupt after this many steps (tests of resume)
 
 
@@ -107,7 +109,8 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
     xs = cfg.widths if cfg.sweep == "model" else cfg.sample_sizes
     n_max = cfg.n_train if cfg.sweep == "model" else max(cfg.sample_sizes)
 
-    def train_unit(rep_seed: int, noise: float, xval: int) -> dict:
+    def setup(rep_seed: int, noise: float, xval: int) -> dict:
+        """One unit's split, noisy labels, initialised model and data order."""
         tr, te = split(x_all.shape[0], (n_max, cfg.n_test), common.generator(rep_seed, "split"))
         k, n = (xval, cfg.n_train) if cfg.sweep == "model" else (cfg.width, xval)
         tr = tr[:n].to(device)
@@ -115,10 +118,8 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
         y_tr = common.label_noise(y_all[tr].cpu(), noise, num_classes, common.generator(rep_seed, "noise", noise)).to(device)
         model = common.seeded_init(lambda: PreActResNet18k(k, num_classes, in_ch), rep_seed, "init", k)
         flops = common.train_flops_per_sample(model, tuple(x_tr.shape[1:]))
-        model = common.prepare_model(model, device, conv=True, compile=cfg.compile)
         if device.type == "cuda":
             x_tr, x_te = x_tr.contiguous(memory_format=torch.channels_last), x_te.contiguous(memory_format=torch.channels_last)
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         per_epoch = math.ceil(n / cfg.batch_size)
         orders: dict[int, torch.Tensor] = {}
 
@@ -130,19 +131,47 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
             idx = orders[epoch][i * cfg.batch_size:(i + 1) * cfg.batch_size]
             return x_tr[idx], y_tr[idx]
 
+        def measure(model) -> dict:
+            test = common.evaluate(model, x_te, y_te, device)
+            train = common.evaluate(model, x_tr, y_tr, device)
+            return {"test_error": test["error"], "test_soft_error": test["soft_error"], "train_error": train["error"],
+                    "k": k, "n": n, "noise": noise, "seed": rep_seed}
+
+        return {"model": model, "flops": flops, "batch": batch, "steps": per_epoch * cfg.epochs, "measure": measure, "k": k}
+
+    def train_unit(rep_seed: int, noise: float, xval: int) -> dict:
+        u = setup(rep_seed, noise, xval)
+        model = common.prepare_model(u["model"], device, conv=True, compile=cfg.compile)
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         unit = f"{cfg.sweep}{xval}-noise{noise:g}-seed{rep_seed}"
-        rn.train(model, opt, unit=unit, steps=per_epoch * cfg.epochs, batch_fn=batch, flops_per_sample=flops,
+        rn.train(model, opt, unit=unit, steps=u["steps"], batch_fn=u["batch"], flops_per_sample=u["flops"],
                  ckpt_every=cfg.ckpt_every)
-        test = common.evaluate(model, x_te, y_te, device)
-        train = common.evaluate(model, x_tr, y_tr, device)
-        return {"test_error": test["error"], "test_soft_error": test["soft_error"], "train_error": train["error"],
-                "k": k, "n": n, "noise": noise, "seed": rep_seed}
+        return u["measure"](model)
+
+    def train_point_batched(xval: int) -> dict:
+        """All seeds x noise levels of one sweep point as one group (gpu_validation.batched)."""
+        keys = [(s, p) for s in seeds for p in cfg.label_noise]
+        us = [setup(s, p, xval) for s, p in keys]
+        members, _ = batched.train_group(
+            rn, [u["model"] for u in us], lambda params: torch.optim.Adam(params, lr=cfg.lr),
+            unit=batched.group_id(f"{cfg.sweep}{xval}", seeds), steps=us[0]["steps"], batch_fns=[u["batch"] for u in us],
+            device=device, flops_per_sample=us[0]["flops"], ckpt_every=cfg.ckpt_every)
+        return {"members": {f"{cfg.sweep}{xval}-noise{p:g}-seed{s}": u["measure"](m) for (s, p), u, m in zip(keys, us, members)}}
 
     seeds = [seed + r for r in range(cfg.n_seeds)]
     units = {}
+    k_of = (lambda v: v) if cfg.sweep == "model" else (lambda v: cfg.width)  # noqa: E731
+    grouped = [v for v in xs if cfg.batched and k_of(v) <= cfg.batched_max_k]
+    for xval in grouped:
+        done = batched.unpack(rn.unit(batched.group_id(f"{cfg.sweep}{xval}", seeds), lambda: train_point_batched(xval)))
+        for rep_seed in seeds if done else ():
+            for noise in cfg.label_noise:
+                units[(rep_seed, noise, xval)] = done[f"{cfg.sweep}{xval}-noise{noise:g}-seed{rep_seed}"]
     for rep_seed in seeds:
         for noise in cfg.label_noise:
             for xval in xs:
+                if xval in grouped:
+                    continue
                 uid = f"{cfg.sweep}{xval}-noise{noise:g}-seed{rep_seed}"
                 units[(rep_seed, noise, xval)] = rn.unit(uid, lambda: train_unit(rep_seed, noise, xval))
     if rn.partial:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gpu_validation import common
+from gpu_validation import batched, common
 from gpu_validation.common import Run
 from gpu_validation.data import load_images, split
 from gpu_validation.models import MLP, PreActResNet18k, SmallCNN
@@ -58,7 +58,8 @@ class Config:
     lr: float = 3e-3               # Adam
     n_seeds: int = 3
     ckpt_every: int = 500          # steps
-    compile: bool = False
+    compile: bool = False          # torch.compile (CUDA; sequential path only)
+    batched: bool = True           # train the seeds together in one forward/backward (gpu_validation.batched)
     stop_after_steps: int | None = None
 
 
@@ -85,7 +86,8 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
     p_c = linear_rates(cfg.p_max, num_classes)
     seeds = [seed + r for r in range(cfg.n_seeds)]
 
-    def train_unit(rep_seed: int) -> dict:
+    def setup(rep_seed: int) -> dict:
+        """Everything one replicate needs: split, noisy-binary labels, initialised model, data order."""
         tr, te = (i.to(device) for i in split(x_all.shape[0], (cfg.n_train, cfg.n_test), common.generator(rep_seed, "split")))
         x_tr, x_te, c_tr, c_te = x_all[tr], x_all[te], y_all[tr], y_all[te]
         rng = np.random.default_rng(common.derive_seed(rep_seed, "binary-labels"))
@@ -98,8 +100,6 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
             build = lambda: PreActResNet18k(cfg.width, 2, x_all.shape[1])  # noqa: E731
         model = common.seeded_init(build, rep_seed, "init")
         flops = common.train_flops_per_sample(model, tuple(x_tr.shape[1:]))
-        model = common.prepare_model(model, device, conv=cfg.model != "mlp", compile=cfg.compile)
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         n, B = cfg.n_train, cfg.batch_size
         per_epoch, orders = math.ceil(n / B), {}
 
@@ -111,17 +111,40 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
             idx = orders[epoch][i * B:(i + 1) * B]
             return x_tr[idx], b_tr[idx]
 
-        rn.train(model, opt, unit=f"seed{rep_seed}", steps=per_epoch * cfg.epochs, batch_fn=batch, flops_per_sample=flops,
-                 ckpt_every=cfg.ckpt_every)
+        return {"model": model, "flops": flops, "batch": batch, "steps": per_epoch * cfg.epochs,
+                "x_tr": x_tr, "b_tr": b_tr, "x_te": x_te, "c_te": c_te}
+
+    def measure(model, u: dict) -> dict:
         model.eval()
         with torch.no_grad(), common.autocast(device):
-            pred = torch.cat([model(x_te[i:i + 1024]).argmax(-1) for i in range(0, cfg.n_test, 1024)]).cpu().numpy()
-        train_err = common.evaluate(model, x_tr, b_tr, device)["error"]
-        t = calibration_table(pred, c_te.cpu().numpy(), p_c)
+            pred = torch.cat([model(u["x_te"][i:i + 1024]).argmax(-1) for i in range(0, cfg.n_test, 1024)]).cpu().numpy()
+        train_err = common.evaluate(model, u["x_tr"], u["b_tr"], device)["error"]
+        t = calibration_table(pred, u["c_te"].cpu().numpy(), p_c)
         return {"rate": t["rate"].tolist(), "count": t["count"].tolist(), "slope": t["slope"], "slope_se": t["slope_se"],
                 "intercept": t["intercept"], "train_error": train_err}
 
-    units = {s: rn.unit(f"seed{s}", lambda s=s: train_unit(s)) for s in seeds}
+    def train_unit(rep_seed: int) -> dict:
+        u = setup(rep_seed)
+        model = common.prepare_model(u["model"], device, conv=cfg.model != "mlp", compile=cfg.compile)
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        rn.train(model, opt, unit=f"seed{rep_seed}", steps=u["steps"], batch_fn=u["batch"], flops_per_sample=u["flops"],
+                 ckpt_every=cfg.ckpt_every)
+        return measure(model, u)
+
+    def train_seeds_batched() -> dict:
+        """All seeds as one group (gpu_validation.batched): one forward/backward per step."""
+        us = [setup(s) for s in seeds]
+        members, _ = batched.train_group(
+            rn, [u["model"] for u in us], lambda params: torch.optim.Adam(params, lr=cfg.lr),
+            unit=batched.group_id("group", seeds), steps=us[0]["steps"], batch_fns=[u["batch"] for u in us],
+            device=device, flops_per_sample=us[0]["flops"], ckpt_every=cfg.ckpt_every)
+        return {"members": {f"seed{s}": measure(m, u) for s, m, u in zip(seeds, members, us)}}
+
+    if cfg.batched:
+        done = batched.unpack(rn.unit(batched.group_id("group", seeds), train_seeds_batched))
+        units = {s: done[f"seed{s}"] for s in seeds} if done else {}
+    else:
+        units = {s: rn.unit(f"seed{s}", lambda s=s: train_unit(s)) for s in seeds}
     if rn.partial:
         return rn.finish(None, {})
     slopes = np.array([units[s]["slope"] for s in seeds], dtype=float)

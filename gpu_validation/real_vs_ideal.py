@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gpu_validation import common
+from gpu_validation import batched, common
 from gpu_validation.common import Run
 from gpu_validation.models import MLP, PreActResNet18k
 
@@ -73,16 +73,19 @@ class Config:
     gap_tolerance: float = 0.05      # claim: bootstrap gap <= this while train error >= 1%
     train_error_floor: float = 0.01  # "Real World still training" threshold (paper: 1%)
     ckpt_every: int = 1000           # steps between checkpoints
-    compile: bool = False
+    compile: bool = False            # torch.compile (CUDA; sequential path only)
+    batched: bool = True             # train both worlds x all seeds as one group (gpu_validation.batched)
     stop_after_steps: int | None = None
 
 
 PROFILES = {
-    "smoke": Config(profile="smoke"),
+    # smoke keeps the sequential path: its unit-by-unit checkpoint layout is what the resume
+    # tests (tests/test_gpu_infra.py, test_gpu_cli.py) interrupt; tests/test_gpu_batched.py runs it batched
+    "smoke": Config(profile="smoke", batched=False),
     "small": Config(profile="small", source="mnist1d", n_real=4000, n_test=4000, steps=2000, hidden=(512, 512),
                     n_evals=12, n_seeds=5),
     "full": Config(profile="full", source="cifar5m", n_real=50000, n_test=10000, steps=40000, model="resnet18k",
-                   n_evals=20, n_seeds=3, ckpt_every=2000),
+                   n_evals=20, n_seeds=3, ckpt_every=2000, batched=False),  # ResNet-18 k=64 fills a GPU alone
 }
 
 
@@ -93,7 +96,9 @@ def _mnist1d_pool(num: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     chunk = 20000
     seeds = [common.derive_seed(seed, "mnist1d", i) % 2**31 for i in range(math.ceil(num / chunk))]
     sizes = [min(chunk, num - i * chunk) for i in range(len(seeds))]
-    sizes = [max(s, 20) for s in sizes]
+    # mnist1d makes num_samples // 10 samples per class: round each chunk up to a multiple of 10
+    # (else the pool falls short and the last Ideal World batches are smaller than batch_size)
+    sizes = [max(-(-s // 10) * 10, 20) for s in sizes]
     if len(seeds) == 1:
         parts = [make_mnist1d(seed=seeds[0], num_samples=sizes[0])]
     else:
@@ -104,6 +109,8 @@ def _mnist1d_pool(num: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
             parts = list(ex.map(_mnist1d_chunk, seeds, sizes))
     x = np.concatenate([np.concatenate([p["x"], p["x_test"]]) for p in parts])[:num]
     y = np.concatenate([np.concatenate([p["y"], p["y_test"]]) for p in parts])[:num]
+    if len(y) < num:
+        raise RuntimeError(f"mnist1d generated {len(y)} samples, the run needs {num}")
     return x.astype(np.float32), y
 
 
@@ -175,11 +182,13 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
             xt, yt = x[cfg.n_real:cfg.n_real + cfg.n_test], y[cfg.n_real:cfg.n_real + cfg.n_test]
             off = cfg.n_real + cfg.n_test
             ideal = lambda step: (x[off + step * B: off + (step + 1) * B], y[off + step * B: off + (step + 1) * B])  # noqa: E731
-        data_cache.clear()
+        if not cfg.batched:
+            data_cache.clear()   # the batched path trains all seeds at once and keeps all their data
         data_cache[rep_seed] = (xr, yr, xt, yt, ideal)
         return data_cache[rep_seed]
 
-    def train_unit(rep_seed: int, world: str) -> dict:
+    def setup(rep_seed: int, world: str) -> dict:
+        """One replicate of one world: initialised model (same init in both worlds: paired), batches."""
         xr, yr, xt, yt, ideal = data(rep_seed)
         in_shape = tuple(xr.shape[1:])
         if cfg.model == "mlp":
@@ -188,8 +197,6 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
             build = lambda: PreActResNet18k(cfg.width_k, cfg.num_classes, in_shape[0])  # noqa: E731
         model = common.seeded_init(build, rep_seed, "init")  # same init in both worlds (paired)
         flops = common.train_flops_per_sample(model, in_shape)
-        model = common.prepare_model(model, device, conv=cfg.model != "mlp", compile=cfg.compile)
-        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.0)
         n, B = cfg.n_real, cfg.batch_size
         per_epoch = math.ceil(n / B)
         orders: dict[int, torch.Tensor] = {}
@@ -202,16 +209,39 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
             idx = orders[epoch][i * B:(i + 1) * B]
             return xr[idx], yr[idx]
 
-        def ev(step: int) -> dict:
+        def ev(step: int, model) -> dict:
             test, train = common.evaluate(model, xt, yt, device), common.evaluate(model, xr, yr, device)
             return {"test_error": test["error"], "test_soft_error": test["soft_error"], "train_error": train["error"]}
 
-        history = rn.train(model, opt, unit=f"{world}-seed{rep_seed}", steps=cfg.steps,
-                           batch_fn=real_batch if world == "real" else ideal, flops_per_sample=flops, lr_fn=lr_fn,
-                           eval_fn=ev, eval_steps=eval_steps, ckpt_every=cfg.ckpt_every)
+        return {"model": model, "flops": flops, "batch": real_batch if world == "real" else ideal, "ev": ev}
+
+    def train_unit(rep_seed: int, world: str) -> dict:
+        u = setup(rep_seed, world)
+        model = common.prepare_model(u["model"], device, conv=cfg.model != "mlp", compile=cfg.compile)
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.0)
+        history = rn.train(model, opt, unit=f"{world}-seed{rep_seed}", steps=cfg.steps, batch_fn=u["batch"],
+                           flops_per_sample=u["flops"], lr_fn=lr_fn, eval_fn=lambda step: u["ev"](step, model),
+                           eval_steps=eval_steps, ckpt_every=cfg.ckpt_every)
         return {"history": history}
 
-    units = {(s, w): rn.unit(f"{w}-seed{s}", lambda: train_unit(s, w)) for s in seeds for w in ("real", "ideal")}
+    worlds = ("real", "ideal")
+
+    def train_batched() -> dict:
+        """Both worlds x all seeds as one group (gpu_validation.batched): one forward/backward per step."""
+        keys = [(s, w) for s in seeds for w in worlds]
+        us = [setup(s, w) for s, w in keys]
+        _, histories = batched.train_group(
+            rn, [u["model"] for u in us], lambda params: torch.optim.SGD(params, lr=cfg.lr, momentum=0.0),
+            unit=batched.group_id("worlds", seeds), steps=cfg.steps, batch_fns=[u["batch"] for u in us], device=device,
+            flops_per_sample=us[0]["flops"], lr_fn=lr_fn, eval_fns=[u["ev"] for u in us], eval_steps=eval_steps,
+            ckpt_every=cfg.ckpt_every)
+        return {"members": {f"{w}-seed{s}": {"history": h} for (s, w), h in zip(keys, histories)}}
+
+    if cfg.batched:
+        done = batched.unpack(rn.unit(batched.group_id("worlds", seeds), train_batched))
+        units = {(s, w): done[f"{w}-seed{s}"] for s in seeds for w in worlds} if done else {}
+    else:
+        units = {(s, w): rn.unit(f"{w}-seed{s}", lambda: train_unit(s, w)) for s in seeds for w in worlds}
     if rn.partial:
         return rn.finish(None, {})
 
