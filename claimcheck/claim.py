@@ -65,6 +65,9 @@ class Claim:
     simulate: Simulator | None = None
     reps: int = 1000
     rel_tol: float = 0.05
+    # Power scale: the check must resolve rel_tol * max(|prediction|, abs_scale). Raise it for
+    # claims whose prediction can be 0 (else no finite simulation could ever confirm them).
+    abs_scale: float = 1e-12
     alpha: float = stats.ALPHA
     sizes: SizeLadder | None = None
     rate: float = 1.0
@@ -158,7 +161,8 @@ class Claim:
             pooled.append(new)
             ests = [Estimate.pooled([r[k] for r in pooled]) for k in range(len(ladder))]
             limit = float(self.predict(**p))
-            return limit, stats.asymptotic_test(limit, [s for s, _ in ladder], ests, rate=self.rate, alpha=self.alpha, rel_tol=self.rel_tol)
+            return limit, stats.asymptotic_test(limit, [s for s, _ in ladder], ests, rate=self.rate, alpha=self.alpha,
+                                                rel_tol=self.rel_tol, abs_floor=self.abs_scale)
         est_new = self.simulate(p, reps, rng)
         pooled.append([est_new])
         prediction = float(self.predict(**p))
@@ -168,8 +172,8 @@ class Claim:
             return prediction, stats.coverage_test(successes, trials, prediction, alpha=self.alpha, rel_tol=self.rel_tol)
         est = Estimate.pooled([r[0] for r in pooled])
         if self.kind == "bound":
-            return prediction, stats.bound_test(prediction, est, alpha=self.alpha, rel_tol=self.rel_tol)
-        return prediction, stats.exact_test(prediction, est, alpha=self.alpha, rel_tol=self.rel_tol)
+            return prediction, stats.bound_test(prediction, est, alpha=self.alpha, rel_tol=self.rel_tol, abs_floor=self.abs_scale)
+        return prediction, stats.exact_test(prediction, est, alpha=self.alpha, rel_tol=self.rel_tol, abs_floor=self.abs_scale)
 
     def __repr__(self) -> str:
         return f"Claim({self.id!r}, kind={self.kind!r}, source={self.source!r})"

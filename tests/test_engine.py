@@ -248,3 +248,14 @@ def test_small_samples_use_student_t_critical_values():
     # z = 10 from 4 replicates is not evidence at alpha = 1e-6; from 1000 it is
     assert stats.exact_test(1.0, Estimate(1.5, 0.05, 4)).status is not Status.FAILED
     assert stats.exact_test(1.0, Estimate(1.5, 0.05, 1000)).status is Status.FAILED
+
+
+def test_zero_prediction_needs_an_absolute_scale_to_ever_pass():
+    def sim(params, reps, rng):
+        return Estimate.from_samples(rng.normal(0.0, 1.0, size=reps))
+
+    base = dict(id="toy.zero", title="E N(0,1) = 0", statement="0", source="folklore", kind="exact",
+                predict=lambda: 0.0, domain=st.just({}), default={}, simulate=sim, reps=20000, rel_tol=0.05)
+    assert Claim(**base).check(seed=0).status is Status.UNDERPOWERED  # 5% of 0 is unresolvable
+    assert Claim(**base, abs_scale=1.0).check(seed=0).status is Status.PASSED
+    assert Claim(**{**base, "predict": lambda: 0.2}, abs_scale=1.0).check(seed=0).status is Status.FAILED
