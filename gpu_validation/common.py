@@ -469,10 +469,12 @@ class Run:
         return history
 
     # result ----------------------------------------------------------------------------
-    def finish(self, verdict: Verdict | None, measurements: dict) -> dict:
+    def finish(self, verdict: Verdict | None, measurements: dict, figure=None) -> dict:
         """Assemble the result (config, code version, device, timings, MFU, verdict) and
         write ``result.json`` atomically when the run has a directory. A partial (sharded)
-        run has no verdict and writes ``shard-I-of-M.json`` instead."""
+        run has no verdict and writes ``shard-I-of-M.json`` instead. ``figure(result, dir)``,
+        when given, draws the job's figure into the run directory first; its paths are
+        recorded under ``"figures"``."""
         train_s = self.timer.seconds
         wall_s = time.perf_counter() - self.t_start
         throughput = self.samples / train_s if train_s > 0 and self.samples else None
@@ -505,6 +507,8 @@ class Run:
             },
         }
         result = jsonable(result)
+        if figure is not None and self.dir is not None and not self.partial:
+            result["figures"] = figure(result, self.dir)
         if self.dir is not None:
             name = f"shard-{self.shard[0]}-of-{self.shard[1]}.json" if self.partial else "result.json"
             atomic_write_json(self.dir / name, result)

@@ -202,10 +202,7 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
     measurements = {"x": list(xs), "x_name": "k" if cfg.sweep == "model" else "n", "label_noise": list(cfg.label_noise),
                     "seeds": seeds, "test_error": err.tolist(), "train_error": train_err.tolist(),
                     "mean_test_error": mean_curve.tolist()}
-    result = rn.finish(verdict, measurements)
-    if figures and rn.dir is not None:
-        result["figures"] = figure(result, rn.dir)
-    return result
+    return rn.finish(verdict, measurements, figure=figure if figures else None)
 
 
 def figure(result: dict, out_dir) -> list[str]:

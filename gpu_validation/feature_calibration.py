@@ -161,10 +161,7 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
     )
     measurements = {"p_c": p_c.tolist(), "rate": rates.tolist(), "slope": slopes.tolist(), "train_error": train_err,
                     "seeds": seeds}
-    result = rn.finish(verdict, measurements)
-    if figures and rn.dir is not None:
-        result["figures"] = figure(result, rn.dir)
-    return result
+    return rn.finish(verdict, measurements, figure=figure if figures else None)
 
 
 def figure(result: dict, out_dir) -> list[str]:

@@ -155,11 +155,8 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
         extra={"s_prime_error_at_n_max": float(sp[:, -1].mean()), "test_error_n_min": float(te[:, 0].mean()),
                "test_error_n_max": float(te[:, -1].mean())},
     )
-    result = rn.finish(verdict, {"n": n.tolist(), "test_error": te.tolist(), "s_prime_error": sp.tolist(), "seeds": seeds,
-                                 "inner_wall_s": [units[s]["wall_s"] for s in seeds]})
-    if figures and rn.dir is not None:
-        result["figures"] = figure(result, rn.dir)
-    return result
+    return rn.finish(verdict, {"n": n.tolist(), "test_error": te.tolist(), "s_prime_error": sp.tolist(), "seeds": seeds,
+                                 "inner_wall_s": [units[s]["wall_s"] for s in seeds]}, figure=figure if figures else None)
 
 
 def figure(result: dict, out_dir) -> list[str]:

@@ -244,10 +244,7 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
     )
     measurements = {"candidates": cands, "bound": bound, "prior_mean_eval_error": prior_eval["error"],
                     "anchor_mnist_compression_bound": ANCHOR_MNIST}
-    result = rn.finish(verdict, measurements)
-    if figures and rn.dir is not None:
-        result["figures"] = figure(result, rn.dir)
-    return result
+    return rn.finish(verdict, measurements, figure=figure if figures else None)
 
 
 def figure(result: dict, out_dir) -> list[str]:

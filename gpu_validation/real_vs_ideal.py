@@ -268,10 +268,7 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
             CLAIM_ID, b, statistic="max |SoftErr_real - SoftErr_ideal| while Real train error >= 1%",
             tolerance=cfg.gap_tolerance, seed=seed, params=params, profile=name,
             extra={"gap_after_interpolation": after, "window_steps": [s for s, w in zip(eval_steps, window) if w]})
-    result = rn.finish(verdict, measurements)
-    if figures and rn.dir is not None:
-        result["figures"] = figure(result, rn.dir)
-    return result
+    return rn.finish(verdict, measurements, figure=figure if figures else None)
 
 
 def figure(result: dict, out_dir) -> list[str]:
