@@ -106,6 +106,36 @@ def test_profiles_follow_the_paper_at_full_scale():
     assert set(hs.PROFILES) == {"smoke", "small", "full"}
     full = hs.PROFILES["full"]
     assert (full.d, full.width, full.r_inner, full.r_outer, full.margin, full.target_fraction) == (1000, 100_000, 1.0, 1.1, 10.0, 0.99)
+    assert (full.loss, full.init, full.shuffle) == ("sigmoid", "xavier", False)
+
+
+def test_small_profile_is_the_authors_notebook_setting():
+    # locuslab/uniform-convergence-NeurIPS19, uniform-convergence.ipynb, Part 2 (FLAGS_2)
+    small = hs.PROFILES["small"]
+    got = (small.d, small.width, small.r_inner, small.r_outer, small.lr, small.batch_size, small.margin,
+           small.target_fraction, small.test_points, small.ns, small.loss, small.init, small.shuffle)
+    assert got == (500, 10_000, 1.0, 1.2, 0.5, 64, 8.0, 0.99, 4096, (1024, 2048, 4096, 8192), "sigmoid", "xavier", False)
+
+
+def test_xavier_init_uses_glorot_bounds_for_weights_and_biases():
+    cfg = dataclasses.replace(TINY, init="xavier", width=4000)
+    model = hs.make_model(cfg, torch.Generator().manual_seed(0))
+    w, b = model[0].weight.detach(), model[0].bias.detach()
+    bw, bb = math.sqrt(6 / (cfg.d + cfg.width)), math.sqrt(6 / (1 + cfg.width))
+    assert float(w.abs().max()) <= bw and float(w.abs().max()) > 0.99 * bw
+    assert float(b.abs().max()) <= bb and float(b.abs().max()) > 0.99 * bb
+    torch_model = hs.make_model(dataclasses.replace(cfg, init="torch"), torch.Generator().manual_seed(0))
+    assert float(torch_model[0].bias.detach().abs().max()) > bb  # 1/sqrt(d) >> sqrt(6/(1+width)): the options differ
+
+
+def test_notebook_conventions_train_deterministically_on_full_batches_only():
+    torch.set_num_threads(1)
+    cfg = dataclasses.replace(TINY, loss="sigmoid", init="xavier", shuffle=False, batch_size=5)
+    a, b = hs.train(cfg, 12, seed=1), hs.train(cfg, 12, seed=1)
+    assert a["steps"] == b["steps"] and a["test_error"] == b["test_error"]
+    assert a["steps"] == 2 * a["epochs"] > 0  # 12 // 5 = 2 full batches per epoch (max_steps = 200 is even)
+    with pytest.raises(ValueError, match="n=4 < batch_size=5 with shuffle=False"):
+        hs.train(cfg, 4, seed=0)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -118,6 +148,9 @@ def test_profiles_follow_the_paper_at_full_scale():
     ({"ns": (64, 32)}, "must be strictly increasing"),
     ({"ns": ()}, "ns=(), must be a non-empty"),
     ({"dtype": "float16"}, "dtype='float16', must be one of"),
+    ({"loss": "mse"}, "loss='mse', must be one of 'softmax', 'sigmoid'"),
+    ({"init": "kaiming"}, "init='kaiming', must be one of 'torch', 'xavier'"),
+    ({"shuffle": 1}, "shuffle=1, must be True or False"),
 ])
 def test_bad_config_raises_value_error_naming_the_field(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):

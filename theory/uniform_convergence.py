@@ -43,6 +43,21 @@ Sources:
   [NK19] Nagarajan & Kolter, "Uniform convergence may be unable to explain generalization
          in deep learning", NeurIPS 2019 (arXiv:1902.04742), Sec. 3 (linear construction,
          Thm 3.1) and Fig. 2 (hypersphere).
+
+Provenance (checked against stored public copies, 2026-11): the paper's abstract ("even if we
+consider only the set of classifiers output by GD, which have test errors less than some small
+eps in our settings, we show that applying (two-sided) uniform convergence on this set of
+classifiers will yield only a vacuous generalization guarantee larger than 1 - eps"); the authors'
+notebook (locuslab/uniform-convergence-NeurIPS19), Lemma 1: if h_S misclassifies S' completely
+and S' ~ D^m then the tightest uniform-convergence bound is >= 1 - eps, and its description of
+the linear example ("many more features than training datapoints, and most of these features are
+useless. The learned classifier inadvertently assigns some weights to these useless features");
+"Theorem 3.1" as the linear Gaussian result is as cited by later work. NOT retrieved (the paper
+body was not readable here): the paper's exact scales of u and of the noise, the loss and step
+size of its one GD step, and the D-versus-n condition of Thm 3.1. Hence ||u||^2 (``signal``) and
+s^2 (``noise``) are free parameters, and the regime "D / n -> inf with n r^2 < s^2" is derived
+above, not quoted. Our S' (noise negated) satisfies Lemma 1's condition S' ~ D^m because the
+noise law is symmetric; the learner's sign classifier is the same for any positive step size.
 """
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ Model (theory.uniform_convergence): x = (y u, z) in R^{K+D}, ||u||^2 = ``signal`
 z ~ N(0, noise/D I_D); one GD step from 0 gives w = sum_i y_i x_i. S' = the training set
 with its noise block negated (labels kept). Parameters: n, D, K (does not enter the
 formulas; the direct simulator uses it), signal = ||u||^2, noise = s^2 = E||z||^2.
+The paper's own values of ||u|| and s^2 (and Thm 3.1's D-vs-n condition) could not be read from
+the stored copies; they are parameters, and DEFAULT is our choice (provenance: see the
+docstring of theory.uniform_convergence).
 """
 from __future__ import annotations
 
