@@ -19,15 +19,32 @@ decided exactly in every draw (the only randomness is the training sample):
   (seed 003: "probability of bounds holding 1 - delta -> 1 - k delta"). The minimum of k
   binomials is sampled exactly by inversion of its CDF 1 - P(S > s)^k, O(n) per k and any
   k (10^7 included); ``method="brute"`` draws all k counts (tests check they agree).
+* **Occam bound over an Elias-gamma-coded countable class** (:func:`occam_index_draws`):
+  pure-noise labels, hypotheses h_j (j = 1 .. 2^G - 1) independent fair-coin classifiers
+  (true risk exactly 1/2), h_j coded by the Elias gamma code of j (L_j = 2 floor(log2 j) + 1
+  bits; group g holds the 2^g indices with L = 2g + 1). The learner reports the hypothesis
+  with the smallest Occam bound (KL = L ln 2). The bound fails iff some member's bound is
+  < 1/2, so coverage is exactly prod_g P(S >= s*_g)^(2^g) (:func:`occam_index_exact`).
+* **Occam bound for quantised linear classifiers** (:func:`occam_quantized_draws`):
+  x | y ~ N(y mu, I_d); the class-mean difference, rescaled to max |w_j| = 1, is quantised to
+  the K = 1..K_max uniform levels of [-1, 1] and coded by :func:`theory.pac_bayes.code_length_bits`
+  (arithmetic code + counts + Elias gamma of K; the codebook is fixed by K); the learner reports the K with
+  the smallest Occam bound; true risk exact, R(v) = Phi(-<v, mu>/||v||).
+* **Gaussian posteriors over linear classifiers** (:func:`gaussian_posterior_draws`):
+  Q = N(w, sigma^2 I), P = N(0, sigma0^2 I), w = scale x (class-mean difference direction)
+  fit on the sample; E_Q R_hat exact per point, E_Q R exact
+  (:func:`theory.pac_bayes.gibbs_risk_linear`: mu = 0 in any d, or d = 2), KL closed form.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 from scipy import special, stats
 
+from theory import pac_bayes as T
 from theory._validation import check_int, check_real
 
 __all__ = [
@@ -39,6 +56,11 @@ __all__ = [
     "threshold_true_risks",
     "threshold_gibbs_draws",
     "bound_coverage_draws",
+    "occam_index_draws",
+    "occam_index_exact",
+    "quantized_code_lengths",
+    "occam_quantized_draws",
+    "gaussian_posterior_draws",
 ]
 
 BoundFn = Callable[..., "np.ndarray | float"]
@@ -163,3 +185,136 @@ def bound_coverage_draws(draws: ThresholdDraws, n: int, delta: float, bound_fn: 
     """Boolean array: does ``bound_fn(E_Q R_hat, KL, n, delta)`` cover E_Q R in each draw?"""
     b = np.asarray(bound_fn(draws.emp_risk, draws.kl, n, delta, 1), dtype=float)
     return draws.true_risk <= b
+
+
+# --------------------------------------------------------------------------- Occam: Elias-gamma class
+def _occam_group_bounds(n, groups, delta, bound_fn, charge):
+    """Bound of every error count s = 0..n in every Elias-gamma group: array (groups, n + 1)."""
+    s = np.arange(n + 1) / n
+    return np.stack([np.asarray(bound_fn(s, charge * (2 * g + 1) * math.log(2), n, delta, 1), dtype=float)
+                     for g in range(groups)])
+
+
+def occam_index_draws(n: int, groups: int, delta: float, bound_fn: BoundFn, reps: int, rng: np.random.Generator,
+                      charge: float = 1.0) -> np.ndarray:
+    """Boolean array: does the Occam bound of the selected hypothesis cover its risk (1/2)?
+
+    Hypotheses j = 1 .. 2^groups - 1 on pure-noise labels, Elias-gamma code lengths; the
+    learner reports min_j bound(R_hat_j, charge x L_j ln 2) (``charge`` = 1: the Occam bound;
+    other values are the mutants). Within a group the bound is smallest at the smallest error
+    count, drawn exactly by :func:`min_binomial` (2^g classifiers).
+    """
+    n = check_int("n", n, min_value=1)
+    groups = check_int("groups", groups, min_value=1, max_value=40)
+    charge = check_real("charge", charge, min_value=0)
+    table = _occam_group_bounds(n, groups, delta, bound_fn, charge)
+    best = np.full(reps, np.inf)
+    for g in range(groups):
+        m = min_binomial(n, 0.5, 2**g, reps, rng)
+        best = np.minimum(best, table[g, m])
+    return 0.5 <= best
+
+
+def occam_index_exact(n: int, groups: int, delta: float, bound_fn: BoundFn, charge: float = 1.0) -> float:
+    """Exact coverage of :func:`occam_index_draws`: prod_g P(S >= s*_g)^(2^g), S ~ Binomial(n, 1/2)."""
+    n = check_int("n", n, min_value=1)
+    groups = check_int("groups", groups, min_value=1, max_value=40)
+    table = _occam_group_bounds(n, groups, delta, bound_fn, check_real("charge", charge, min_value=0))
+    log_cov = 0.0
+    for g in range(groups):
+        ok = np.nonzero(table[g] >= 0.5)[0]
+        if ok.size == 0:
+            return 0.0
+        s_star = int(ok[0])
+        log_cov += 2**g * (float(stats.binom.logsf(s_star - 1, n, 0.5)) if s_star > 0 else 0.0)
+    return float(np.exp(log_cov))
+
+
+# --------------------------------------------------------------------------- Occam: quantised weights
+def quantized_code_lengths(symbols: np.ndarray, num_levels: int, codebook_bits_per_level: int = 32) -> np.ndarray:
+    """Row-wise :func:`theory.pac_bayes.code_length_bits` of a (reps, d) symbol array (vectorised)."""
+    s = np.asarray(symbols)
+    d = s.shape[1]
+    counts = (s[:, :, None] == np.arange(num_levels)).sum(axis=1).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        payload = -np.sum(np.where(counts > 0, counts * np.log2(counts / d), 0.0), axis=1)
+    side = num_levels * math.ceil(math.log2(d + 1)) + num_levels * codebook_bits_per_level + T.elias_gamma_bits(num_levels)
+    return np.ceil(payload - 1e-9) + 2 + side
+
+
+def _direction(d: int) -> np.ndarray:
+    u = np.arange(1, d + 1, dtype=float)
+    return u / np.linalg.norm(u)
+
+
+def occam_quantized_draws(n: int, d: int, snr: float, max_levels: int, delta: float, bound_fn: BoundFn,
+                          reps: int, rng: np.random.Generator, charge: float = 1.0) -> np.ndarray:
+    """Boolean array: does the Occam bound of the selected quantised linear classifier cover its risk?
+
+    mu = snr x (1, 2, .., d)/||.||; z_i = y_i x_i ~ N(mu, I_d) (h errs on i iff <v, z_i> < 0).
+    sign(<v, x>) is scale-invariant, so w_hat = mean z_i is rescaled to max |w_j| = 1 and
+    quantised to the K uniform levels of [-1, 1] (K = 1: the single level -1), K = 1..``max_levels``:
+    the codebook is a function of K and costs no bits (``codebook_bits_per_level=0``); the
+    code length is :func:`quantized_code_lengths` (= :func:`theory.pac_bayes.code_length_bits`:
+    arithmetic code + counts + Elias gamma of K). The K with the smallest bound is reported.
+    """
+    n = check_int("n", n, min_value=1)
+    d = check_int("d", d, min_value=1)
+    snr = check_real("snr", snr, min_value=0)
+    max_levels = check_int("max_levels", max_levels, min_value=1)
+    reps = check_int("reps", reps, min_value=1)
+    mu = snr * _direction(d)
+    z = mu + rng.standard_normal((reps, n, d))
+    w = z.mean(axis=1)
+    u = w / np.abs(w).max(axis=1, keepdims=True)  # in [-1, 1]
+    best_b = np.full(reps, np.inf)
+    best_r = np.zeros(reps)
+    for K in range(1, max_levels + 1):
+        cb = np.linspace(-1.0, 1.0, K) if K > 1 else np.array([-1.0])
+        sym = np.zeros(u.shape, dtype=int) if K == 1 else np.clip(np.rint((u + 1) / 2 * (K - 1)), 0, K - 1).astype(int)
+        v = cb[sym]
+        emp = (np.einsum("rnd,rd->rn", z, v) < 0).mean(axis=1)
+        norm = np.linalg.norm(v, axis=1)
+        # v = 0 (possible for odd K) predicts +1 always: risk 1/2 and errs exactly on y = -1; scored
+        # as errs everywhere (emp = 1), which can only loosen its bound (never selected over others).
+        risk = np.where(norm > 0, special.ndtr(-(v @ mu) / np.where(norm > 0, norm, 1.0)), 0.5)
+        emp = np.where(norm > 0, emp, 1.0)
+        bits = quantized_code_lengths(sym, K, codebook_bits_per_level=0)
+        b = np.asarray(bound_fn(emp, charge * bits * math.log(2), n, delta, 1), dtype=float)
+        take = b < best_b
+        best_b, best_r = np.where(take, b, best_b), np.where(take, risk, best_r)
+    return best_r <= best_b
+
+
+# --------------------------------------------------------------------------- Gaussian posteriors
+def gaussian_posterior_draws(n: int, d: int, snr: float, scale: float, sigma: float, sigma0: float,
+                             reps: int, rng: np.random.Generator, chunk: int = 500) -> ThresholdDraws:
+    """Gaussian posteriors Q = N(w, sigma^2 I) over linear classifiers, one per training sample.
+
+    mu = snr e_1; z_i = y_i x_i ~ N(mu, I_d); w = scale x mean(z)/||mean(z)|| (data-dependent);
+    E_Q R_hat = mean_i Phi(-<w, z_i>/(sigma ||z_i||)) (exact); E_Q R exact from
+    :func:`theory.pac_bayes.gibbs_risk_linear` (requires snr = 0 or d = 2); KL(Q || N(0, sigma0^2 I))
+    from :func:`theory.pac_bayes.gaussian_kl` (= a constant, since ||w|| = scale).
+    """
+    n = check_int("n", n, min_value=1)
+    d = check_int("d", d, min_value=1)
+    snr = check_real("snr", snr, min_value=0)
+    scale = check_real("scale", scale, min_value=0, include_min=False)
+    sigma = check_real("sigma", sigma, min_value=0, include_min=False)
+    reps = check_int("reps", reps, min_value=1)
+    if snr > 0 and d != 2:
+        raise ValueError(f"d={d}, must be 2 when snr={snr} > 0 (the Gibbs risk is exact only for d = 2 or snr = 0)")
+    mu = np.zeros(d)
+    mu[0] = snr
+    emp, ws = np.empty(reps), np.empty((reps, d))
+    for a in range(0, reps, chunk):
+        r = min(chunk, reps - a)
+        z = mu + rng.standard_normal((r, n, d))
+        m = z.mean(axis=1)
+        w = scale * m / np.linalg.norm(m, axis=1, keepdims=True)
+        margin = np.einsum("rnd,rd->rn", z, w) / (sigma * np.linalg.norm(z, axis=2))
+        emp[a:a + r] = special.ndtr(-margin).mean(axis=1)
+        ws[a:a + r] = w
+    kl = float(T.gaussian_kl(scale**2, d, sigma, sigma0))
+    true = np.asarray(T.gibbs_risk_linear(ws, mu, sigma), dtype=float)
+    return ThresholdDraws(emp_risk=np.clip(emp, 0.0, 1.0), true_risk=true, kl=np.full(reps, kl))

@@ -23,6 +23,7 @@ def test_family_is_complete():
     assert {c.id for c in CLAIMS} == {
         "pac_bayes.coverage", "pac_bayes.tuning_coverage", "pac_bayes.kl_bound_ordering", "pac_bayes.tuning_cost",
         "pac_bayes.lml_chain_rule", "pac_bayes.lml_monte_carlo", "pac_bayes.lml_clml_disagree",
+        "pac_bayes.occam_coverage", "pac_bayes.gaussian_posterior_coverage",
     }
 
 
@@ -38,10 +39,15 @@ def test_assert_rejects_a_user_supplied_wrong_tuning_cost():
     assert_rejects("pac_bayes.tuning_cost", lambda kl, n, delta, k: np.sqrt(np.log(k) / (2 * n - 1)) + 0.0 * np.asarray(kl))
 
 
-@pytest.mark.parametrize("claim_id", ["pac_bayes.tuning_coverage", "pac_bayes.lml_monte_carlo", "pac_bayes.lml_clml_disagree"])
+@pytest.mark.parametrize("claim_id", ["pac_bayes.tuning_coverage", "pac_bayes.lml_monte_carlo", "pac_bayes.lml_clml_disagree",
+                                      "pac_bayes.occam_coverage", "pac_bayes.gaussian_posterior_coverage"])
 def test_same_seed_same_verdict_bit_for_bit(claim_id):
     c = claimcheck.get_claim(claim_id)
-    params = {"k": 10**4, "bound": "maurer[no_log_k]"} if claim_id == "pac_bayes.tuning_coverage" else None
+    params = {  # points whose coverage is not 1, so that a different seed gives a different estimate
+        "pac_bayes.tuning_coverage": {"k": 10**4, "bound": "maurer[no_log_k]"},
+        "pac_bayes.occam_coverage": {"bound": "catoni", "groups": 30},
+        "pac_bayes.gaussian_posterior_coverage": {**cat._NOISE_POINT, "bound": "maurer[no_kl]"},
+    }.get(claim_id)
     a, b = c.check(params, budget="quick", seed=11), c.check(params, budget="quick", seed=11)
     assert a.to_dict() == b.to_dict()
     assert c.check(params, budget="quick", seed=12).estimate != a.estimate
@@ -76,3 +82,36 @@ def test_underpowered_when_budget_too_small():
 
     claim = dataclasses.replace(claimcheck.get_claim("pac_bayes.tuning_coverage"), reps=8)
     assert claim.check(budget="quick", seed=0).status is Status.UNDERPOWERED
+
+
+def test_occam_bound_is_valid_exactly_and_its_mutants_break_it_more_as_the_class_grows():
+    # exact coverage: the Occam bound (charge 1) stays >= 1 - delta however many hypotheses are
+    # searched; dropping or quartering the code length falls towards 0 as 2^groups grows
+    for fn in T.BOUNDS.values():
+        assert min(S.occam_index_exact(100, g, 0.05, fn) for g in (1, 5, 10, 20, 30, 40)) >= 0.95
+    dropped = [S.occam_index_exact(100, g, 0.05, T.maurer_bound, charge=0.0) for g in (5, 10, 15, 20)]
+    assert all(a > b for a, b in zip(dropped, dropped[1:])) and dropped[-1] < 0.01
+
+
+def test_unregistered_mutants_only_loosen_the_bound_so_coverage_cannot_reject_them():
+    # documented in the claims' notes: bits used as nats (KL = L instead of L ln 2) and n instead of
+    # 2n - 1 in McAllester make every bound larger, so coverage can only rise
+    q, kl = np.linspace(0, 1, 11), 7.0
+    for fn in T.BOUNDS.values():
+        assert np.all(np.asarray(fn(q, kl / math.log(2), 100, 0.05)) >= np.asarray(fn(q, kl, 100, 0.05)))
+    assert np.all(q + np.sqrt((kl + math.log(100 / 0.05) + 2) / 100) >= T.mcallester_bound(q, kl, 100, 0.05))
+    assert S.occam_index_exact(100, 20, 0.05, T.maurer_bound, charge=1 / math.log(2)) >= S.occam_index_exact(100, 20, 0.05, T.maurer_bound)
+
+
+def test_gaussian_posterior_bound_is_informative_at_the_default_point():
+    # the claim is not vacuous: at the default point the kl-inverse bound is far below 1/2 yet covers
+    c = claimcheck.get_claim("pac_bayes.gaussian_posterior_coverage")
+    p = c.default
+    d = S.gaussian_posterior_draws(p["n"], p["d"], p["snr"], p["scale"], p["sigma"], p["sigma0"], 500, np.random.default_rng(0))
+    b = np.asarray(T.maurer_bound(d.emp_risk, d.kl, p["n"], p["delta"]))
+    assert np.mean(b) < 0.15 and np.mean(d.true_risk <= b) >= 0.95
+
+
+def test_unknown_learner_is_rejected():
+    with pytest.raises(ValueError, match=r"learner='svm', must be one of 'elias_gamma', 'quantized'"):
+        claimcheck.get_claim("pac_bayes.occam_coverage").check({"learner": "svm"}, budget="quick")

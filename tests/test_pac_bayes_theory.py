@@ -317,3 +317,95 @@ def test_simulators_are_reproducible():
     np.testing.assert_array_equal(a.emp_risk, b.emp_risk)
     np.testing.assert_array_equal(S.min_binomial(30, 0.5, 100, 20, np.random.default_rng(2)),
                                   S.min_binomial(30, 0.5, 100, 20, np.random.default_rng(2)))
+
+
+# --------------------------------------------------------------------------- Occam codes and Gaussian posteriors
+def test_elias_gamma_code_satisfies_kraft_and_groups_have_length_2g_plus_1():
+    for g in range(12):
+        assert {T.elias_gamma_bits(j) for j in range(2**g, 2 ** (g + 1))} == {2 * g + 1}
+    assert sum(2**g * 2.0 ** -(2 * g + 1) for g in range(60)) <= 1.0  # = 1 - 2^-60
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5])
+@pytest.mark.parametrize("levels", [1, 2, 3, 4])
+def test_quantized_weight_code_is_prefix_free_given_its_level_count(d, levels):
+    # Kraft over every symbol sequence with the codebook bits removed (they are a fixed-length
+    # 32-bit field per level): sum 2^-(L - gamma(K)) <= 1 for each K, and gamma itself is Kraft.
+    import itertools
+
+    total = sum(2.0 ** -(T.code_length_bits(np.array(seq), levels, codebook_bits_per_level=0) - T.elias_gamma_bits(levels))
+                for seq in itertools.product(range(levels), repeat=d))
+    assert total <= 1.0
+
+
+def test_vectorised_code_lengths_equal_code_length_bits_row_by_row():
+    rng = np.random.default_rng(6)
+    for levels in (1, 2, 5, 8):
+        sym = rng.integers(0, levels, size=(50, 7))
+        sym[0] = 0
+        np.testing.assert_array_equal(S.quantized_code_lengths(sym, levels), [T.code_length_bits(r, levels) for r in sym])
+        np.testing.assert_array_equal(S.quantized_code_lengths(sym, levels, 0), [T.code_length_bits(r, levels, 0) for r in sym])
+
+
+def test_gaussian_kl_closed_form_sympy_and_monte_carlo():
+    assert P.check_gaussian_kl()
+    assert not P.check_gaussian_kl(lambda w2, d, s, s0: sp.Rational(1, 2) * (w2 / s0**2 + d * (s**2 / s0**2 - 1) - sp.log(s**2 / s0**2)))
+    assert T.gaussian_kl(0.0, 4, 0.7, 0.7) == 0.0
+    rng = np.random.default_rng(7)
+    w, s, s0 = np.array([0.5, -1.0, 2.0]), 0.6, 1.5
+    v = w + s * rng.standard_normal((200000, 3))
+    log_ratio = (-0.5 * np.sum((v - w) ** 2, 1) / s**2 - 3 * math.log(s)) - (-0.5 * np.sum(v**2, 1) / s0**2 - 3 * math.log(s0))
+    kl = T.gaussian_kl(float(w @ w), 3, s, s0)
+    assert abs(log_ratio.mean() - kl) <= Z * log_ratio.std() / math.sqrt(v.shape[0])
+    with pytest.raises(ValueError, match=r"sigma=0.0, must be > 0"):
+        T.gaussian_kl(1.0, 2, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"d=0, must be >= 1"):
+        T.gaussian_kl(1.0, 0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("w, mu, sigma", [([1.0, 0.5], [1.5, -0.3], 0.7), ([0.01, 0.02], [1.0, 1.0], 1.0), ([5.0, 1.0], [0.5, 2.0], 2.0)])
+def test_gibbs_risk_of_linear_classifiers_matches_monte_carlo(w, mu, sigma):
+    rng = np.random.default_rng(8)
+    v = np.asarray(w) + sigma * rng.standard_normal((400000, 2))
+    r = stats.norm.cdf(-(v @ np.asarray(mu)) / np.linalg.norm(v, axis=1))
+    exact = T.gibbs_risk_linear(w, mu, sigma)
+    assert abs(r.mean() - exact) <= Z * r.std() / math.sqrt(r.size)
+
+
+def test_gibbs_risk_limits_and_validation():
+    # sigma -> 0: the deterministic risk Phi(-<w, mu>/||w||) (even with a sharply peaked angle density)
+    w, mu = np.array([3.0, -1.0]), np.array([0.4, 1.1])
+    assert T.gibbs_risk_linear(w, mu, 1e-4) == pytest.approx(stats.norm.cdf(-(w @ mu) / np.linalg.norm(w)), abs=1e-6)
+    assert np.all(T.gibbs_risk_linear(np.ones((4, 6)), np.zeros(6), 0.3) == 0.5)  # pure noise, any d
+    with pytest.raises(ValueError, match=r"exact only for d = 2 or mu = 0"):
+        T.gibbs_risk_linear(np.ones(3), np.ones(3), 1.0)
+    with pytest.raises(ValueError, match=r"w has dimension 3, must equal the dimension of mu = 2"):
+        T.gibbs_risk_linear(np.ones(3), np.ones(2), 1.0)
+    with pytest.raises(ValueError, match=r"d=3, must be 2 when snr=1.0 > 0"):
+        S.gaussian_posterior_draws(50, 3, 1.0, 1.0, 1.0, 1.0, 10, np.random.default_rng(0))
+
+
+def test_simulated_occam_coverage_matches_the_exact_coverage():
+    rng = np.random.default_rng(10)
+    for groups, fn, charge in ((12, T.maurer_bound, 1.0), (20, T.mcallester_bound, 0.0), (30, T.catoni_bound, 0.25), (14, T.maurer_bound, 0.0)):
+        holds = S.occam_index_draws(100, groups, 0.05, fn, 20000, rng, charge=charge)
+        exact = S.occam_index_exact(100, groups, 0.05, fn, charge=charge)
+        assert abs(holds.mean() - exact) <= Z * math.sqrt(max(exact * (1 - exact), 1e-4) / holds.size)
+
+
+def test_gaussian_posterior_simulator_risks_kl_and_emp_risk():
+    rng = np.random.default_rng(11)
+    d = S.gaussian_posterior_draws(40, 10, 0.0, 2.0, 0.5, 1.0, 300, rng)
+    assert np.all(d.true_risk == 0.5) and np.allclose(d.kl, T.gaussian_kl(4.0, 10, 0.5, 1.0))
+    # the per-point Gibbs empirical risk equals a Monte Carlo average over v ~ Q for a fixed sample
+    z = np.array([[1.0, 0.2], [-0.3, 0.8], [0.5, -1.5]])
+    w, s = np.array([1.2, 0.4]), 0.8
+    v = w + s * rng.standard_normal((400000, 2))
+    mc = (z @ v.T < 0).mean(axis=1)
+    exact = stats.norm.cdf(-(z @ w) / (s * np.linalg.norm(z, axis=1)))
+    assert np.all(np.abs(mc - exact) <= Z * np.sqrt(exact * (1 - exact) / v.shape[0]))
+    a = S.gaussian_posterior_draws(50, 2, 1.0, 1.0, 1.0, 2.0, 20, np.random.default_rng(3))
+    b = S.gaussian_posterior_draws(50, 2, 1.0, 1.0, 1.0, 2.0, 20, np.random.default_rng(3))
+    np.testing.assert_array_equal(a.emp_risk, b.emp_risk)
+    np.testing.assert_array_equal(S.occam_quantized_draws(50, 3, 1.0, 4, 0.05, T.maurer_bound, 30, np.random.default_rng(4)),
+                                  S.occam_quantized_draws(50, 3, 1.0, 4, 0.05, T.maurer_bound, 30, np.random.default_rng(4)))

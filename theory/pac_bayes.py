@@ -26,6 +26,9 @@ Sources:
            bounds so tight that they can explain generalization", NeurIPS 2022, eq. (2)-(4):
            a point-mass posterior on a hypothesis with a prefix code of L bits has
            KL = L ln 2 (Occam bound); the code = quantised weights, arithmetic-coded.
+  [LC01]   Langford & Caruana, "(Not) bounding the true error", NIPS 2001; Dziugaite & Roy,
+           UAI 2017: Gaussian posteriors N(w, sigma^2 I) over linear classifiers / network
+           weights, KL in closed form (:func:`gaussian_kl`, :func:`gibbs_risk_linear`).
 """
 from __future__ import annotations
 
@@ -55,6 +58,9 @@ __all__ = [
     "quantize_uniform",
     "code_length_bits",
     "elias_gamma_bits",
+    "gaussian_kl",
+    "GIBBS_QUADRATURE_TOL",
+    "gibbs_risk_linear",
 ]
 
 KL_INVERSE_TOL = 1e-12
@@ -413,3 +419,64 @@ def code_length_bits(symbols, num_levels: int, codebook_bits_per_level: int = 32
     payload = float(-(nz * np.log2(nz / d)).sum())
     side = num_levels * math.ceil(math.log2(d + 1)) + num_levels * b + elias_gamma_bits(num_levels)
     return float(math.ceil(payload - 1e-9) + 2 + side)
+
+
+# --------------------------------------------------------------------------- Gaussian posteriors
+def gaussian_kl(w_norm_sq, d: int, sigma: float, sigma0: float):
+    """KL(N(w, sigma^2 I_d) || N(0, sigma0^2 I_d)) in nats, in closed form.
+
+    .. math:: \\mathrm{KL} = \\tfrac12\\Big(\\frac{\\|w\\|^2}{\\sigma_0^2} + d\\Big(\\frac{\\sigma^2}{\\sigma_0^2} - 1 - \\ln\\frac{\\sigma^2}{\\sigma_0^2}\\Big)\\Big)
+
+    Source: Langford & Caruana, NIPS 2001; Dziugaite & Roy, UAI 2017, eq. (4).
+
+    >>> gaussian_kl(2.0, d=3, sigma=1.0, sigma0=1.0)
+    1.0
+    """
+    w2 = check_real("w_norm_sq", w_norm_sq, min_value=0)
+    d = check_int("d", d, min_value=1)
+    sigma = check_real("sigma", sigma, min_value=0, include_min=False)
+    sigma0 = check_real("sigma0", sigma0, min_value=0, include_min=False)
+    r = (sigma / sigma0) ** 2
+    return as_output(0.5 * (np.asarray(w2) / sigma0**2 + d * (r - 1.0 - math.log(r))))
+
+
+GIBBS_QUADRATURE_TOL = 1e-10
+"""Accuracy of :func:`gibbs_risk_linear` in d = 2 (periodic trapezoid rule, spacing <= 1/(8 rho))."""
+
+
+def gibbs_risk_linear(w, mu, sigma: float):
+    """Exact Gibbs risk E_{v ~ N(w, sigma^2 I)} R(v) of linear classifiers sign(<v, x>) when x | y ~ N(y mu, I).
+
+    A single classifier has R(v) = Phi(-<v, mu> / ||v||) (y uniform on {-1, +1}). Exact
+    cases: mu = 0 (every R(v) = 1/2, any d), and d = 2, where the angle phi of v has the
+    projected-normal density (rho = ||w||/sigma, t = rho cos(phi - phi_w))
+
+    .. math:: f(\\phi) = \\frac{e^{-\\rho^2/2}}{2\\pi} + \\frac{t\\,\\Phi(t)\\,e^{(t^2-\\rho^2)/2}}{\\sqrt{2\\pi}},\\qquad \\mathbb E_Q R = \\int_0^{2\\pi}\\Phi(-\\|\\mu\\|\\cos(\\phi-\\phi_\\mu)) f(\\phi)\\,d\\phi,
+
+    a smooth periodic integrand: the trapezoid rule with >= 8 rho + 64 nodes is accurate to
+    :data:`GIBBS_QUADRATURE_TOL`. ``w`` may be (reps, 2) (vectorised). d > 2 with mu != 0 has
+    no closed form here: ValueError. Source: Mardia & Jupp 2000, eq. (3.5.45) (projected
+    normal); Langford & Caruana 2001 (Gibbs linear classifiers).
+
+    >>> round(gibbs_risk_linear([1.0, 0.0], [2.0, 0.0], sigma=1e-3), 6)  # ~ Phi(-2)
+    0.02275
+    """
+    w = np.asarray(check_real("w", w), dtype=float)
+    mu = np.asarray(check_real("mu", mu), dtype=float).ravel()
+    sigma = check_real("sigma", sigma, min_value=0, include_min=False)
+    if w.shape[-1] != mu.size:
+        raise ValueError(f"w has dimension {w.shape[-1]}, must equal the dimension of mu = {mu.size}")
+    if not np.any(mu):
+        return as_output(np.full(w.shape[:-1], 0.5))
+    if mu.size != 2:
+        raise ValueError(f"mu has dimension {mu.size} != 2 and is nonzero; the Gibbs risk is exact only for d = 2 or mu = 0")
+    w2 = np.atleast_2d(w)
+    rho = np.hypot(w2[:, 0], w2[:, 1]) / sigma
+    phi_w = np.arctan2(w2[:, 1], w2[:, 0])
+    m = int(64 + 8 * math.ceil(float(rho.max())))
+    phi = 2 * math.pi * np.arange(m) / m
+    t = rho[:, None] * np.cos(phi[None, :] - phi_w[:, None])
+    dens = np.exp(-0.5 * rho[:, None] ** 2) / (2 * math.pi) + t * special.ndtr(t) * np.exp(0.5 * (t**2 - rho[:, None] ** 2)) / math.sqrt(2 * math.pi)
+    risk = special.ndtr(-np.linalg.norm(mu) * np.cos(phi - math.atan2(mu[1], mu[0])))
+    out = (dens * risk[None, :]).sum(axis=1) * (2 * math.pi / m)
+    return as_output(out.reshape(w.shape[:-1]))

@@ -30,6 +30,8 @@ __all__ = [
     "check_break_even",
     "check_maurer_numerator_below_mcallester",
     "check_kl_convex_increasing",
+    "gaussian_kl_expr",
+    "check_gaussian_kl",
 ]
 
 L = sp.Symbol("L", nonnegative=True)  # ln k
@@ -135,3 +137,32 @@ def check_kl_convex_increasing() -> bool:
     at_q = sp.simplify(d1.subs(p, q)) == 0 and sp.simplify(f.subs(p, q)) == 0
     d2_expected = q / p**2 + (1 - q) / (1 - p) ** 2
     return at_q and sp.simplify(d2 - d2_expected) == 0 and sp.simplify(d1 - (p - q) / (p * (1 - p))) == 0
+
+
+def gaussian_kl_expr(w2, d, s, s0):
+    """Closed form of KL(N(w, s^2 I_d) || N(0, s0^2 I_d)) as in :func:`theory.pac_bayes.gaussian_kl`."""
+    return sp.Rational(1, 2) * (w2 / s0**2 + d * (s**2 / s0**2 - 1 - sp.log(s**2 / s0**2)))
+
+
+def check_gaussian_kl(candidate=gaussian_kl_expr) -> bool:
+    """Derive the isotropic Gaussian KL coordinate-wise and compare with ``candidate(w2, d, s, s0)``.
+
+    One coordinate: E_{x ~ N(m, s^2)}[ln N(x; m, s^2) - ln N(x; 0, s0^2)] with E x = m,
+    E x^2 = m^2 + s^2, i.e. ln(s0/s) - 1/2 + (m^2 + s^2)/(2 s0^2); the KL of a product is the
+    sum over coordinates, checked for d = 1, 2, 3 with symbolic means (w2 = sum of m_i^2).
+    """
+    s, s0 = sp.symbols("s s0", positive=True)
+    for d in (1, 2, 3):
+        ms = sp.symbols(f"m0:{d}", real=True)
+        x = sp.Symbol("x", real=True)
+        total = 0
+        for m in ms:
+            log_ratio = sp.expand(-sp.log(s) + sp.log(s0) - (x - m) ** 2 / (2 * s**2) + x**2 / (2 * s0**2))
+            poly = sp.Poly(log_ratio, x)
+            moments = {0: 1, 1: m, 2: m**2 + s**2}
+            total += sum(c * moments[e[0]] for e, c in zip(poly.monoms(), poly.coeffs()))
+        w2 = sum(m**2 for m in ms)
+        diff = sp.simplify(sp.expand_log(total - candidate(w2, d, s, s0), force=True))
+        if diff != 0:
+            return False
+    return True
