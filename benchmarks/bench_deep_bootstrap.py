@@ -33,20 +33,20 @@ def _case(link, n, reps, loop_runs, repeats, seed):
     p = FIG7
     V, b = model(p["d"], p["exponent"])
     eta = learning_rate(p["d"], p["exponent"], p["batch"], p["eta_frac"])
-    steps = [p["horizon"]]
+    steps = [p["t_max"]]
     ss = np.random.SeedSequence([seed, n])
     rb, rl = (np.random.default_rng(s) for s in ss.spawn(2))
     batched_t, loop_t, xb, xl = [], [], [], []
     for r in range(repeats):
         def run_batched():
             t0 = time.perf_counter()
-            xb.append(S.real_world_sgd_losses(V, b, link, n, p["batch"], eta, p["horizon"], steps, reps, rb)[:, 0])
+            xb.append(S.real_world_sgd_losses(V, b, link, n, p["batch"], eta, p["t_max"], steps, reps, rb)[:, 0])
             batched_t.append((time.perf_counter() - t0) / reps)
 
         def run_loop():
             for _ in range(loop_runs):
                 t0 = time.perf_counter()
-                xl.append(S.real_world_sgd_losses(V, b, link, n, p["batch"], eta, p["horizon"], steps, 1, rl)[0, 0])
+                xl.append(S.real_world_sgd_losses(V, b, link, n, p["batch"], eta, p["t_max"], steps, 1, rl)[0, 0])
                 loop_t.append(time.perf_counter() - t0)
 
         for step in ((run_batched, run_loop) if r % 2 == 0 else (run_loop, run_batched)):

@@ -16,6 +16,7 @@ beta <- beta + (eta/B) sum_i x_i (y_i - <beta, x_i>), beta_0 = 0):
   (sample X, closed-form iterate from the eigendecomposition of S_n, fixed beta*) and
   :func:`gd_spectral_losses` (Rao-Blackwellised: only the Wishart spectrum, bidiagonal model
   of Dumitriu-Edelman via :func:`sims.ridgeless.laguerre_bidiagonal`, beta* direction averaged).
+* **OLS** (the t -> inf limit of full-batch GD for n > d, any link): :func:`ols_excess_risks`.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ __all__ = [
     "one_step_quadratic",
     "gd_direct_losses",
     "gd_spectral_losses",
+    "ols_excess_risks",
 ]
 
 
@@ -220,3 +222,35 @@ def gd_spectral_losses(n: int, d: int, v: float, eta: float, log_steps, reps: in
     with threadpool_limits(limits=1, user_api="blas"):
         mu = v * np.linalg.eigvalsh(Tm) / n
     return T.gd_loss_given_spectrum(mu, d, eta, t, 1.0)
+
+
+def ols_excess_risks(V, beta_star, link: str, n: int, reps: int, rng: np.random.Generator, *, chunk: int = 256) -> np.ndarray:
+    """Samples (reps,) of the OLS excess risk (beta_hat - beta_bar)^T V (beta_hat - beta_bar), n > d.
+
+    Direct simulation: per replicate n points x ~ N(0, V), y = sigma(<beta*, x>), beta_hat =
+    (X^T X)^{-1} X^T y (batched solves, ``chunk`` replicates at a time); beta_bar from
+    :func:`theory.deep_bootstrap.best_linear_predictor`. (X^T X is invertible almost surely.)
+    """
+    T.check_link(link)
+    V = T.check_covariance(V)
+    b, s = T._check_beta_star(beta_star, V)
+    d = V.shape[0]
+    n = check_int("n", n, min_value=d + 1)
+    reps = check_int("reps", reps, min_value=1)
+    chunk = check_int("chunk", chunk, min_value=1)
+    lam, U = np.linalg.eigh(V)
+    if lam[0] <= 0:
+        raise ValueError(f"V has eigenvalue {lam[0]:.3g}, must be positive definite for OLS")
+    root = U * np.sqrt(lam)
+    bar = T.link_coefficient(link, s) * b / s
+    sig = link_function(link)
+    out = np.empty(reps)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for i in range(0, reps, chunk):
+            r = min(chunk, reps - i)
+            X = rng.standard_normal((r, n, d)) @ root.T
+            y = sig(X @ b)
+            Xt = np.swapaxes(X, 1, 2)
+            D = np.linalg.solve(Xt @ X, (Xt @ y[:, :, None]))[:, :, 0] - bar
+            out[i:i + r] = np.einsum("ri,ij,rj->r", D, V, D)
+    return out

@@ -143,6 +143,30 @@ def test_real_world_gd_limit_is_the_noiseless_min_norm_risk():
     assert T.real_world_gd_limit(20, 50, 2.0) == min_norm_risk_finite(20, 50, 2.0, 0.0)
 
 
+def test_sympy_sign_ols_excess_risk_is_ridgeless_plus_misspecification_term():
+    assert DS.check_sign_ols_excess_risk()
+    assert not DS.check_sign_ols_excess_risk(correction=0)  # eps independent of x
+    assert not DS.check_sign_ols_excess_risk(noise=1)  # noise level E y^2
+    e = DS.sign_ols_excess_risk_expr()
+    for n, d in ((8, 1), (20, 4), (100, 50)):
+        assert float(e.subs({DS.N_SYM: n, DS.D_SYM: d})) == pytest.approx(T.sign_ols_excess_risk(n, d), rel=1e-13)
+
+
+@given(st.integers(1, 60).flatmap(lambda d: st.tuples(st.just(d), st.integers(d + 2, d + 400))))
+def test_sign_ols_excess_risk_exceeds_the_ridgeless_formula_by_a_d_free_term(dn):
+    d, n = dn
+    homo = min_norm_risk_finite(n, d, 1.0, 1 - 2 / math.pi)
+    assert T.sign_ols_excess_risk(n, d) - homo == pytest.approx(4 / (math.pi * (n - 1) * (n - 2)), rel=1e-9, abs=1e-15)
+
+
+def test_sign_ols_excess_risk_leading_order_and_singular_point():
+    for d in (1, 5, 50):
+        n = 10**6
+        assert n * T.sign_ols_excess_risk(n, d) == pytest.approx((1 - 2 / math.pi) * d, rel=1e-4)
+    assert T.sign_ols_excess_risk(11, 10) == math.inf
+    assert T.sign_ols_excess_risk(2, 1) == math.inf
+
+
 # ---------------------------------------------------------------- simulators vs theory
 @pytest.mark.parametrize("link", T.LINKS)
 def test_ideal_world_simulation_matches_recursion_at_every_step(link):
@@ -190,6 +214,31 @@ def test_gd_direct_and_spectral_agree_and_reach_min_norm_limit():
         assert np.allclose(a[:, 0], 1.0) and np.allclose(c[:, 0], 1.0)
 
 
+def test_direct_ols_matches_exact_risk_and_rejects_homoscedastic_formula_at_d1():
+    V = T.powerlaw_covariance(1)
+    x = S.ols_excess_risks(V, T.default_beta_star(V), "sign", 8, 40000, np.random.default_rng(8), chunk=40000)
+    se = x.std(ddof=1) / math.sqrt(x.size)
+    assert abs(x.mean() - T.sign_ols_excess_risk(8, 1)) < _zc(2) * se
+    assert abs(x.mean() - min_norm_risk_finite(8, 1, 1.0, 1 - 2 / math.pi)) > _zc(2) * se
+
+
+def test_full_batch_gd_on_sign_data_converges_to_ols():
+    rng = np.random.default_rng(9)
+    V = T.powerlaw_covariance(5, 1.0)
+    b = T.default_beta_star(V)
+    X = rng.standard_normal((40, 5)) @ np.sqrt(V)
+    y = np.sign(X @ b)
+    Sn = X.T @ X / 40
+    mu = np.linalg.eigvalsh(Sn)
+    eta = 1.0 / mu[-1]
+    beta = np.zeros(5)
+    steps = int(np.ceil(np.log(1e-13) / np.log(1 - eta * mu[0])))  # contraction (1 - eta mu_min)^t
+    for _ in range(steps):
+        beta = beta + eta * X.T @ (y - X @ beta) / 40
+    ols = np.linalg.lstsq(X, y, rcond=None)[0]
+    assert np.linalg.norm(beta - ols) <= 1e-12 * np.linalg.norm(ols) * np.linalg.cond(Sn)
+
+
 def test_one_step_ratio_is_one_along_the_perron_direction_at_eta_max():
     V = T.powerlaw_covariance(5, 1.0)
     em = T.sgd_stability_threshold(V, 2)
@@ -218,6 +267,10 @@ def test_same_seed_same_bits():
     (lambda: T.ideal_world_loss(np.eye(2), [1.0, 0.0], "sign", 1, 2.0, 5), r"eta=2.0, must be < eta_max\(V, B=1\) = 0.5 "),
     (lambda: T.ideal_world_loss(np.eye(2), [0.0, 0.0], "sign", 1, 0.1, 5), r"\|\|beta_star\|\|_V\^2=0.0, must be > 0"),
     (lambda: T.real_world_gd_limit(0, 5), r"n=0, must be >= 1"),
+    (lambda: T.sign_ols_excess_risk(5, 5), r"n=5, must be >= 6"),
+    (lambda: T.sign_ols_excess_risk(5, 0), r"d=0, must be >= 1"),
+    (lambda: S.ols_excess_risks(np.diag([1.0, 0.0]), [1.0, 0.0], "sign", 5, 2, np.random.default_rng()), r"must be positive definite"),
+    (lambda: S.ols_excess_risks(np.eye(2), [1.0, 0.0], "sign", 2, 2, np.random.default_rng()), r"n=2, must be >= 3"),
     (lambda: S.real_world_sgd_losses(np.eye(2), [1.0, 0.0], "sign", 0, 1, 0.1, 5, [5], 2, np.random.default_rng()), r"n=0, must be >= 1"),
     (lambda: S.real_world_sgd_losses(np.eye(2), [1.0, 0.0], "sign", 4, 8, 0.1, 5, [5], 2, np.random.default_rng()), r"batch=8, must be <= n=4"),
     (lambda: S.ideal_world_sgd_losses(np.eye(2), [1.0, 0.0], "tanh", 1, 0.1, 5, [5], 2, np.random.default_rng()), r"link='tanh'"),

@@ -11,6 +11,10 @@ Every quantity is a Gaussian integral, done by sympy over the real line (no samp
 * the Gaussian fourth-moment identity E[x x^T M x x^T] = 2 V M V + tr(V M) V, from
   Isserlis' theorem E x_i x_j x_k x_l = V_ij V_kl + V_ik V_jl + V_il V_jk, for symbolic
   symmetric 3 x 3 V and M.
+* the OLS excess risk of the sign link (Real World t -> inf, n > d), assembled from the
+  conditional formula of :func:`theory.deep_bootstrap.sign_ols_excess_risk` with
+  u = sqrt(R) theta: E|u_1| and E|u_1 u_2| by Gaussian integration, the chi-square
+  moments E R^a = 2^a Gamma(n/2 + a) / Gamma(n/2) (a = 1/2, -1/2, -1) by gammasimp.
 
 Each ``check_*`` takes the candidate value (the correct one by default) and returns whether
 the derivation confirms it, so the same check rejects a wrong formula.
@@ -33,6 +37,8 @@ __all__ = [
     "cross_moment_matrix",
     "check_cross_moment",
     "check_fourth_moment_identity",
+    "sign_ols_excess_risk_expr",
+    "check_sign_ols_excess_risk",
 ]
 
 u, w = sp.symbols("u w", real=True)
@@ -134,3 +140,41 @@ def check_fourth_moment_identity(trace_coefficient=1, vmv_coefficient=2, d: int 
         lhs[i, l] = sum(M[j, k] * e4(i, j, k, l) for j in range(d) for k in range(d))
     rhs = vmv_coefficient * V * M * V + trace_coefficient * (V * M).trace() * V
     return bool(sp.expand(lhs - rhs) == sp.zeros(d, d))
+
+
+N_SYM, D_SYM = sp.symbols("n d", positive=True)
+
+
+def _chi2_moment(a):
+    """E R^a for R ~ chi^2_n (symbolic n)."""
+    return sp.Integer(2)**a * sp.gamma(N_SYM / 2 + a) / sp.gamma(N_SYM / 2)
+
+
+@functools.lru_cache(maxsize=None)
+def sign_ols_excess_risk_expr():
+    """E (beta_hat - beta_bar)^T V (beta_hat - beta_bar) as a rational function of (n, d).
+
+    From E[excess | u] = (S_1/R - c)^2 + (n - S_1^2/R) k (1 + 1/R), k = (d-1)/((n-1)(n-d-1)),
+    u = sqrt(R) theta, A = sum|theta_i| independent of R: E A = n E|u_1| / E R^{1/2} and
+    E A^2 = 1 + n(n-1) E|u_1 u_2| / E R (E|u_1 u_2| = (E|u|)^2, E R = n).
+    """
+    n, d = N_SYM, D_SYM
+    c = link_coefficient_expr()
+    abs_u = gaussian_expectation(sp.Abs(u))  # sqrt(2/pi)
+    half = sp.Rational(1, 2)
+    ratio = sp.expand_func(_chi2_moment(-half) / _chi2_moment(half))  # E R^{-1/2} / E R^{1/2} = 1/(n-1)
+    EA_Einvsqrt = n * abs_u * ratio
+    EA2 = 1 + n * (n - 1) * abs_u**2 / n
+    Einv = sp.expand_func(_chi2_moment(-1))  # 1/(n-2)
+    first = EA2 * Einv - 2 * c * EA_Einvsqrt + c**2
+    k = (d - 1) / ((n - 1) * (n - d - 1))
+    second = (n - EA2) * k * (1 + Einv)
+    return sp.factor(sp.together(first + second))
+
+
+def check_sign_ols_excess_risk(noise=1 - 2 / sp.pi, correction=4 / sp.pi) -> bool:
+    """E excess = noise d/(n-d-1) + correction/((n-1)(n-2)): the homoscedastic OLS risk with
+    noise E eps^2 = 1 - 2/pi plus a d-independent misspecification term 4/(pi (n-1)(n-2))."""
+    n, d = N_SYM, D_SYM
+    candidate = noise * d / (n - d - 1) + correction / ((n - 1) * (n - 2))
+    return bool(sp.simplify(sp.together(sign_ols_excess_risk_expr() - candidate)) == 0)
