@@ -74,13 +74,13 @@ def machine_info() -> dict:
     }
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path via a temporary file in the same directory and os.replace."""
-    atomic_write_text(path, text)
-
-
-def write_json_atomic(path: Path, obj) -> None:
-    write_atomic(path, json.dumps(obj, indent=2, sort_keys=False, allow_nan=True) + "\n")
+def write_results(out_dir, name: str, quick: bool, res: dict, markdown: str) -> None:
+    """Write ``<name>[.quick].json`` (everything) and ``.md`` (tables) atomically; a quick run
+    never overwrites the recorded full results."""
+    stem = f"{name}.quick" if quick else name
+    out_dir = Path(out_dir)
+    atomic_write_text(out_dir / f"{stem}.json", json.dumps(res, indent=2, sort_keys=False, allow_nan=True) + "\n")
+    atomic_write_text(out_dir / f"{stem}.md", markdown)
 
 
 def spread(values) -> dict:

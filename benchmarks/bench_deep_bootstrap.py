@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks._common import RESULTS_DIR, fmt_sig, load_average, machine_info, spread, write_atomic, write_json_atomic
+from benchmarks._common import RESULTS_DIR, fmt_sig, load_average, machine_info, spread, write_results
 
 NAME = "deep_bootstrap"
 TARGET_SPEEDUP = 10.0
@@ -111,10 +111,7 @@ def run(quick: bool = False, seed: int = 0, out_dir: Path = RESULTS_DIR) -> dict
     res = {"name": NAME, "mode": "quick" if quick else "full", "seed": seed, "machine": machine, "cases": cases,
            "figure7": f7, "target": {"speedup": TARGET_SPEEDUP, "figure7_seconds": TARGET_FIG7_S, "met": bool(met)},
            "load_average_at_end": load_average(), "wall_seconds": time.perf_counter() - t0}
-    suffix = ".quick" if quick else ""
-    out_dir = Path(out_dir)
-    write_json_atomic(out_dir / f"{NAME}{suffix}.json", res)
-    write_atomic(out_dir / f"{NAME}{suffix}.md", to_markdown(res))
+    write_results(out_dir, NAME, quick, res, to_markdown(res))
     res["summary"] = "\n".join(
         f"{c['link']:>9} n={c['n']}: batched {c['batched_s_per_run']['median']:.3g} s/run, loop "
         f"{c['loop_s_per_run']['median']:.3g} s/run, speed-up x{c['speedup']:.3g}, z={c['z_batched_minus_loop']:+.2f}"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks._common import RESULTS_DIR, fmt_sig, load_average, machine_info, spread, write_atomic, write_json_atomic
+from benchmarks._common import RESULTS_DIR, fmt_sig, load_average, machine_info, spread, write_results
 
 NAME = "gpu_batched"
 TARGET_SPEEDUP = 1.5
@@ -164,10 +164,7 @@ def run(quick: bool = False, seed: int = 0, out_dir: Path = RESULTS_DIR) -> dict
            "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "cases": cases,
            "target": {"speedup_overhead_bound": TARGET_SPEEDUP, "met": bool(met)},
            "load_average_at_end": load_average(), "wall_seconds": time.perf_counter() - t0}
-    suffix = ".quick" if quick else ""
-    out_dir = Path(out_dir)
-    write_json_atomic(out_dir / f"{NAME}{suffix}.json", res)
-    write_atomic(out_dir / f"{NAME}{suffix}.md", to_markdown(res))
+    write_results(out_dir, NAME, quick, res, to_markdown(res))
     res["summary"] = "\n".join(
         f"{c['case']:>46}: one by one {c['sequential_samples_per_s']['median']:.4g}/s, batched "
         f"{c['batched_samples_per_s']['median']:.4g}/s, speed-up x{c['speedup']:.3g}, max diff {c['max_abs_param_diff']:.2g}"

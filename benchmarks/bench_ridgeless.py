@@ -27,12 +27,11 @@ import os
 import time
 import zlib
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
-from benchmarks._common import RESULTS_DIR, fmt_sig, load_average, machine_info, spread, write_atomic, write_json_atomic
+from benchmarks._common import RESULTS_DIR, fmt_sig, load_average, machine_info, spread, write_results
 from sims.ridgeless import direct_risk_samples, fast_risk_samples
 from theory.ridgeless import min_norm_risk_finite
 
@@ -247,7 +246,7 @@ def bench_torch_batched(quick: bool, seed: int, n: int = 200, p: int = 400, shar
 
     torch_batch(2)
     direct_risk_samples(n, p, signal, noise, 0.0, 2, rng)
-    t_wall, n_wall, ts, ns = [], [], [], []
+    t_wall, n_wall, ts = [], [], []
     t_start = time.perf_counter()
     for r in range(repeats):
         if r >= 2 and time.perf_counter() - t_start > share_s:
@@ -258,13 +257,12 @@ def bench_torch_batched(quick: bool, seed: int, n: int = 200, p: int = 400, shar
             t_wall.append(w / batch)
 
         def run_n():
-            x, w, _ = _timed(lambda: direct_risk_samples(n, p, signal, noise, 0.0, batch, rng))
-            ns.append(x)
+            _, w, _ = _timed(lambda: direct_risk_samples(n, p, signal, noise, 0.0, batch, rng))
             n_wall.append(w / batch)
 
         for step in ((run_t, run_n) if r % 2 == 0 else (run_n, run_t)):
             step()
-    t_x, n_x = np.concatenate(ts), np.concatenate(ns)
+    t_x = np.concatenate(ts)
     pred = min_norm_risk_finite(n, p, signal, noise)
     se_t = t_x.std(ddof=1) / np.sqrt(t_x.size)
     return {
@@ -440,9 +438,6 @@ def run(quick: bool = False, seed: int = 0, out_dir=RESULTS_DIR, with_torch: boo
     }
     res["load_average_at_end"] = load_average()
     res["wall_seconds"] = time.perf_counter() - t0
-    stem = NAME if not quick else f"{NAME}.quick"
-    out_dir = Path(out_dir)
-    write_json_atomic(out_dir / f"{stem}.json", res)
-    write_atomic(out_dir / f"{stem}.md", to_markdown(res))
+    write_results(out_dir, NAME, quick, res, to_markdown(res))
     res["summary"] = summary(res)
     return res

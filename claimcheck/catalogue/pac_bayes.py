@@ -50,6 +50,11 @@ BOUND_NAMES = st.sampled_from(tuple(T.BOUNDS))
 
 
 # --------------------------------------------------------------------------- wrong formulas
+
+def _coverage_estimate(holds) -> Estimate:
+    """The fraction of draws in which the bound held (the coverage test reads mean and n)."""
+    return Estimate(float(holds.mean()), float(holds.std() / math.sqrt(holds.size)), int(holds.size))
+
 def _kl_sign_error(q, p):
     """kl with the sign of the second term flipped: q ln(q/p) - (1-q) ln((1-q)/(1-p)) (< 0 for p > q)."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -100,7 +105,7 @@ def _level(delta, **_):
 def _sim_coverage(params, reps, rng):
     d = S.threshold_gibbs_draws(params["n"], params["grid"], params["noise"], params["beta"], reps, rng)
     holds = S.bound_coverage_draws(d, params["n"], params["delta"], bound_by_name(params["bound"]))
-    return Estimate(float(holds.mean()), float(holds.std() / math.sqrt(holds.size)), int(holds.size))
+    return _coverage_estimate(holds)
 
 
 coverage = register(Claim(
@@ -132,7 +137,7 @@ coverage = register(Claim(
 
 def _sim_tuning(params, reps, rng):
     holds = S.tuning_coverage_draws(params["n"], params["k"], params["delta"], bound_by_name(params["bound"]), reps, rng)
-    return Estimate(float(holds.mean()), float(holds.std() / math.sqrt(holds.size)), int(holds.size))
+    return _coverage_estimate(holds)
 
 
 tuning_coverage = register(Claim(
@@ -174,7 +179,7 @@ def _sim_occam(params, reps, rng):
                                             fn, reps, rng, charge=charge)
     else:
         raise ValueError(f"learner={params['learner']!r}, must be one of 'elias_gamma', 'quantized'")
-    return Estimate(float(holds.mean()), float(holds.std() / math.sqrt(holds.size)), int(holds.size))
+    return _coverage_estimate(holds)
 
 
 _OCCAM_BASE = {"n": 100, "groups": 20, "d": 5, "snr": 1.0, "max_levels": 8, "charge": 1.0}
@@ -220,7 +225,7 @@ def _sim_gaussian(params, reps, rng):
         d = S.gaussian_posterior_draws(params["n"], params["d"], params["snr"], params["scale"], params["sigma"],
                                        params["sigma0"], reps, rng)
     holds = S.bound_coverage_draws(d, params["n"], params["delta"], bound_by_name(params["bound"]))
-    return Estimate(float(holds.mean()), float(holds.std() / math.sqrt(holds.size)), int(holds.size))
+    return _coverage_estimate(holds)
 
 
 _NOISE_POINT = {"n": 60, "d": 30, "snr": 0.0, "scale": 1.0, "sigma": 0.1, "sigma0": 1.0}
