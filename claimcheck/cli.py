@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import json
 import platform
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import numpy as np
 
 from claimcheck import __version__
 from claimcheck.budget import BUDGETS
-from claimcheck.io import atomic_write_json
+from claimcheck.io import atomic_write_json, jsonable
 from claimcheck.registry import all_claims, claim_ids, get_claim
 from claimcheck.verdict import Status, Verdict
 
@@ -183,7 +182,7 @@ def cmd_verify(args) -> int:
             "verdicts": [v.to_dict() for v in verdicts],
             "mutants": mutant_rows,
         }
-        atomic_write_json(args.json, json.loads(json.dumps(report, default=str)))
+        atomic_write_json(args.json, jsonable(report))
         print(f"report: {args.json}")
     if counts["failed"] or missed:
         return EXIT_FAILED

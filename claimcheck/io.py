@@ -1,13 +1,42 @@
 """Result files are written atomically: a temp file in the same folder, then a rename."""
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_text", "atomic_write_json", "atomic_write_bytes"]
+__all__ = ["atomic_write_text", "atomic_write_json", "atomic_write_bytes", "jsonable"]
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON types for a result: non-finite floats as strings ("inf", "nan"; JSON has
+    none), tuples as lists, arrays/tensors via ``tolist``, numpy scalars via ``item``,
+    dataclasses as dicts, anything else as ``str``.
+
+    >>> jsonable({"z": float("-inf"), "n": (1, 2)})
+    {'z': '-inf', 'n': [1, 2]}
+    """
+    if isinstance(obj, bool) or obj is None or isinstance(obj, (int, str)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else str(obj)
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "tolist") and callable(obj.tolist):  # numpy arrays and scalars, torch tensors
+        return jsonable(obj.tolist())
+    if hasattr(obj, "item") and callable(obj.item):
+        return jsonable(obj.item())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return jsonable(dataclasses.asdict(obj))
+    return str(obj)
 
 
 def atomic_write_bytes(path: "str | os.PathLike", data: bytes) -> Path:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from claimcheck.estimate import Estimate
+from claimcheck.io import jsonable
 
 __all__ = ["Status", "Verdict"]
 
@@ -52,7 +52,7 @@ class Verdict:
         d = asdict(self)
         d["status"] = self.status.value
         d["estimate"] = asdict(self.estimate)
-        return _finite_json(d)
+        return jsonable(d)
 
     def __str__(self) -> str:
         return (
@@ -64,15 +64,3 @@ class Verdict:
             f"  reproduce: {self.reproduce()}"
         )
 
-
-def _finite_json(obj):
-    """JSON has no inf/NaN: encode them as strings so reports stay valid JSON."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return str(obj)
-    if isinstance(obj, dict):
-        return {k: _finite_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite_json(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
-        return _finite_json(obj.item())
-    return obj

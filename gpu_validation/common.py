@@ -51,7 +51,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from claimcheck.estimate import Estimate
-from claimcheck.io import atomic_write_json
+from claimcheck.io import atomic_write_json, jsonable  # jsonable re-exported for the jobs
 from claimcheck.verdict import Status, Verdict
 
 __all__ = [
@@ -263,29 +263,6 @@ def git_revision() -> str | None:
         return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None
-
-
-def jsonable(obj: Any) -> Any:
-    """Plain JSON types; non-finite floats as strings ("nan", "inf"), tuples as lists."""
-    if isinstance(obj, bool) or obj is None or isinstance(obj, (int, str)):
-        return obj
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else str(obj)
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, torch.Tensor):
-        return jsonable(obj.tolist())
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if hasattr(obj, "item"):
-        return jsonable(obj.item())
-    if dataclasses.is_dataclass(obj):
-        return jsonable(dataclasses.asdict(obj))
-    return str(obj)
 
 
 def resolve_config(profiles: dict, profile, overrides: dict | None = None):

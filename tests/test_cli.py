@@ -112,3 +112,16 @@ def test_figures_writes_pdf_and_png_for_selected_claims(tmp_path, capsys):
 def test_console_script_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "claimcheck.cli", "list"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "ridgeless.minnorm_finite" in out.stdout
+
+
+def test_json_report_with_mutants_stays_strict_json_when_a_z_is_infinite(tmp_path, monkeypatch):
+    # a mutant whose simulation has zero spread gives z = -inf; the report must still be valid JSON
+    toy = Claim(id="toy.const", title="t", statement="x", source="test", kind="exact", predict=lambda: 1.0,
+                domain=st.just({}), default={}, simulate=lambda params, n, rng: Estimate(1.0, 0.0, n), reps=10,
+                mutants=(Mutant("two", "2", lambda: 2.0),))
+    monkeypatch.setattr(registry, "_REGISTRY", {"toy.const": toy})
+    monkeypatch.setattr(registry, "_loaded", True)
+    report = tmp_path / "r.json"
+    assert main(["verify", "--mutants", "--json", str(report)]) == EXIT_OK
+    data = json.loads(report.read_text())
+    assert data["mutants"][0]["rejected"] and data["mutants"][0]["z"] == "-inf"
