@@ -38,13 +38,17 @@ def _load() -> None:
 
 
 def claim_ids() -> list[str]:
+    """Registered ids in catalogue order (ridgeless first, then families alphabetically;
+    registration order within a family), whatever order the modules were imported in."""
     _load()
-    return list(_REGISTRY)
+    families = [m.rsplit(".", 1)[1] for m in catalogue_modules()]
+    rank = {f: i for i, f in enumerate(families)}
+    position = {cid: i for i, cid in enumerate(_REGISTRY)}
+    return sorted(_REGISTRY, key=lambda cid: (rank.get(cid.split(".", 1)[0], len(rank)), position[cid]))
 
 
 def all_claims() -> list[Claim]:
-    _load()
-    return list(_REGISTRY.values())
+    return [_REGISTRY[cid] for cid in claim_ids()]
 
 
 def get_claim(claim_id: "str | Claim") -> Claim:
@@ -55,4 +59,4 @@ def get_claim(claim_id: "str | Claim") -> Claim:
     try:
         return _REGISTRY[claim_id]
     except KeyError:
-        raise ValueError(f"unknown claim id {claim_id!r}; valid ids: {', '.join(_REGISTRY)}") from None
+        raise ValueError(f"unknown claim id {claim_id!r}; valid ids: {', '.join(claim_ids())}") from None
