@@ -11,7 +11,13 @@ the parameters; 0 for MLPs).
 Cases: the tiny MLP where per-step Python/dispatch overhead dominates (the regime of the
 smoke/small profiles' MLPs on a GPU, where every kernel is launch-bound), the
 ``real_vs_ideal`` smoke MLP (20-256-256-10, batch 128: compute-bound on one CPU core), and
-the small CNN / ResNet-18 (k = 2) of the conv jobs. On a CPU core the batched arm can only
+the small CNN / ResNet-18 (k = 2) of the conv jobs. The last case compares *width packing*
+(:mod:`gpu_validation.packing`: ResNet-18k for k = 1..4, each zero-padded to k = 4, all
+trained as one group) with the default of one group per width; its arm "one by one" is
+the per-width groups, "batched" the single packed group. The packed group does
+4 x 4^2 / (1 + 4 + 9 + 16) = 2.1x the conv arithmetic; at these sizes even one CPU core is
+bound by per-layer overhead rather than arithmetic, so packing still wins (measured ~1.8x).
+On a GPU, where the small widths are launch-bound, the gain should be larger; not measured. On a CPU core the batched arm can only
 remove overhead, not add arithmetic throughput, so the compute-bound cases show ~1x; the
 GPU speed-up (where S small kernels become one S-times larger kernel) is not measured here
 (no GPU in the session that wrote this).
@@ -48,6 +54,12 @@ def _cases(quick: bool):
          "batch": 64, "seeds": 4, "steps": steps // 2, "exact": False, "key": "cnn"},
         {"name": "ResNet-18 k=2 on 8x8, B=64", "build": lambda: PreActResNet18k(2, 10, 1), "shape": (1, 8, 8),
          "batch": 64, "seeds": 4, "steps": steps // 4, "exact": False, "key": "resnet"},
+        {"name": f"ResNet-18 k={'/'.join(map(str, PACK_WIDTHS))} on 8x8, B=64: one group per width vs all widths "
+                 "packed (padded to the widest)", "shape": (1, 8, 8), "batch": 64, "seeds": 2, "steps": steps // 4,
+         "exact": False, "key": "packed", "arm_a": _per_width_groups, "arm_b": _packed_widths,
+         # lr 0.02: at 0.05 the width-1 net turns chaotic after ~6 steps and amplifies float32
+         # rounding (3e-7 at step 5) to 1e-4 at step 10, as any reordering of its sums would
+         "lr": 0.02},
     ]
 
 
@@ -101,12 +113,50 @@ def _batched(c):
     return rn.samples / rn.timer.seconds, members
 
 
+PACK_WIDTHS = (1, 2, 3, 4)   # ResNet-18k widths of the packing case
+
+
+def _per_width_groups(c):
+    """One group (c["seeds"] seeds) per width: the double-descent default without packing."""
+    import torch
+
+    from gpu_validation import batched, common
+    from gpu_validation.models import PreActResNet18k
+
+    dev = torch.device("cpu")
+    rn = common.Run("bench", "bench", None, seed=0, device=dev, out_dir=None, progress=False)
+    members = []
+    for k in PACK_WIDTHS:
+        tasks = [_task(lambda k=k: PreActResNet18k(k, 10, 1), 100 * k + s, c["shape"], c["batch"]) for s in range(c["seeds"])]
+        got, _ = batched.train_group(rn, [m for m, _ in tasks], lambda p: torch.optim.SGD(p, lr=c["lr"]), unit=f"k{k}",
+                                     steps=c["steps"], batch_fns=[b for _, b in tasks], device=dev)
+        members += got
+    return rn.samples / rn.timer.seconds, members
+
+
+def _packed_widths(c):
+    """All widths x seeds as one group, each padded to the widest (gpu_validation.packing)."""
+    import torch
+
+    from gpu_validation import batched, common, packing
+    from gpu_validation.models import PreActResNet18k
+
+    dev = torch.device("cpu")
+    rn = common.Run("bench", "bench", None, seed=0, device=dev, out_dir=None, progress=False)
+    widest = PreActResNet18k(max(PACK_WIDTHS), 10, 1)
+    tasks = [_task(lambda k=k: PreActResNet18k(k, 10, 1), 100 * k + s, c["shape"], c["batch"])
+             for k in PACK_WIDTHS for s in range(c["seeds"])]
+    got, _ = batched.train_group(rn, [packing.embed(m, widest) for m, _ in tasks], lambda p: torch.optim.SGD(p, lr=c["lr"]),
+                                 unit="pack", steps=c["steps"], batch_fns=[b for _, b in tasks], device=dev)
+    return rn.samples / rn.timer.seconds, [packing.extract(g, m) for g, (m, _) in zip(got, tasks)]
+
+
 def _case(c, repeats):
     import torch
 
     seq, bat, diff = [], [], 0.0
     for r in range(repeats):
-        arms = [("seq", _sequential), ("bat", _batched)]
+        arms = [("seq", c.get("arm_a", _sequential)), ("bat", c.get("arm_b", _batched))]
         for tag, fn in (arms if r % 2 == 0 else arms[::-1]):
             rate, models = fn(c)
             (seq if tag == "seq" else bat).append(rate)
@@ -135,7 +185,8 @@ def to_markdown(res: dict) -> str:
         f"- total wall time {res['wall_seconds']:.1f} s; target: speed-up >= {TARGET_SPEEDUP}x on the overhead-bound "
         f"case and all cases equivalent; met: {res['target']['met']}",
         "",
-        f"Training samples/s (S x B per step / training seconds), median [min, max] over repeats; SGD lr {LR}.",
+        f"Training samples/s (S x B per step / training seconds), median [min, max] over repeats; SGD lr {LR} "
+        "(packing case: 0.02).",
         "max |diff| = largest parameter/buffer difference between the two arms' trained networks.",
         "",
         "| case | S | steps | one by one (samples/s) | batched (samples/s) | speed-up | max abs diff | equivalent |",

@@ -26,6 +26,10 @@ always "underpowered". ``small`` trains each width to (near) interpolation on
 4,000 MNIST digits; the peak there is expected but unmeasured. ``full`` is the paper's
 CIFAR-10 setting (k = 1..64, 4K epochs; data augmentation omitted).
 
+Speed: the seeds x noise levels of a width k <= ``batched_max_k`` train as one group
+(:mod:`gpu_validation.batched`), and in the model-wise sweep so do several such widths,
+each zero-padded to its pack's widest (:mod:`gpu_validation.packing`, ``pack_max_waste``).
+
 Sample-wise variant (Nakkiran et al. 2020, Sec. 7): ``sweep="sample"`` fixes the width
 ``width`` and sweeps the training-set size ``sample_sizes`` instead.
 
@@ -40,9 +44,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gpu_validation import batched, common
+from gpu_validation import batched, common, packing
 from gpu_validation.common import Run
-from gpu_validation.data import load_images, split
+from gpu_validation.data import load_splits, train_test
 from gpu_validation.models import PreActResNet18k
 
 JOB = "deep_double_descent"
@@ -69,6 +73,8 @@ class Config:
     compile: bool = False                   # torch.compile (CUDA only; sequential units only)
     batched: bool = True                    # train the seeds x noise levels of a sweep point as one group
     batched_max_k: int = 16                 # ... for ResNet widths k <= this (a wider net fills a GPU alone)
+    pack_max_waste: float = 2.0             # model sweep: pack widths <= batched_max_k into one group, each
+                                            # padded to the pack's widest (gpu_validation.packing); 1: no packing
     stop_after_steps: int | None = None     # interrupt after this many steps (tests of resume)
 
 
@@ -101,21 +107,23 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
     cfg, name = common.resolve_config(PROFILES, profile, overrides)
     if cfg.sweep not in ("model", "sample"):
         raise ValueError(f"sweep={cfg.sweep!r}, must be 'model' or 'sample'")
+    if not cfg.pack_max_waste >= 1:
+        raise ValueError(f"pack_max_waste={cfg.pack_max_waste}, must be >= 1 (1: no packing of different widths)")
     device = common.select_device(device)
     rn = Run(JOB, name, cfg, seed=seed, device=device, out_dir=out_dir, resume=resume,
              stop_after_steps=cfg.stop_after_steps, progress=progress, shard=shard)
-    x_all, y_all = load_images(cfg.dataset, cfg.data_dir, device)       # (N, C, H, W), (N,)
-    num_classes, in_ch = int(y_all.max()) + 1, x_all.shape[1]
+    splits = load_splits(cfg.dataset, cfg.data_dir, device)             # {split: ((N, C, H, W), (N,))}
+    num_classes = int(max(int(y.max()) for _, y in splits.values())) + 1
+    in_ch = next(iter(splits.values()))[0].shape[1]
     xs = cfg.widths if cfg.sweep == "model" else cfg.sample_sizes
     n_max = cfg.n_train if cfg.sweep == "model" else max(cfg.sample_sizes)
 
     def setup(rep_seed: int, noise: float, xval: int) -> dict:
         """One unit's split, noisy labels, initialised model and data order."""
-        tr, te = split(x_all.shape[0], (n_max, cfg.n_test), common.generator(rep_seed, "split"))
+        x_tr, y_clean, x_te, y_te = train_test(splits, n_max, cfg.n_test, common.generator(rep_seed, "split"))
         k, n = (xval, cfg.n_train) if cfg.sweep == "model" else (cfg.width, xval)
-        tr = tr[:n].to(device)
-        x_tr, x_te, y_te = x_all[tr], x_all[te.to(device)], y_all[te.to(device)]
-        y_tr = common.label_noise(y_all[tr].cpu(), noise, num_classes, common.generator(rep_seed, "noise", noise)).to(device)
+        x_tr, y_clean = x_tr[:n], y_clean[:n]
+        y_tr = common.label_noise(y_clean.cpu(), noise, num_classes, common.generator(rep_seed, "noise", noise)).to(device)
         model = common.seeded_init(lambda: PreActResNet18k(k, num_classes, in_ch), rep_seed, "init", k)
         flops = common.train_flops_per_sample(model, tuple(x_tr.shape[1:]))
         if device.type == "cuda":
@@ -148,25 +156,40 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
                  ckpt_every=cfg.ckpt_every)
         return u["measure"](model)
 
-    def train_point_batched(xval: int) -> dict:
-        """All seeds x noise levels of one sweep point as one group (gpu_validation.batched)."""
-        keys = [(s, p) for s in seeds for p in cfg.label_noise]
-        us = [setup(s, p, xval) for s, p in keys]
+    def train_pack(pack: list[int]) -> dict:
+        """All seeds x noise levels x sweep points of a pack as one group (gpu_validation.batched).
+
+        A model-wise pack of several widths is trained padded to its widest width
+        (gpu_validation.packing); the group's FLOPs (and MFU) count the padded arithmetic.
+        """
+        keys = [(v, s, p) for v in pack for s in seeds for p in cfg.label_noise]
+        us = [setup(s, p, v) for v, s, p in keys]
+        widest = us[[v for v, _, _ in keys].index(max(pack))]
+        models = [u["model"] for u in us]
+        if len(pack) > 1:
+            models = [packing.embed(m, widest["model"]) for m in models]
         members, _ = batched.train_group(
-            rn, [u["model"] for u in us], lambda params: torch.optim.Adam(params, lr=cfg.lr),
-            unit=batched.group_id(f"{cfg.sweep}{xval}", seeds), steps=us[0]["steps"], batch_fns=[u["batch"] for u in us],
-            device=device, flops_per_sample=us[0]["flops"], ckpt_every=cfg.ckpt_every)
-        return {"members": {f"{cfg.sweep}{xval}-noise{p:g}-seed{s}": u["measure"](m) for (s, p), u, m in zip(keys, us, members)}}
+            rn, models, lambda params: torch.optim.Adam(params, lr=cfg.lr),
+            unit=batched.group_id(f"{cfg.sweep}{packing.pack_tag(pack)}", seeds), steps=us[0]["steps"],
+            batch_fns=[u["batch"] for u in us], device=device, flops_per_sample=widest["flops"],
+            ckpt_every=cfg.ckpt_every)
+        if len(pack) > 1:
+            members = [packing.extract(m, u["model"]) for m, u in zip(members, us)]
+        return {"members": {f"{cfg.sweep}{v}-noise{p:g}-seed{s}": u["measure"](m) for (v, s, p), u, m in zip(keys, us, members)}}
 
     seeds = [seed + r for r in range(cfg.n_seeds)]
     units = {}
     k_of = (lambda v: v) if cfg.sweep == "model" else (lambda v: cfg.width)  # noqa: E731
     grouped = [v for v in xs if cfg.batched and k_of(v) <= cfg.batched_max_k]
-    for xval in grouped:
-        done = batched.unpack(rn.unit(batched.group_id(f"{cfg.sweep}{xval}", seeds), lambda: train_point_batched(xval)))
-        for rep_seed in seeds if done else ():
-            for noise in cfg.label_noise:
-                units[(rep_seed, noise, xval)] = done[f"{cfg.sweep}{xval}-noise{noise:g}-seed{rep_seed}"]
+    packs = (packing.plan_packs(grouped, max_waste=cfg.pack_max_waste) if cfg.sweep == "model" and grouped
+             else [[v] for v in grouped])
+    for pack in packs:
+        done = batched.unpack(rn.unit(batched.group_id(f"{cfg.sweep}{packing.pack_tag(pack)}", seeds),
+                                      lambda: train_pack(pack)))
+        for xval in pack if done else ():
+            for rep_seed in seeds:
+                for noise in cfg.label_noise:
+                    units[(rep_seed, noise, xval)] = done[f"{cfg.sweep}{xval}-noise{noise:g}-seed{rep_seed}"]
     for rep_seed in seeds:
         for noise in cfg.label_noise:
             for xval in xs:

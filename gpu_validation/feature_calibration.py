@@ -35,7 +35,7 @@ import torch
 
 from gpu_validation import batched, common
 from gpu_validation.common import Run
-from gpu_validation.data import load_images, split
+from gpu_validation.data import load_splits, train_test
 from gpu_validation.models import MLP, PreActResNet18k, SmallCNN
 
 JOB = "feature_calibration"
@@ -81,23 +81,23 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
     device = common.select_device(device)
     rn = Run(JOB, name, cfg, seed=seed, device=device, out_dir=out_dir, resume=resume,
              stop_after_steps=cfg.stop_after_steps, progress=progress, shard=shard)
-    x_all, y_all = load_images(cfg.dataset, cfg.data_dir, device)   # (N, C, H, W), classes (N,)
-    num_classes = int(y_all.max()) + 1
+    splits = load_splits(cfg.dataset, cfg.data_dir, device)   # {split: ((N, C, H, W), classes (N,))}
+    num_classes = int(max(int(y.max()) for _, y in splits.values())) + 1
+    sample_shape = tuple(next(iter(splits.values()))[0].shape[1:])
     p_c = linear_rates(cfg.p_max, num_classes)
     seeds = [seed + r for r in range(cfg.n_seeds)]
 
     def setup(rep_seed: int) -> dict:
         """Everything one replicate needs: split, noisy-binary labels, initialised model, data order."""
-        tr, te = (i.to(device) for i in split(x_all.shape[0], (cfg.n_train, cfg.n_test), common.generator(rep_seed, "split")))
-        x_tr, x_te, c_tr, c_te = x_all[tr], x_all[te], y_all[tr], y_all[te]
+        x_tr, c_tr, x_te, c_te = train_test(splits, cfg.n_train, cfg.n_test, common.generator(rep_seed, "split"))
         rng = np.random.default_rng(common.derive_seed(rep_seed, "binary-labels"))
         b_tr = torch.as_tensor(noisy_binary_labels(c_tr.cpu().numpy(), p_c, rng)).to(device)  # 0/1, Bernoulli(p_c)
         if cfg.model == "mlp":
-            build = lambda: MLP(int(np.prod(x_all.shape[1:])), (cfg.width, cfg.width), 2)  # noqa: E731
+            build = lambda: MLP(int(np.prod(sample_shape)), (cfg.width, cfg.width), 2)  # noqa: E731
         elif cfg.model == "cnn":
-            build = lambda: SmallCNN(cfg.width, 2, x_all.shape[1])  # noqa: E731
+            build = lambda: SmallCNN(cfg.width, 2, sample_shape[0])  # noqa: E731
         else:
-            build = lambda: PreActResNet18k(cfg.width, 2, x_all.shape[1])  # noqa: E731
+            build = lambda: PreActResNet18k(cfg.width, 2, sample_shape[0])  # noqa: E731
         model = common.seeded_init(build, rep_seed, "init")
         flops = common.train_flops_per_sample(model, tuple(x_tr.shape[1:]))
         n, B = cfg.n_train, cfg.batch_size

@@ -53,7 +53,7 @@ from claimcheck.estimate import Estimate
 from claimcheck.verdict import Status, Verdict
 from gpu_validation import common
 from gpu_validation.common import Run
-from gpu_validation.data import load_images, split
+from gpu_validation.data import load_splits, split
 from gpu_validation.models import MLP
 
 JOB = "pac_bayes_mnist"
@@ -141,17 +141,20 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
     device = common.select_device(device)
     rn = Run(JOB, name, cfg, seed=seed, device=device, out_dir=out_dir, resume=resume,
              stop_after_steps=cfg.stop_after_steps, progress=progress, shard=shard)
-    # data: (N, 1, 28, 28); the full train split when the directory has one (prior + bound), test for eval
-    try:
-        x_tr, y_tr = load_images("mnist", cfg.data_dir, device, split_name="train")
-        x_ev_all, y_ev_all = load_images("mnist", cfg.data_dir, device, split_name="test")
+    # data: (N, 1, 28, 28); prior and bound sets from the train split when the directory has one
+    # (a full MNIST directory), the held-out set from the test split; else all three from the test set
+    splits = load_splits("mnist", cfg.data_dir, device)
+    if "train" in splits:
+        (x_tr, y_tr), (x_ev_all, y_ev_all) = splits["train"], splits["test"]
         i_p, i_b = split(x_tr.shape[0], (cfg.n_prior, cfg.n_bound), common.generator(seed, "split"))
         (i_e,) = split(x_ev_all.shape[0], (cfg.n_eval,), common.generator(seed, "eval"))
         xp, yp, xb, yb, xe, ye = x_tr[i_p], y_tr[i_p], x_tr[i_b], y_tr[i_b], x_ev_all[i_e], y_ev_all[i_e]
-    except FileNotFoundError:
-        x_all, y_all = load_images("mnist", cfg.data_dir, device, split_name="test")
+        data_used = {"prior_and_bound": "train split", "eval": "test split"}
+    else:
+        x_all, y_all = splits["test"]
         i_p, i_b, i_e = split(x_all.shape[0], (cfg.n_prior, cfg.n_bound, cfg.n_eval), common.generator(seed, "split"))
         xp, yp, xb, yb, xe, ye = x_all[i_p], y_all[i_p], x_all[i_b], y_all[i_b], x_all[i_e], y_all[i_e]
+        data_used = {"prior_and_bound": "test split (no training files)", "eval": "test split"}
     in_dim = int(np.prod(xp.shape[1:]))
     B = cfg.batch_size
 
@@ -243,7 +246,7 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
                                "eval_cp_lower": cp_low}),
     )
     measurements = {"candidates": cands, "bound": bound, "prior_mean_eval_error": prior_eval["error"],
-                    "anchor_mnist_compression_bound": ANCHOR_MNIST}
+                    "anchor_mnist_compression_bound": ANCHOR_MNIST, "data": data_used}
     return rn.finish(verdict, measurements, figure=figure if figures else None)
 
 

@@ -181,16 +181,24 @@ def test_interrupted_batched_run_resumes_to_the_bit_identical_result(tmp_path):
     assert not (run_dir / "ckpt" / "worlds-seeds0-1.pt").exists() and not list(tmp_path.rglob("*.tmp"))
 
 
-def test_double_descent_groups_small_widths_and_resumes_a_half_finished_sweep(tmp_path):
+@pytest.mark.parametrize("packed", [False, True], ids=["one-group-per-width", "widths-packed"])
+def test_double_descent_groups_small_widths_and_resumes_a_half_finished_sweep(tmp_path, packed):
     from gpu_validation import double_descent as job
 
-    kw = dict(widths=(1, 2, 3), epochs=2, n_seeds=2, ckpt_every=2, n_test=128, batched_max_k=2)
+    kw = dict(widths=(1, 2, 3), epochs=2, n_seeds=2, ckpt_every=2, n_test=128, batched_max_k=2,
+              pack_max_waste=2.0 if packed else 1.0)
     full = job.run("smoke", device="cpu", out_dir=tmp_path / "a", progress=False, figures=False, **kw)
-    # k = 1, 2 are groups of 2 seeds x 2 noise levels (4 steps each); k = 3 > batched_max_k runs unit by unit
-    assert full["timings"]["steps"] == 4 + 4 + 4 * 4
+    if packed:  # k = 1, 2: one group of 2 widths x 2 seeds x 2 noise levels (4 steps); k = 3 unit by unit
+        assert full["timings"]["steps"] == 4 + 4 * 4
+    else:       # k = 1, 2: one group each of 2 seeds x 2 noise levels (4 steps each)
+        assert full["timings"]["steps"] == 4 + 4 + 4 * 4
     with pytest.raises(common.RunInterrupted):
         job.run("smoke", device="cpu", out_dir=tmp_path / "b", progress=False, figures=False, stop_after_steps=7, **kw)
     resumed = job.run("smoke", device="cpu", out_dir=tmp_path / "b", resume=True, progress=False, figures=False, **kw)
-    assert resumed["timings"]["units_resumed"] == ["model1-seeds0-1"]
-    assert resumed["timings"]["steps"] == 2 + 4 * 4   # k = 2 restarted from its step-2 checkpoint
+    if packed:  # interrupted in k = 3's first unit, after its step-2 checkpoint
+        assert resumed["timings"]["units_resumed"] == ["model1-2-seeds0-1"]
+        assert resumed["timings"]["steps"] == 2 + 3 * 4
+    else:
+        assert resumed["timings"]["units_resumed"] == ["model1-seeds0-1"]
+        assert resumed["timings"]["steps"] == 2 + 4 * 4   # k = 2 restarted from its step-2 checkpoint
     assert resumed["measurements"] == full["measurements"] and resumed["verdict"] == full["verdict"]
