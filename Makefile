@@ -11,6 +11,7 @@ PYTHON      ?= python3
 VENV        ?= .venv
 TORCH_SPEC  ?= torch==2.13.0
 BUDGET      ?= standard
+TEST_JOBS   ?= 2
 SEED        ?= 0
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.installed
@@ -31,8 +32,10 @@ verify: $(STAMP)
 	$(BIN)/claimcheck verify --budget $(BUDGET) --seed $(SEED) --json reports/verify.json
 	$(BIN)/claimcheck figures --out figures
 
+# pytest-xdist: TEST_JOBS worker processes (the build machines have 2 cores); loadscope keeps
+# a module's tests (and its module-scoped fixtures) on one worker. TEST_JOBS=0: one process.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadscope
 
 figures: $(STAMP)
 	$(BIN)/claimcheck figures --out figures
