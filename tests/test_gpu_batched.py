@@ -30,12 +30,7 @@ CONV_ATOL = 1e-5
 DEV = torch.device("cpu")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _task(build, seed, shape, n=96, B=32):

@@ -15,12 +15,7 @@ from gpu_validation.cli import add_parser, run_cli  # noqa: E402
 FAST_RVI = ["--set", "steps=20", "--set", "n_test=256", "--set", "hidden=(16,)", "--set", "n_evals=3", "--no-figures"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _parse(argv):

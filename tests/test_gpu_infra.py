@@ -16,12 +16,7 @@ from gpu_validation.double_descent import prominence  # noqa: E402
 from gpu_validation.models import MLP, PreActResNet18k, SmallCNN, count_parameters, forward_flops  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ----------------------------------------------------------------------------- models

@@ -19,12 +19,7 @@ HAVE_HYPERSPHERE = importlib.util.find_spec("gpu_validation.hypersphere") is not
 STATUSES = {"passed", "failed", "underpowered"}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _check_result(res: dict, job: str, tmp_path) -> None:
