@@ -41,3 +41,14 @@ def test_underpowered_when_budget_too_small_for_the_stated_precision():
 
     claim = dataclasses.replace(claimcheck.get_claim("ridgeless.minnorm_finite"), reps=8, rel_tol=0.001)
     assert claim.check({"n": 20, "p": 10}, budget="quick", seed=0).status is Status.UNDERPOWERED
+
+
+def test_anisotropic_claim_rejects_a_p_that_is_not_a_multiple_of_the_levels():
+    import numpy as np
+
+    claim = claimcheck.get_claim("ridgeless.anisotropic")
+    params = {**claim.default, "p0": 3 * len(claim.default["levels"]) + 1}
+    with pytest.raises(ValueError, match="must be a multiple of len\\(levels\\)"):
+        claim.predict(**params)
+    with pytest.raises(ValueError, match="must be a multiple"):
+        claim.simulate({**params, "n": params["n0"], "p": params["p0"]}, 4, np.random.default_rng(0))

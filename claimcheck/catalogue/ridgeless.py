@@ -308,6 +308,8 @@ samplewise_nonmonotone = register(Claim(
 # --------------------------------------------------------------------------- anisotropic
 def _level_spectrum(p, levels):
     """Sigma's eigenvalues: each of ``levels`` repeated p / len(levels) times."""
+    if p % len(levels):
+        raise ValueError(f"p={p}, must be a multiple of len(levels)={len(levels)} (each level repeated p / len(levels) times)")
     return np.repeat(np.asarray(levels, dtype=float), p // len(levels))
 
 
@@ -353,7 +355,7 @@ anisotropic = register(Claim(
     ),
     notes="Sigma has a few eigenvalue levels in equal proportions (exact at every size of the ladder); "
           "beta lies in a uniformly random direction. lam > 0.",
-    figure=None,
+    figure="ridgeless_anisotropic",
 ))
 
 
