@@ -6,8 +6,10 @@ Every figure module has ``NAME``, ``CLAIMS`` (the claim ids it illustrates),
 neither the figure modules nor matplotlib; :data:`FIGURES` loads a module on first access,
 and the figure modules import matplotlib only inside ``make``.
 
->>> sorted(FIGURES)
-['deep_bootstrap', 'double_descent_modelwise', 'double_descent_samplewise', 'feature_calibration', 'marginal_likelihood_selection', 'pac_bayes_tuning', 'uniform_convergence']
+>>> sorted(FIGURES)  # doctest: +NORMALIZE_WHITESPACE
+['deep_bootstrap', 'deep_bootstrap_dynamics', 'double_descent_modelwise', 'double_descent_samplewise',
+ 'dp_generalization', 'feature_calibration', 'marginal_likelihood_selection', 'pac_bayes_coverage',
+ 'pac_bayes_tuning', 'ridgeless_anisotropic', 'uniform_convergence']
 >>> figures_for_claims(["ridgeless.samplewise_nonmonotone"])
 ['double_descent_samplewise']
 """
@@ -28,6 +30,10 @@ _MODULES = {
     "deep_bootstrap": "paper_figures.deep_bootstrap",
     "uniform_convergence": "paper_figures.uniform_convergence",
     "feature_calibration": "paper_figures.feature_calibration",
+    "ridgeless_anisotropic": "paper_figures.ridgeless_anisotropic",
+    "deep_bootstrap_dynamics": "paper_figures.deep_bootstrap_dynamics",
+    "pac_bayes_coverage": "paper_figures.pac_bayes_coverage",
+    "dp_generalization": "paper_figures.dp_generalization",
 }
 
 
@@ -67,8 +73,15 @@ def figures_for_claims(claim_ids: Iterable[str] | None = None) -> list[str]:
     return [name for name, module in FIGURES.items() if wanted.intersection(module.CLAIMS)]
 
 
-def make_all(out_dir, names: Iterable[str] | None = None, seed: int = 0, venue: str = "neurips") -> list[Path]:
-    """Make the named figures (all if ``names`` is None) in ``out_dir``; return every file written."""
+def make_all(out_dir, names: Iterable[str] | None = None, seed: int = 0, venue: str = "neurips",
+             max_reps: int | None = None) -> list[Path]:
+    """Make the named figures (all if ``names`` is None) in ``out_dir``; return every file written.
+
+    ``max_reps``: cap every figure's Monte Carlo reps at this (None: each figure's default
+    ``REPS``; a cap gives quick drafts with wider error bars).
+    """
+    if max_reps is not None and (isinstance(max_reps, bool) or not isinstance(max_reps, int) or max_reps < 1):
+        raise ValueError(f"max_reps={max_reps!r}, must be an integer >= 1 or None")
     names = list(FIGURES) if names is None else list(names)
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
@@ -76,5 +89,7 @@ def make_all(out_dir, names: Iterable[str] | None = None, seed: int = 0, venue: 
         raise ValueError(f"names={unknown!r}, each must be one of {allowed}")
     paths: list[Path] = []
     for name in names:
-        paths.extend(FIGURES[name].make(out_dir, seed=seed, venue=venue))
+        module = FIGURES[name]
+        reps = {} if max_reps is None else {"reps": min(max_reps, module.REPS)}
+        paths.extend(module.make(out_dir, seed=seed, venue=venue, **reps))
     return paths

@@ -45,8 +45,8 @@ def test_every_family_is_registered():
 def test_claim_is_documented_and_has_mutants(claim):
     assert claim.title and claim.statement and claim.source
     assert len(claim.mutants) >= 1, "every claim needs at least one mutation test"
-    if claim.figure is not None:
-        assert claim.figure in paper_figures.FIGURES, f"{claim.id} names an unknown figure {claim.figure!r}"
+    assert claim.figure in paper_figures.FIGURES, f"{claim.id} names no known figure (figure={claim.figure!r})"
+    assert claim.id in paper_figures.FIGURES[claim.figure].CLAIMS, f"{claim.figure} does not list {claim.id}"
 
 
 def test_every_family_has_a_figure():

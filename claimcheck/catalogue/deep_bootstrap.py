@@ -231,7 +231,7 @@ sgd_stability = register(Claim(
     ),
     notes="A check of rho(eta_max) = 1 along the Perron direction; rho is increasing in eta past its minimum, "
           "so this pins down the threshold. theory.deep_bootstrap.ideal_world_loss refuses eta >= eta_max.",
-    figure=None,
+    figure="deep_bootstrap_dynamics",
 ))
 
 
@@ -308,7 +308,7 @@ real_world_gd = register(Claim(
     ),
     notes="Finite t: Monte Carlo vs Monte Carlo (direct GD with eigenvectors and a fixed beta* vs the "
           "Rao-Blackwellised bidiagonal Wishart spectrum). eta = eta_frac d / (1 + sqrt(d/n))^2.",
-    figure=None,
+    figure="deep_bootstrap_dynamics",
 ))
 
 

@@ -388,5 +388,5 @@ dp_dg = register(Claim(
     notes="Learner: the majority label of each of `cells` input cells, released by randomized response with budget "
           "eps/2 (eps-DP: one replaced example changes at most two cells). Test T = 1{f(x) = y}. Test agreement exact "
           "(theory.distributional.dp_majority_agreement); train agreement simulated.",
-    figure=None,
+    figure="dp_generalization",
 ))

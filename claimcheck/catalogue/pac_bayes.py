@@ -215,7 +215,7 @@ occam_coverage = register(Claim(
           "L = code_length_bits(codebook_bits_per_level=0) (arithmetic code + counts + Elias gamma of K), best K reported (bound ~0.3 at n = 500 for risk ~0.17), R(v) = Phi(-<v, mu>/||v||) exact. charge = 1 is the theorem; "
           "mutants scale the code length. Not registered because a coverage test cannot reject it: code length in bits "
           "used as nats (charge 1/ln 2 > 1) only loosens the bound.",
-    figure=None,  # not drawn in pac_bayes_tuning yet
+    figure="pac_bayes_coverage",
 ))
 
 
@@ -259,7 +259,7 @@ gaussian_posterior_coverage = register(Claim(
           "(any d), projected-normal quadrature (error < 1e-10) when d = 2. Mutants that only loosen a bound cannot be "
           "rejected by a coverage test and are not registered: n instead of 2n - 1 in McAllester, bits/nats confusion "
           "that inflates KL, ln(n/delta) instead of ln(2 sqrt(n)/delta) for n >= 8 is looser too.",
-    figure=None,  # not drawn in pac_bayes_tuning yet
+    figure="pac_bayes_coverage",
 ))
 
 
