@@ -88,6 +88,35 @@ PROFILES = {
 }
 
 
+def _bumps(e: np.ndarray) -> np.ndarray:
+    """Interior bump heights min(e_i - min_{j<i} e_j, e_i - min_{j>i} e_j), i = 1..m-2."""
+    return np.array([min(e[i] - e[:i].min(), e[i] - e[i + 1:].min()) for i in range(1, e.size - 1)])
+
+
+def peak_index(curve: np.ndarray) -> int:
+    """Index of the highest interior bump of ``curve`` (the peak that :func:`prominence` measures).
+
+    >>> peak_index(np.array([0.5, 0.4, 0.6, 0.3]))
+    2
+    """
+    e = np.asarray(curve, dtype=float)
+    if e.size < 3:
+        raise ValueError(f"curve has {e.size} points, must have >= 3 to have an interior peak")
+    return 1 + int(np.argmax(_bumps(e)))
+
+
+def interpolation_threshold(xs, train_error: np.ndarray, tol: float = 0.01):
+    """Smallest sweep value whose seed-mean training error is <= ``tol`` (None if none):
+    Nakkiran et al.'s interpolation threshold, where the test-error peak is expected.
+
+    >>> interpolation_threshold([1, 2, 4], np.array([[0.3, 0.005, 0.0]]))
+    2
+    """
+    m = np.asarray(train_error, dtype=float).mean(axis=0)
+    hits = np.flatnonzero(m <= tol)
+    return None if hits.size == 0 else xs[int(hits[0])]
+
+
 def prominence(curve: np.ndarray) -> float:
     """Height of the highest interior bump above the best earlier and the best later point.
 
@@ -99,7 +128,7 @@ def prominence(curve: np.ndarray) -> float:
     e = np.asarray(curve, dtype=float)
     if e.size < 3:
         raise ValueError(f"curve has {e.size} points, must have >= 3 to have an interior peak")
-    return float(max(min(e[i] - e[:i].min(), e[i] - e[i + 1:].min()) for i in range(1, e.size - 1)))
+    return float(_bumps(e).max())
 
 
 def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool = False, *,
@@ -214,8 +243,12 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
     per_noise = {f"{p:g}": common.bootstrap(err[:, i], lambda e: prominence(e.mean(axis=0)), seed=seed)
                  for i, p in enumerate(cfg.label_noise)}
     mean_curve = err.mean(axis=0)
-    peak_at = {f"{p:g}": xs[1 + int(np.argmax([min(c[i] - c[:i].min(), c[i] - c[i + 1:].min()) for i in range(1, len(xs) - 1)]))]
-               for p, c in zip(cfg.label_noise, mean_curve)}
+    peak_at = {}
+    for i, p in enumerate(cfg.label_noise):   # peak location with a bootstrap CI over seeds, next to
+        loc = common.bootstrap(err[:, i], lambda e: float(peak_index(e.mean(axis=0))), seed=seed)  # the threshold
+        peak_at[f"{p:g}"] = {"x": xs[peak_index(mean_curve[i])], "ci_low": xs[int(math.floor(loc["ci_low"]))],
+                             "ci_high": xs[int(math.ceil(loc["ci_high"]))],
+                             "interpolation_threshold": interpolation_threshold(xs, train_err[:, i])}
     verdict = common.sign_verdict(
         CLAIM_ID, b, statistic="min(peak prominence with noise, its excess over no noise)", seed=seed,
         params={"dataset": cfg.dataset, "sweep": cfg.sweep, "x": list(xs), "label_noise": list(cfg.label_noise),
@@ -229,14 +262,21 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
 
 
 def figure(result: dict, out_dir) -> list[str]:
-    """Test error vs the sweep variable, one line per noise level, seed range as a band."""
+    """Test error vs the sweep variable, one line per noise level, seed range as a band, and a
+    dotted line at each noise level's interpolation threshold (mean train error <= 1%)."""
     m = result["measurements"]
     err = np.array(m["test_error"])  # (seeds, noise, x)
 
+    train = np.array(m["train_error"])  # (seeds, noise, x)
+
     def draw(ax):
         for i, p in enumerate(m["label_noise"]):
-            ax.plot(m["x"], err[:, i].mean(0), marker="o", ms=3, label=f"label noise {p:.0%}")
+            (line,) = ax.plot(m["x"], err[:, i].mean(0), marker="o", ms=3, label=f"label noise {p:.0%}")
             ax.fill_between(m["x"], err[:, i].min(0), err[:, i].max(0), alpha=0.25, lw=0)
+            thr = interpolation_threshold(m["x"], train[:, i])
+            if thr is not None:   # where the mean train error first reaches <= 1%
+                ax.axvline(thr, color=line.get_color(), ls=":", lw=0.8,
+                           label="interpolation threshold (train error <= 1%)" if i == 0 else None)
         ax.set_xscale("log", base=2)
         ax.set_xticks(m["x"], [str(v) for v in m["x"]])
         ax.minorticks_off()

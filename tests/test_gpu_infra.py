@@ -88,6 +88,19 @@ def test_prominence_is_positive_only_for_an_interior_peak():
     assert prominence(np.array([0.3, 0.4, 0.5, 0.6])) <= 0
 
 
+def test_peak_index_and_interpolation_threshold():
+    from gpu_validation.double_descent import interpolation_threshold, peak_index
+
+    assert peak_index(np.array([0.5, 0.4, 0.6, 0.3, 0.2])) == 2
+    assert peak_index(np.array([0.5, 0.4, 0.45, 0.7, 0.2])) == 3
+    train = np.array([[0.5, 0.2, 0.0, 0.0], [0.4, 0.0, 0.02, 0.0]])   # seed means 0.45, 0.1, 0.01, 0
+    assert interpolation_threshold([1, 2, 4, 8], train) == 4
+    assert interpolation_threshold([1, 2, 4, 8], train, tol=0.005) == 8
+    assert interpolation_threshold([1, 2, 4, 8], train + 0.5) is None
+    with pytest.raises(ValueError, match="curve has 2 points"):
+        peak_index(np.array([0.1, 0.2]))
+
+
 def test_sign_verdict_can_pass_fail_and_be_underpowered():
     kw = dict(statistic="s", seed=0, params={}, profile="test")
     pos = common.bootstrap(np.array([0.9, 1.0, 1.1, 1.05]), np.mean)
