@@ -270,13 +270,15 @@ def figure(result: dict, out_dir) -> list[str]:
     train = np.array(m["train_error"])  # (seeds, noise, x)
 
     def draw(ax):
+        labelled = False
         for i, p in enumerate(m["label_noise"]):
             (line,) = ax.plot(m["x"], err[:, i].mean(0), marker="o", ms=3, label=f"label noise {p:.0%}")
             ax.fill_between(m["x"], err[:, i].min(0), err[:, i].max(0), alpha=0.25, lw=0)
             thr = interpolation_threshold(m["x"], train[:, i])
             if thr is not None:   # where the mean train error first reaches <= 1%
                 ax.axvline(thr, color=line.get_color(), ls=":", lw=0.8,
-                           label="interpolation threshold (train error <= 1%)" if i == 0 else None)
+                           label=None if labelled else "interpolation threshold (train error <= 1%)")
+                labelled = True
         ax.set_xscale("log", base=2)
         ax.set_xticks(m["x"], [str(v) for v in m["x"]])
         ax.minorticks_off()
