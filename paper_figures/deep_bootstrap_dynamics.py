@@ -9,8 +9,8 @@ arXiv:2010.08127, Sec. 7 / Fig. 7; :mod:`theory.deep_bootstrap`): x ~ N(0, V), y
     for several eta / eta_max. Lines: the exact second-moment recursion
     C_{t+1} = C_t - eta(VC_t + C_tV) + eta^2 (1 + 1/B) V C_t V + (eta^2/B) tr(V C_t) V,
     E L_t = tr(V C_t) (Gaussian fourth moments E[x x^T M x x^T] = 2VMV + tr(VM)V), continued past
-    eta_max (where :func:`theory.deep_bootstrap.ideal_world_loss` refuses) through the same private
-    recursion ``theory.deep_bootstrap._ideal_recursion``; E L_t tends to 0 for eta < eta_max, stays
+    eta_max with :func:`theory.deep_bootstrap.ideal_world_loss` (``allow_unstable=True``; by default it
+    refuses eta >= eta_max); E L_t tends to 0 for eta < eta_max, stays
     bounded at eta = eta_max (dashed) and grows geometrically for eta > eta_max (clipped at the top).
     Markers (+-2 SE): online SGD simulated (:func:`sims.deep_bootstrap.ideal_world_sgd_losses`) for
     eta <= eta_max / 2 only, the claim deep_bootstrap.ideal_world_recursion's domain: nearer eta_max
@@ -94,22 +94,6 @@ def _key(n: int, d: int) -> str:
     return f"c/n={n},d={d}"
 
 
-def unchecked_ideal_loss(V, beta_star, link: str, batch: int, eta: float, steps: int) -> np.ndarray:
-    """E L(beta_t), t = 0..steps, from the Ideal World recursion at any eta (also eta >= eta_max).
-
-    The same setup as :func:`theory.deep_bootstrap.ideal_world_loss` (which refuses eta >= eta_max)
-    feeding the private ``theory.deep_bootstrap._ideal_recursion``; equal to it below eta_max.
-    """
-    from theory import deep_bootstrap as T
-
-    V = T.check_covariance(V)
-    b, s = T._check_beta_star(beta_star, V)
-    lam, U = T._eig(V)
-    a = U.T @ (V @ b / s)
-    m0 = -U.T @ (T.link_coefficient(link, s) * b / s)
-    return T._ideal_recursion(lam, a, m0, link, int(batch), float(eta), int(steps))
-
-
 def perron_direction(V, batch: int, eta: float) -> tuple[np.ndarray, float]:
     """(C, rho): the PSD top eigendirection C (tr(VC) = 1) of the second-moment map and its eigenvalue.
 
@@ -130,7 +114,7 @@ def perron_direction(V, batch: int, eta: float) -> tuple[np.ndarray, float]:
 def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
     """Every plotted array; ``*sim_mean`` / ``*sim_se`` are Monte Carlo (stream k from
     SeedSequence([seed, k])), the rest is theory (independent of ``seed`` and ``reps``)."""
-    from claimcheck.catalogue.deep_bootstrap import _GD_STEPS, _gd_eta, model, real_world_gd, sgd_stability
+    from claimcheck.catalogue.deep_bootstrap import GD_STEPS, gd_eta, model, real_world_gd, sgd_stability
     from sims import deep_bootstrap as S
     from theory import deep_bootstrap as T
 
@@ -143,7 +127,7 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
     out["a/eta_max"] = np.array(eta_max)
     out["a/eta_frac"] = np.array(A_FRACS)
     out["a/t"] = np.arange(A_STEPS + 1)
-    out["a/theory"] = np.stack([unchecked_ideal_loss(V, b, LINK, pa["batch"], f * eta_max, A_STEPS) for f in A_FRACS])
+    out["a/theory"] = np.stack([T.ideal_world_loss(V, b, LINK, pa["batch"], f * eta_max, A_STEPS, allow_unstable=True) for f in A_FRACS])
     out["a/sim_eta_frac"] = np.array(A_SIM_FRACS)
     out["a/sim_t"] = A_SIM_STEPS.astype(float)
     mean, se = np.empty((len(A_SIM_FRACS), A_SIM_STEPS.size)), np.empty((len(A_SIM_FRACS), A_SIM_STEPS.size))
@@ -174,16 +158,16 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
     out["c/t"] = C_GRID
     for k, (n, d) in enumerate(C_SETTINGS):
         key = _key(n, d)
-        eta = _gd_eta(n, d, C_ETA_FRAC)
+        eta = gd_eta(n, d, C_ETA_FRAC)
         Vc = np.eye(d) / d
         ref = S.gd_spectral_losses(n, d, 1.0 / d, eta, C_GRID, SPECTRAL_REPS,
                                    np.random.default_rng(np.random.SeedSequence([SPECTRAL_SEED, k])))
         out[f"{key}/spectral"] = ref.mean(axis=0)
         out[f"{key}/spectral_se"] = ref.std(axis=0, ddof=1) / math.sqrt(SPECTRAL_REPS)
-        pred = real_world_gd.predict(n=n, d=d, eta_frac=C_ETA_FRAC, log_steps=_GD_STEPS)
+        pred = real_world_gd.predict(n=n, d=d, eta_frac=C_ETA_FRAC, log_steps=GD_STEPS)
         out[f"{key}/limit"] = np.array(pred[-1])
         out[f"{key}/ideal"] = T.ideal_world_loss(Vc, T.default_beta_star(Vc), "identity", n, eta, C_T_MAX)[C_GRID.astype(int)]
-        steps = np.array(_GD_STEPS)
+        steps = np.array(GD_STEPS)
         L = S.gd_direct_losses(n, d, 1.0 / d, eta, steps, reps, C.curve_rng(seed, 4 + k))
         keep = np.isfinite(steps) | (np.ptp(L, axis=0) > 0)  # t = inf is exactly 0 (no spread) when n >= d
         L = L[:, keep]

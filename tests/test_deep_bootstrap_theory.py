@@ -125,6 +125,10 @@ def test_ideal_recursion_diverges_beyond_and_refuses_eta_max():
     assert curve[-1] > 10 * curve[0]
     with pytest.raises(ValueError, match=r"eta=.*must be < eta_max"):
         T.ideal_world_loss(V, b, "identity", 2, 1.05 * em, 10)
+    public = T.ideal_world_loss(V, b, "identity", 2, 1.05 * em, 2000, allow_unstable=True)
+    np.testing.assert_array_equal(public, curve)
+    below = T.ideal_world_loss(V, b, "identity", 2, 0.5 * em, 50)
+    np.testing.assert_array_equal(T.ideal_world_loss(V, b, "identity", 2, 0.5 * em, 50, allow_unstable=True), below)
 
 
 def test_ideal_identity_isotropic_batch_one_matches_scalar_recursion():

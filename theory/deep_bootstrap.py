@@ -329,7 +329,8 @@ def _ideal_recursion(lam, a, m0, link, B, eta, steps, *, trace_term=1.0, residua
     return out
 
 
-def ideal_world_loss(V, beta_star, link: str, batch: int, eta: float, steps: int, **_mutation) -> np.ndarray:
+def ideal_world_loss(V, beta_star, link: str, batch: int, eta: float, steps: int, *, allow_unstable: bool = False,
+                     **_mutation) -> np.ndarray:
     """Exact expected test loss E L(beta_t), t = 0..steps, of online SGD (fresh batches).
 
     .. math::
@@ -341,7 +342,8 @@ def ideal_world_loss(V, beta_star, link: str, batch: int, eta: float, steps: int
     moments), E g_B g_B^T = E[eps^2 x x^T]/B, and the cross term E[S_B m g_B^T] =
     E[eps (x^T m) x x^T]/B = kappa (a^T m) a a^T / B (decompose x = a u + r, r independent
     of u; odd moments of r and E[eps u] vanish). Every term is exact: nothing approximated.
-    Raises ValueError if eta >= eta_max (the recursion diverges). (``_mutation`` keywords of
+    Raises ValueError if eta >= eta_max (the recursion diverges), unless ``allow_unstable``
+    (then the second moments grow geometrically: for drawing the divergence). (``_mutation`` keywords of
     the private recursion drop single terms; they exist only for the mutation tests.)
 
     Source: [NNS21] Fig. 7 (Ideal World); moments in :mod:`theory.deep_bootstrap_sympy`.
@@ -357,7 +359,7 @@ def ideal_world_loss(V, beta_star, link: str, batch: int, eta: float, steps: int
     eta = check_real("eta", eta, min_value=0, include_min=False)
     steps = check_int("steps", steps, min_value=0)
     eta_max = sgd_stability_threshold(V, B)
-    if eta >= eta_max:
+    if eta >= eta_max and not allow_unstable:
         raise ValueError(f"eta={eta}, must be < eta_max(V, B={B}) = {eta_max:.6g} (mean-square stability of SGD)")
     lam, U = _eig(V)
     a = U.T @ (V @ b / s)

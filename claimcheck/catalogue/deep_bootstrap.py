@@ -236,7 +236,7 @@ sgd_stability = register(Claim(
 
 
 # --------------------------------------------------------------------------- 4. Real World GD
-def _gd_eta(n, d, eta_frac):
+def gd_eta(n, d, eta_frac):
     """eta = eta_frac / (v (1 + sqrt(d/n))^2), v = 1/d: a fraction of 1/(Marchenko-Pastur edge)."""
     return eta_frac * d / (1 + math.sqrt(d / n)) ** 2
 
@@ -251,7 +251,7 @@ def _gd_ideal(n, d, eta_frac, log_steps):
     """Mutant: the Real World loss equals the Ideal World loss (GD with B = n fresh points each step)."""
     V = np.eye(d) / d
     finite = [int(t) for t in log_steps if not math.isinf(t)]
-    curve = T.ideal_world_loss(V, T.default_beta_star(V), "identity", n, _gd_eta(n, d, eta_frac), max(finite))
+    curve = T.ideal_world_loss(V, T.default_beta_star(V), "identity", n, gd_eta(n, d, eta_frac), max(finite))
     return np.array([0.0 if math.isinf(t) else curve[int(t)] for t in log_steps])
 
 
@@ -260,7 +260,7 @@ def _check_gd(claim, p, reps, rng):
     Rao-Blackwellised spectral estimator (two-sample z), every logged step, Bonferroni."""
     steps = tuple(float(t) for t in p["log_steps"])
     n, d = p["n"], p["d"]
-    eta = _gd_eta(n, d, p["eta_frac"])
+    eta = gd_eta(n, d, p["eta_frac"])
     preds = np.asarray(claim.predict(**p), dtype=float)
     direct = S.gd_direct_losses(n, d, 1.0 / d, eta, steps, reps, rng)
     spectral = S.gd_spectral_losses(n, d, 1.0 / d, eta, steps, reps, rng)
@@ -285,7 +285,7 @@ def _gd_sizes():
     return st.tuples(st.integers(10, 40), st.integers(5, 60)).filter(lambda t: abs(t[0] - t[1]) >= 8)
 
 
-_GD_STEPS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 300.0, math.inf)
+GD_STEPS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 300.0, math.inf)
 
 real_world_gd = register(Claim(
     id="deep_bootstrap.real_world_gd",
@@ -294,9 +294,9 @@ real_world_gd = register(Claim(
     source=NNS + " (Setting A Real World); Belkin, Hsu, Xu 2019, Thm 1 (noise 0) = theory.ridgeless.min_norm_risk_finite",
     kind="qualitative",
     predict=_gd_predict,
-    domain=st.builds(lambda nd, f: {"n": nd[0], "d": nd[1], "eta_frac": f, "log_steps": _GD_STEPS},
+    domain=st.builds(lambda nd, f: {"n": nd[0], "d": nd[1], "eta_frac": f, "log_steps": GD_STEPS},
                      _gd_sizes(), st.floats(0.2, 0.8)),
-    default={"n": 20, "d": 50, "eta_frac": 0.5, "log_steps": _GD_STEPS},
+    default={"n": 20, "d": 50, "eta_frac": 0.5, "log_steps": GD_STEPS},
     verify_points=({"n": 40, "d": 10},),
     check_fn=_check_gd,
     reps=3000,
