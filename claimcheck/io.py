@@ -15,7 +15,7 @@ __all__ = ["atomic_write_text", "atomic_write_json", "atomic_write_bytes", "json
 def jsonable(obj: Any) -> Any:
     """Plain JSON types for a result: non-finite floats as strings ("inf", "nan"; JSON has
     none), tuples as lists, arrays/tensors via ``tolist``, numpy scalars via ``item``,
-    dataclasses as dicts, anything else as ``str``.
+    dataclasses as dicts, functions as ``module.qualname``, anything else as ``str``.
 
     >>> jsonable({"z": float("-inf"), "n": (1, 2)})
     {'z': '-inf', 'n': [1, 2]}
@@ -36,6 +36,8 @@ def jsonable(obj: Any) -> Any:
         return jsonable(obj.item())
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return jsonable(dataclasses.asdict(obj))
+    if callable(obj) and hasattr(obj, "__qualname__"):  # e.g. a user's bound function: no memory address
+        return f"{obj.__module__}.{obj.__qualname__}"
     return str(obj)
 
 

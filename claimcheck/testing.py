@@ -31,8 +31,11 @@ class ClaimAssertionError(AssertionError):
 
 
 def params_seed(params: Mapping[str, Any]) -> int:
-    """A deterministic seed from a parameter dict (same params -> same seed, any process)."""
-    return zlib.crc32(repr(sorted(params.items())).encode())
+    """A deterministic seed from a parameter dict (same params -> same seed, any process;
+    a function-valued parameter counts by its qualified name, not its memory address)."""
+    from claimcheck.io import jsonable
+
+    return zlib.crc32(repr(sorted((k, jsonable(v) if callable(v) else v) for k, v in params.items())).encode())
 
 
 def assert_claim(
@@ -61,15 +64,21 @@ def assert_claim(
 
 def assert_rejects(
     claim: "Claim | str",
-    predict: Callable[..., float],
+    predict: Callable[..., float] | None,
     params: Mapping[str, Any] | None = None,
     *,
     budget: str = "quick",
     seed: int = 0,
 ) -> Verdict:
-    """Mutation test: the claim's own check must *fail* when ``predict`` replaces the formula."""
+    """Mutation test: the claim's own check must *fail* when ``predict`` replaces the formula.
+
+    ``predict=None`` keeps the claim's formula and checks it at ``params``: for coverage claims,
+    whose formula is the nominal level 1 - delta while the bound under test is a parameter
+    (e.g. ``assert_rejects("pac_bayes.tuning_coverage", None, {"bound": my_wrong_bound})``).
+    """
     claim = get_claim(claim)
-    verdict = claim.mutate(predict).check(params, budget=budget, seed=seed)
+    mutated = claim if predict is None else claim.mutate(predict)
+    verdict = mutated.check(params, budget=budget, seed=seed)
     if verdict.status is not Status.FAILED:
         raise ClaimAssertionError(f"the check did not reject the mutant predictor\n{verdict}", verdict)
     return verdict

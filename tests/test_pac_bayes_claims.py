@@ -115,3 +115,41 @@ def test_gaussian_posterior_bound_is_informative_at_the_default_point():
 def test_unknown_learner_is_rejected():
     with pytest.raises(ValueError, match=r"learner='svm', must be one of 'elias_gamma', 'quantized'"):
         claimcheck.get_claim("pac_bayes.occam_coverage").check({"learner": "svm"}, budget="quick")
+
+
+# ----------------------------------------------------------------------------- your own bound
+
+def _forgot_log_k(emp_risk, kl, n, delta, k=1):
+    """kl-inverse bound that never pays for tuning over k priors (a user's wrong bound)."""
+    from theory.pac_bayes import maurer_bound
+
+    return maurer_bound(emp_risk, kl, n, delta)
+
+
+def _looser_maurer(emp_risk, kl, n, delta, k=1):
+    """A valid but looser bound: kl-inverse + 0.01, capped at 1."""
+    import numpy as np
+
+    from theory.pac_bayes import maurer_bound
+
+    return np.minimum(1.0, maurer_bound(emp_risk, kl, n, delta, k) + 0.01)
+
+
+def test_a_users_bound_function_is_checked_by_the_coverage_claims():
+    from claimcheck.testing import assert_claim, assert_rejects
+
+    bad = assert_rejects("pac_bayes.tuning_coverage", None, {"bound": _forgot_log_k, "k": 10**4})
+    assert bad.estimate.mean < 0.5
+    good = assert_claim("pac_bayes.tuning_coverage", {"bound": _looser_maurer, "k": 10**4})
+    assert good.status is Status.PASSED
+    assert_claim("pac_bayes.coverage", {"bound": _looser_maurer})
+
+
+def test_function_valued_parameters_give_stable_seeds_and_json():
+    from claimcheck.io import jsonable
+    from claimcheck.testing import params_seed
+
+    p = {"n": 100, "bound": _forgot_log_k}
+    assert params_seed(p) == params_seed(dict(p)) == params_seed({"bound": _forgot_log_k, "n": 100})
+    assert params_seed(p) != params_seed({**p, "bound": _looser_maurer})
+    assert jsonable(p)["bound"].endswith("test_pac_bayes_claims._forgot_log_k")

@@ -2,6 +2,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
 
@@ -32,10 +34,21 @@ def test_readme_claim_table_lists_every_registered_claim():
         assert f"`{cid}`" in text, f"{cid} missing from the README claim table"
 
 
-def test_readme_tuning_example_prints_what_the_readme_shows(capsys):
-    block = next(b for b in BLOCKS if "tuned_bound" in b)
-    exec(compile(block, "README.md[tuned_bound]", "exec"), {})
-    printed = capsys.readouterr().out.strip()
-    after = README.read_text().split(block, 1)[1]
-    shown = re.search(r"```\n(.*?)```", after[len("```"):], flags=re.S).group(1).strip()
-    assert printed == shown
+def _shown_output(block: str) -> str | None:
+    """The plain ``` block right after a python block in the README (its shown output), if any."""
+    after = README.read_text().split(block, 1)[1][len("```"):]
+    m = re.match(r"\s*```\n(.*?)```", after, flags=re.S)
+    return None if m is None else m.group(1).strip()
+
+
+WITH_OUTPUT = [b for b in BLOCKS if _shown_output(b) is not None]
+
+
+def test_the_examples_with_shown_output_include_the_pac_bayes_ones():
+    assert any("tuned_bound" in b for b in WITH_OUTPUT) and any("forgot_tuning" in b for b in WITH_OUTPUT)
+
+
+@pytest.mark.parametrize("block", WITH_OUTPUT, ids=lambda b: b.strip().splitlines()[0][:40])
+def test_readme_example_prints_what_the_readme_shows(block, capsys):
+    exec(compile(block, "README.md", "exec"), {})
+    assert capsys.readouterr().out.strip() == _shown_output(block)

@@ -89,8 +89,13 @@ WRONG_BOUNDS = {
 """Deliberately wrong bound formulas, by name: the coverage claims' mutants."""
 
 
-def bound_by_name(name: str):
-    """A correct bound from :data:`theory.pac_bayes.BOUNDS` or a wrong one from :data:`WRONG_BOUNDS`."""
+def bound_by_name(name):
+    """A correct bound from :data:`theory.pac_bayes.BOUNDS` or a wrong one from :data:`WRONG_BOUNDS`,
+    by name; or ``name`` itself when it is a function ``f(emp_risk, kl, n, delta, k=1)``, vectorised
+    over numpy arrays of ``emp_risk`` like the named ones (so a
+    coverage claim can check *your* bound: ``params={"bound": my_bound}``)."""
+    if callable(name):
+        return name
     table = {**T.BOUNDS, **WRONG_BOUNDS}
     if name not in table:
         raise ValueError(f"bound={name!r}, must be one of {', '.join(repr(b) for b in table)}")
