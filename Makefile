@@ -12,6 +12,7 @@ VENV        ?= .venv
 TORCH_SPEC  ?= torch==2.13.0
 BUDGET      ?= standard
 TEST_JOBS   ?= 2
+FIG_JOBS    ?= 2
 SEED        ?= 0
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.installed
@@ -30,7 +31,7 @@ install: $(STAMP)
 
 verify: $(STAMP)
 	$(BIN)/claimcheck verify --budget $(BUDGET) --seed $(SEED) --json reports/verify.json
-	$(BIN)/claimcheck figures --out figures
+	$(BIN)/claimcheck figures --out figures --jobs $(FIG_JOBS)
 
 # pytest-xdist: TEST_JOBS worker processes (the build machines have 2 cores); loadscope keeps
 # a module's tests (and its module-scoped fixtures) on one worker. TEST_JOBS=0: one process.
@@ -38,7 +39,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadscope
 
 figures: $(STAMP)
-	$(BIN)/claimcheck figures --out figures
+	$(BIN)/claimcheck figures --out figures --jobs $(FIG_JOBS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

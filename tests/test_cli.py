@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import strategies as st
@@ -107,6 +108,24 @@ def test_figures_writes_pdf_and_png_for_selected_claims(tmp_path, capsys):
     assert main(["figures", "ridgeless.samplewise_nonmonotone", "--out", str(tmp_path)]) == EXIT_OK
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["double_descent_samplewise.pdf", "double_descent_samplewise.png"]
+
+
+def test_figures_in_parallel_processes_write_the_same_files_in_registry_order(tmp_path, capsys):
+    claims = ["distributional.dp_implies_dg", "ridgeless.anisotropic"]
+    assert main(["figures", *claims, "--out", str(tmp_path / "one")]) == EXIT_OK
+    serial = capsys.readouterr().out.split()
+    assert main(["figures", *claims, "--out", str(tmp_path / "two"), "--jobs", "2"]) == EXIT_OK
+    parallel = capsys.readouterr().out.split()
+    assert [p.replace("/two/", "/one/") for p in parallel] == serial   # same files, same order
+    for path in serial:
+        assert Path(path).read_bytes() == Path(path.replace("/one/", "/two/")).read_bytes(), path
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two"])
+def test_figures_rejects_a_bad_process_count(jobs, capsys):
+    with pytest.raises(SystemExit) as err:
+        main(["figures", "--jobs", jobs])
+    assert err.value.code == 2 and "must be an integer >= 1" in capsys.readouterr().err
 
 
 def test_console_script_entry_point_runs():
