@@ -10,7 +10,7 @@ that is also written to ``OUT/JOB-PROFILE-seedS/result.json``.
 Jobs are imported lazily (torch is only needed when one runs):
 
 >>> sorted(JOBS)
-['deep_double_descent', 'feature_calibration', 'hypersphere', 'pac_bayes_mnist', 'real_vs_ideal']
+['deep_double_descent', 'feature_calibration', 'hypersphere', 'norm_growth', 'pac_bayes_mnist', 'real_vs_ideal']
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ JOBS: dict[str, str] = {
     "hypersphere": "gpu_validation.hypersphere_job",
     "pac_bayes_mnist": "gpu_validation.pac_bayes_mnist",
     "feature_calibration": "gpu_validation.feature_calibration",
+    "norm_growth": "gpu_validation.norm_growth",
 }
 """job name -> module (each with JOB, CLAIM_ID, Config/PROFILES and run)."""
 

@@ -28,6 +28,7 @@ _TIMES = {  # expected wall time per profile: smoke measured on a 2-core CPU; sm
     "hypersphere": ("~3 s CPU", "~10-30 min GPU", "~GPU-hours"),
     "pac_bayes_mnist": ("~1 s CPU", "~2 min GPU", "~1 GPU-hour"),
     "feature_calibration": ("~1 s CPU", "~1 min GPU", "~2 GPU-hours"),
+    "norm_growth": ("~2 s CPU", "~5 min GPU", "~1 GPU-hour"),
 }
 
 

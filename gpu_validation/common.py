@@ -374,7 +374,8 @@ class Run:
               flops_per_sample: float = 0.0, lr_fn: Callable[[int], float] | None = None,
               eval_fn: Callable[[int], dict] | None = None, eval_steps: Iterable[int] = (),
               ckpt_every: int = 0, check_every: int = 25, divergence_factor: float = 1e4,
-              loss_fn: Callable = F.cross_entropy) -> list[dict]:
+              loss_fn: Callable = F.cross_entropy,
+              stop_fn: Callable[[int, dict], bool] | None = None) -> list[dict]:
         """Train ``model`` for ``steps`` optimizer steps; returns the eval history.
 
         ``batch_fn(step) -> (x, y)`` must depend only on ``step`` (and seeds fixed before
@@ -382,7 +383,9 @@ class Run:
         steps listed in ``eval_steps``. Checkpoints every ``ckpt_every`` steps (model,
         optimizer, step, history) let :meth:`train` resume a unit exactly. The loss is checked
         every ``check_every`` steps: non-finite, or above ``divergence_factor`` x its first
-        value -> :class:`DivergenceError`.
+        value -> :class:`DivergenceError`. ``stop_fn(step, evaluation)`` is asked after each
+        evaluation; True ends training there (a stopping rule such as "margin reached"; it is
+        deterministic, so an interrupted and resumed unit stops at the same step).
         """
         from tqdm import tqdm
 
@@ -436,6 +439,8 @@ class Run:
                     model.eval()
                     history.append({"step": step, **eval_fn(step)})
                     model.train()
+                    if stop_fn is not None and stop_fn(step, history[-1]):
+                        break
                 if ckpt is not None and (step % ckpt_every == 0) and step < steps:
                     atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                        "step": step, "history": history}, ckpt)

@@ -21,7 +21,7 @@ BUDGET_S="${BUDGET_S:-540}"
 PY="${PYTHON:-$(command -v python3 || command -v python)}"
 TP_ARGS="${TP_ARGS:-}"
 MEASURE_ARGS="${MEASURE_ARGS:-}"
-JOBS="${JOBS:-pac_bayes_mnist feature_calibration real_vs_ideal deep_double_descent hypersphere}"   # quickest first
+JOBS="${JOBS:-pac_bayes_mnist feature_calibration real_vs_ideal norm_growth deep_double_descent hypersphere}"   # quickest first
 start=$(date +%s)
 left() { echo $(( BUDGET_S - ($(date +%s) - start) )); }
 mkdir -p "$OUT"

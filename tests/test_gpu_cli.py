@@ -57,6 +57,9 @@ def test_gpu_list_shows_every_job(capsys):
     assert run_cli(_parse(["gpu", "list"])) == 0
     out = capsys.readouterr().out
     assert all(job in out for job in JOBS) and "smoke" in out and "full" in out
+    from gpu_validation.cli import _TIMES
+
+    assert set(_TIMES) == set(JOBS), "every job needs its expected times in gpu_validation/cli.py"
 
 
 @pytest.mark.parametrize("argv, message", [

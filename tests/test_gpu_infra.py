@@ -184,7 +184,7 @@ def test_interrupted_run_resumes_to_the_bit_identical_result(tmp_path):
 
 @pytest.mark.parametrize("name", ["gpu_validation", "gpu_validation.common", "gpu_validation.models",
                                   "gpu_validation.data", "gpu_validation.double_descent",
-                                  "gpu_validation.packing", "gpu_validation.batched"])
+                                  "gpu_validation.packing", "gpu_validation.batched", "gpu_validation.norm_growth"])
 def test_docstring_examples_run(name):
     import doctest
     import importlib
