@@ -3,7 +3,7 @@
 On CUDA the jobs train under bf16 autocast with channels_last conv nets; on CPU they stay in
 fp32 (bit-reproducible), so the CPU smoke tests never touch those paths. Here
 ``common.autocast`` is replaced by CPU bf16 autocast and ``common.prepare_model`` also puts
-conv nets in channels_last, and every job's smoke profile must still run end to end with
+conv nets in channels_last, and every autocasting job's smoke profile must still run end to end with
 finite measurements and a well-formed verdict: this catches dtype mismatches (bf16 logits
 reaching a custom loss, bf16 under ``vmap``/``functional_call`` in the batched groups and
 packed widths, bf16 in the PAC-Bayes posterior sampling) and memory-format assumptions
@@ -61,12 +61,13 @@ def test_autocast_really_computes_in_bf16_here(cuda_like):
         assert lin(torch.randn(2, 4)).dtype == torch.bfloat16
 
 
-@pytest.mark.parametrize("job", list(JOBS))
+# hypersphere is left out: it trains in an explicit dtype (fp32/fp64; its claim is about
+# margins) and never autocasts, so it takes no CUDA-only path
+@pytest.mark.parametrize("job", [j for j in JOBS if j != "hypersphere"])
 def test_smoke_profile_runs_under_bf16_autocast_and_channels_last(job, cuda_like, tmp_path):
     kw = {"batched": False} if job == "deep_double_descent" else {}
     res = get_job(job).run("smoke", seed=0, device="cpu", out_dir=tmp_path, progress=False, figures=False)
-    # hypersphere trains in an explicit dtype (fp32/fp64: its claim is about margins), never autocast
-    assert (cuda_like["autocast"] > 0) == (job != "hypersphere")
+    assert cuda_like["autocast"] > 0
     assert res["verdict"]["status"] in STATUSES
     assert _finite(res["measurements"]), res["measurements"]
     if job == "deep_double_descent":   # the unit-by-unit path (channels_last via prepare_model) too

@@ -47,12 +47,12 @@ def test_the_prepared_device_check_script_runs_dry_on_cpu(tmp_path):
 
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHON": sys.executable, "TP_ARGS": "--device cpu --k 2 --batch 4 --steps 1 --warmup 0",
-           "MEASURE_ARGS": "--profile smoke --device cpu", "BUDGET_S": "300", "JOBS": "real_vs_ideal"}
+           "MEASURE_ARGS": "--profile smoke --device cpu", "BUDGET_S": "0", "JOBS": "real_vs_ideal"}
     out = subprocess.run(["bash", str(root / "gpu_validation" / "device_check.sh"), str(tmp_path)], cwd=root, env=env,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "throughput" / "throughput.json").is_file()
-    for job in ("real_vs_ideal",):
-        recs = json.loads((tmp_path / f"measure-{job}" / "measure-smoke.json").read_text())["records"]
-        assert [r["job"] for r in recs] == [job] and recs[0]["status"] in {"passed", "failed", "underpowered"}
+    # BUDGET_S=0: the budget is spent after the throughput step, so the job loop must skip (the
+    # measurement itself is tested in tests/test_gpu_cli.py); this keeps the dry run short
+    assert "skipped real_vs_ideal" in out.stdout and not (tmp_path / "measure-real_vs_ideal").exists()
     assert "device_check done" in out.stdout

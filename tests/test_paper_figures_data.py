@@ -11,7 +11,7 @@ import pytest
 
 from paper_figures import FIGURES
 
-SMALL_REPS = 50  # enough to exercise the simulation path; the tests compare arrays only
+SMALL_REPS = 5  # >= 2 for a standard error; the tests compare arrays only, so fewer reps cost nothing
 
 
 def _reps(name: str) -> int:
