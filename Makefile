@@ -33,10 +33,10 @@ verify: $(STAMP)
 	$(BIN)/claimcheck verify --budget $(BUDGET) --seed $(SEED) --json reports/verify.json
 	$(BIN)/claimcheck figures --out figures --jobs $(FIG_JOBS)
 
-# pytest-xdist: TEST_JOBS worker processes (the build machines have 2 cores); loadscope keeps
-# a module's tests (and its module-scoped fixtures) on one worker. TEST_JOBS=0: one process.
+# pytest-xdist: TEST_JOBS worker processes (the build machines have 2 cores), tests handed
+# out one by one (--dist load), longest modules first (tests/conftest.py). TEST_JOBS=0: one process.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadscope
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist load
 
 figures: $(STAMP)
 	$(BIN)/claimcheck figures --out figures --jobs $(FIG_JOBS)

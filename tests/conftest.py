@@ -42,10 +42,10 @@ def one_torch_thread():
     torch.set_num_threads(old)
 
 
-# Longest modules first: `make test` runs pytest-xdist with --dist loadscope, which hands out
-# whole modules in collection order; starting the long ones first keeps two of them from
-# ending up back to back on one worker at the end (longest-processing-time-first scheduling).
-# A stable sort: the order inside a module, and of all other modules, is unchanged.
+# Longest modules first: `make test` runs pytest-xdist, which hands out work in collection
+# order; starting the long tests first keeps them from piling up on one worker at the end
+# (longest-processing-time-first scheduling). A stable sort: the order inside a module, and
+# of all other modules, is unchanged.
 _LONGEST_FIRST = ("test_paper_figures.py", "test_paper_figures_data.py", "test_catalogue.py",
                   "test_gpu_throughput.py", "test_gpu_cuda_paths_on_cpu.py", "test_gpu_batched.py")
 
