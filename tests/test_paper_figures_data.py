@@ -19,20 +19,11 @@ def _reps(name: str) -> int:
     return min(SMALL_REPS, getattr(FIGURES[name], "REPS", SMALL_REPS))
 
 
-_SEED0: dict[str, dict] = {}
-
-
-def _seed0(name: str) -> dict:
-    """data(seed=0) of a figure, computed once per test session (the tests below only read it)."""
-    if name not in _SEED0:
-        _SEED0[name] = FIGURES[name].data(0, reps=_reps(name))
-    return _SEED0[name]
-
-
 @pytest.mark.parametrize("name", sorted(FIGURES))
-def test_same_seed_gives_identical_data_and_another_seed_differs(name):
+def test_same_seed_same_data_another_seed_differs_and_every_point_has_an_error_bar(name):
+    """One test per figure, so its three data() calls run once on one pytest-xdist worker."""
     data, reps = FIGURES[name].data, _reps(name)
-    a, b, c = _seed0(name), data(0, reps=reps), data(1, reps=reps)
+    a, b, c = data(0, reps=reps), data(0, reps=reps), data(1, reps=reps)
     assert a.keys() == b.keys() == c.keys()
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
@@ -42,12 +33,7 @@ def test_same_seed_gives_identical_data_and_another_seed_differs(name):
         assert not np.array_equal(a[key], c[key]), key
     for key in set(a) - set(simulated):  # theory does not depend on the seed
         np.testing.assert_array_equal(a[key], c[key], err_msg=key)
-
-
-@pytest.mark.parametrize("name", sorted(FIGURES))
-def test_every_simulated_point_has_a_finite_error_bar(name):
-    d = _seed0(name)
-    for key in (k for k in d if "sim_se" in k):
-        se = d[key]
+    for key in (k for k in a if "sim_se" in k):   # every simulated point has a finite error bar
+        se = a[key]
         assert np.all(np.isfinite(se)) and np.all(se > 0), key
-        assert se.shape == d[key.replace("sim_se", "sim_mean")].shape
+        assert se.shape == a[key.replace("sim_se", "sim_mean")].shape
