@@ -1,7 +1,9 @@
 """Paper-ready figures, one module per figure; each writes ``NAME.pdf`` and ``NAME.png``.
 
 Every figure module has ``NAME``, ``CLAIMS`` (the claim ids it illustrates),
-``data(seed, *, reps)`` (every plotted array; the same seed gives the same arrays) and
+``data(seed, *, reps)`` (every plotted array; the same seed gives the same arrays),
+``draw(d, venue) -> Figure`` (the figure from those arrays: redraw saved data at another
+venue without recomputing it, via ``style.render(module.draw, d, out_dir, NAME, venue=...)``) and
 ``make(out_dir, *, seed, venue, reps) -> [pdf, png]``. Importing this package imports
 neither the figure modules nor matplotlib; :data:`FIGURES` loads a module on first access,
 and the figure modules import matplotlib only inside ``make``.

@@ -78,7 +78,7 @@ def _band(ax, x, mean, se, color, label):
     ax.fill_between(x, mean - C.ERROR_Z * se, mean + C.ERROR_Z * se, color=color, alpha=0.3, linewidth=0, label=label)
 
 
-def _draw(d, venue: str):
+def draw(d, venue: str):
     from claimcheck.catalogue.deep_bootstrap import FIG7, stopping_time
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -143,4 +143,4 @@ def _draw(d, venue: str):
 
 def make(out_dir, *, seed: int = 0, venue: str = "neurips", reps: int = REPS) -> list[Path]:
     """Draw the figure at ``venue``'s text width; write ``NAME``.pdf and ``NAME``.png to ``out_dir``."""
-    return style.render(_draw, data(seed, reps=reps), out_dir, NAME, venue=venue)
+    return style.render(draw, data(seed, reps=reps), out_dir, NAME, venue=venue)

@@ -83,7 +83,7 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
     return out
 
 
-def _draw(d: dict[str, np.ndarray], venue: str):
+def draw(d: dict[str, np.ndarray], venue: str):
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
@@ -126,4 +126,4 @@ def _draw(d: dict[str, np.ndarray], venue: str):
 
 def make(out_dir, *, seed: int = 0, venue: str = "neurips", reps: int = REPS) -> list[Path]:
     """Draw the figure at ``venue``'s text width; write ``NAME``.pdf and ``NAME``.png to ``out_dir``."""
-    return style.render(_draw, data(seed, reps=reps), out_dir, NAME, venue=venue)
+    return style.render(draw, data(seed, reps=reps), out_dir, NAME, venue=venue)

@@ -122,7 +122,7 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
     return out
 
 
-def _draw(d: dict[str, np.ndarray], venue: str):
+def draw(d: dict[str, np.ndarray], venue: str):
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=style.figsize(venue, column="full", nrows=2, ncols=2, height_to_width=0.8))
@@ -187,4 +187,4 @@ def _axes(ax, xmax: float, ymax: float) -> None:
 
 def make(out_dir, *, seed: int = 0, venue: str = "neurips", reps: int = REPS) -> list[Path]:
     """Draw the figure at ``venue``'s text width; write ``NAME``.pdf and ``NAME``.png to ``out_dir``."""
-    return style.render(_draw, data(seed, reps=reps), out_dir, NAME, venue=venue)
+    return style.render(draw, data(seed, reps=reps), out_dir, NAME, venue=venue)

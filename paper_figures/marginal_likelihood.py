@@ -68,7 +68,7 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
     return out
 
 
-def _draw(d: dict[str, np.ndarray], venue: str):
+def draw(d: dict[str, np.ndarray], venue: str):
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=style.figsize(venue, column="full", ncols=2, height_to_width=0.78))
@@ -108,4 +108,4 @@ def _draw(d: dict[str, np.ndarray], venue: str):
 
 def make(out_dir, *, seed: int = 0, venue: str = "neurips", reps: int = REPS) -> list[Path]:
     """Draw the figure at ``venue``'s text width; write ``NAME``.pdf and ``NAME``.png to ``out_dir``."""
-    return style.render(_draw, data(seed, reps=reps), out_dir, NAME, venue=venue)
+    return style.render(draw, data(seed, reps=reps), out_dir, NAME, venue=venue)

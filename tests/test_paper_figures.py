@@ -22,32 +22,6 @@ def _rc_snapshot() -> dict:
     return {k: repr(v) for k, v in matplotlib.rcParams.items()}
 
 
-COLUMN = {"double_descent_modelwise": "full", "double_descent_samplewise": "half"}
-"""Figures whose column width is pinned by a test (the others must be one of the two widths)."""
-
-
-@pytest.mark.parametrize("name", list(FIGURES))
-def test_figure_writes_a_pdf_and_a_png_at_the_venue_width_and_nothing_else(name, tmp_path):
-    """Each figure at the default venue (NeurIPS), reps capped at SMALL_REPS (the drawing code
-    is the same at any reps; `make verify` draws them at the defaults). One test per figure,
-    so pytest-xdist can spread the rendering over its workers."""
-    before = _rc_snapshot()
-    paths = make_all(tmp_path, names=[name], seed=0, max_reps=SMALL_REPS)
-    assert _rc_snapshot() == before                      # no global rcParams change
-    assert [p.name for p in paths] == [f"{name}.pdf", f"{name}.png"]
-    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in paths)   # no temporary file left
-    for p in paths:
-        assert p.parent == tmp_path and p.stat().st_size > 1000
-    assert paths[0].read_bytes()[:5] == b"%PDF-"
-    with Image.open(paths[1]) as im:
-        im.load()
-        width, height = im.size
-    widths = {c: style.figsize("neurips", column=c)[0] * style.PNG_DPI for c in ("full", "half")}
-    allowed = [widths[COLUMN[name]]] if name in COLUMN else list(widths.values())
-    assert min(abs(width - w) for w in allowed) <= 3, (width, allowed)
-    assert height > 100
-
-
 def test_icml_figure_is_the_icml_column_width(tmp_path):
     paths = FIGURES["double_descent_samplewise"].make(tmp_path, venue="icml", reps=SMALL_REPS)
     with Image.open(paths[1]) as im:
@@ -138,6 +112,22 @@ def test_importing_the_package_does_not_import_matplotlib():
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_every_figure_module_follows_the_protocol(name):
+    """NAME, CLAIMS, REPS, data(seed, *, reps), draw(d, venue), make(out_dir, *, seed, venue, reps);
+    make is style.render(draw, data(seed, reps=reps), ...) in every module (the rendering itself is
+    tested per figure in tests/test_paper_figures_data.py)."""
+    import inspect
+
+    m = FIGURES[name]
+    assert m.NAME == name and m.CLAIMS and isinstance(m.REPS, int) and m.REPS >= 1
+    assert list(inspect.signature(m.data).parameters) == ["seed", "reps"]
+    assert list(inspect.signature(m.draw).parameters) == ["d", "venue"]
+    make = inspect.signature(m.make).parameters
+    assert list(make) == ["out_dir", "seed", "venue", "reps"] and make["reps"].default == m.REPS
+    assert "style.render(draw, data(seed, reps=reps), out_dir, NAME, venue=venue)" in inspect.getsource(m.make)
 
 
 def test_package_exposes_its_api():

@@ -1,15 +1,19 @@
-"""Paper figures: the plotted data are reproducible (same seed, same arrays; another seed
-changes the simulated arrays only) and every simulated point carries a finite error bar.
-
-Kept apart from tests/test_paper_figures.py (which renders every figure) so that the two
-halves run on different pytest-xdist workers.
+"""Paper figures, one test per figure: the plotted data are reproducible (same seed, same
+arrays; another seed changes the simulated arrays only), every simulated point carries a
+finite error bar, and the figure drawn from those arrays is a PDF + PNG at the venue width,
+written without temporary files or global rcParams changes. (Style, venue and registry
+tests are in tests/test_paper_figures.py.)
 """
 from __future__ import annotations
 
+import os
+
+import matplotlib
 import numpy as np
 import pytest
+from PIL import Image
 
-from paper_figures import FIGURES
+from paper_figures import FIGURES, style
 
 SMALL_REPS = 5  # >= 2 for a standard error; the tests compare arrays only, so fewer reps cost nothing
 
@@ -19,9 +23,18 @@ def _reps(name: str) -> int:
     return min(SMALL_REPS, getattr(FIGURES[name], "REPS", SMALL_REPS))
 
 
+COLUMN = {"double_descent_modelwise": "full", "double_descent_samplewise": "half"}
+"""Figures whose column width is pinned (the others must be one of the two widths)."""
+
+
+def _rc_snapshot() -> dict:
+    return {k: repr(v) for k, v in matplotlib.rcParams.items()}
+
+
 @pytest.mark.parametrize("name", sorted(FIGURES))
-def test_same_seed_same_data_another_seed_differs_and_every_point_has_an_error_bar(name):
-    """One test per figure, so its three data() calls run once on one pytest-xdist worker."""
+def test_figure_data_are_reproducible_have_error_bars_and_draw_at_the_venue_width(name, tmp_path):
+    """One test per figure, so its data are computed once, on one pytest-xdist worker. The
+    drawing is the same code at any reps (`make verify` draws at the defaults)."""
     data, reps = FIGURES[name].data, _reps(name)
     a, b, c = data(0, reps=reps), data(0, reps=reps), data(1, reps=reps)
     assert a.keys() == b.keys() == c.keys()
@@ -37,3 +50,16 @@ def test_same_seed_same_data_another_seed_differs_and_every_point_has_an_error_b
         se = a[key]
         assert np.all(np.isfinite(se)) and np.all(se > 0), key
         assert se.shape == a[key.replace("sim_se", "sim_mean")].shape
+    before = _rc_snapshot()
+    paths = style.render(FIGURES[name].draw, a, tmp_path, name, venue="neurips")
+    assert _rc_snapshot() == before                      # no global rcParams change
+    assert [p.name for p in paths] == [f"{name}.pdf", f"{name}.png"]
+    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in paths)   # no temporary file left
+    assert all(p.stat().st_size > 1000 for p in paths) and paths[0].read_bytes()[:5] == b"%PDF-"
+    with Image.open(paths[1]) as im:
+        im.load()
+        width, height = im.size
+    widths = {c: style.figsize("neurips", column=c)[0] * style.PNG_DPI for c in ("full", "half")}
+    allowed = [widths[COLUMN[name]]] if name in COLUMN else list(widths.values())
+    assert min(abs(width - w) for w in allowed) <= 3, (width, allowed)
+    assert height > 100
