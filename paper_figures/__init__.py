@@ -75,15 +75,8 @@ def figures_for_claims(claim_ids: Iterable[str] | None = None) -> list[str]:
     return [name for name, module in FIGURES.items() if wanted.intersection(module.CLAIMS)]
 
 
-def make_all(out_dir, names: Iterable[str] | None = None, seed: int = 0, venue: str = "neurips",
-             max_reps: int | None = None) -> list[Path]:
-    """Make the named figures (all if ``names`` is None) in ``out_dir``; return every file written.
-
-    ``max_reps``: cap every figure's Monte Carlo reps at this (None: each figure's default
-    ``REPS``; a cap gives quick drafts with wider error bars).
-    """
-    if max_reps is not None and (isinstance(max_reps, bool) or not isinstance(max_reps, int) or max_reps < 1):
-        raise ValueError(f"max_reps={max_reps!r}, must be an integer >= 1 or None")
+def make_all(out_dir, names: Iterable[str] | None = None, seed: int = 0, venue: str = "neurips") -> list[Path]:
+    """Make the named figures (all if ``names`` is None) in ``out_dir``; return every file written."""
     names = list(FIGURES) if names is None else list(names)
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
@@ -91,7 +84,5 @@ def make_all(out_dir, names: Iterable[str] | None = None, seed: int = 0, venue: 
         raise ValueError(f"names={unknown!r}, each must be one of {allowed}")
     paths: list[Path] = []
     for name in names:
-        module = FIGURES[name]
-        reps = {} if max_reps is None else {"reps": min(max_reps, module.REPS)}
-        paths.extend(module.make(out_dir, seed=seed, venue=venue, **reps))
+        paths.extend(FIGURES[name].make(out_dir, seed=seed, venue=venue))
     return paths
