@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["DATASETS", "load_images", "load_splits", "split", "train_test"]
+__all__ = ["DATASETS", "class_count", "load_images", "load_splits", "split", "train_test"]
 
 DATASETS = ("digits", "mnist", "cifar10")
 
@@ -78,6 +78,11 @@ def load_splits(name: str, data_dir: "str | Path | None" = None, device="cpu") -
     first = torch.as_tensor(next(iter(raw.values()))[0])
     stats = _stats(first)
     return {s: _to_tensor(x, y, device, stats) for s, (x, y) in raw.items()}
+
+
+def class_count(splits: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> int:
+    """Number of classes of a :func:`load_splits` result: 1 + the largest label in any split."""
+    return 1 + max(int(y.max()) for _, y in splits.values())
 
 
 def load_images(name: str, data_dir: "str | Path | None" = None, device="cpu", split_name: str = "all"):

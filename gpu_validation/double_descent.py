@@ -46,7 +46,7 @@ import torch
 
 from gpu_validation import batched, common, packing
 from gpu_validation.common import Run
-from gpu_validation.data import load_splits, train_test
+from gpu_validation.data import class_count, load_splits, train_test
 from gpu_validation.models import PreActResNet18k
 
 JOB = "deep_double_descent"
@@ -88,8 +88,11 @@ PROFILES = {
 }
 
 
-def _bumps(e: np.ndarray) -> np.ndarray:
+def _bumps(curve: np.ndarray) -> np.ndarray:
     """Interior bump heights min(e_i - min_{j<i} e_j, e_i - min_{j>i} e_j), i = 1..m-2."""
+    e = np.asarray(curve, dtype=float)
+    if e.size < 3:
+        raise ValueError(f"curve has {e.size} points, must have >= 3 to have an interior peak")
     return np.array([min(e[i] - e[:i].min(), e[i] - e[i + 1:].min()) for i in range(1, e.size - 1)])
 
 
@@ -99,10 +102,7 @@ def peak_index(curve: np.ndarray) -> int:
     >>> peak_index(np.array([0.5, 0.4, 0.6, 0.3]))
     2
     """
-    e = np.asarray(curve, dtype=float)
-    if e.size < 3:
-        raise ValueError(f"curve has {e.size} points, must have >= 3 to have an interior peak")
-    return 1 + int(np.argmax(_bumps(e)))
+    return 1 + int(np.argmax(_bumps(curve)))
 
 
 def interpolation_threshold(xs, train_error: np.ndarray, tol: float = 0.01):
@@ -125,10 +125,7 @@ def prominence(curve: np.ndarray) -> float:
     >>> prominence(np.array([0.5, 0.4, 0.3])) <= 0
     True
     """
-    e = np.asarray(curve, dtype=float)
-    if e.size < 3:
-        raise ValueError(f"curve has {e.size} points, must have >= 3 to have an interior peak")
-    return float(_bumps(e).max())
+    return float(_bumps(curve).max())
 
 
 def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool = False, *,
@@ -142,7 +139,7 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
     rn = Run(JOB, name, cfg, seed=seed, device=device, out_dir=out_dir, resume=resume,
              stop_after_steps=cfg.stop_after_steps, progress=progress, shard=shard)
     splits = load_splits(cfg.dataset, cfg.data_dir, device)             # {split: ((N, C, H, W), (N,))}
-    num_classes = int(max(int(y.max()) for _, y in splits.values())) + 1
+    num_classes = class_count(splits)
     in_ch = next(iter(splits.values()))[0].shape[1]
     xs = cfg.widths if cfg.sweep == "model" else cfg.sample_sizes
     n_max = cfg.n_train if cfg.sweep == "model" else max(cfg.sample_sizes)

@@ -35,7 +35,7 @@ import torch
 
 from gpu_validation import batched, common
 from gpu_validation.common import Run
-from gpu_validation.data import load_splits, train_test
+from gpu_validation.data import class_count, load_splits, train_test
 from gpu_validation.models import MLP, PreActResNet18k, SmallCNN
 
 JOB = "feature_calibration"
@@ -82,7 +82,7 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
     rn = Run(JOB, name, cfg, seed=seed, device=device, out_dir=out_dir, resume=resume,
              stop_after_steps=cfg.stop_after_steps, progress=progress, shard=shard)
     splits = load_splits(cfg.dataset, cfg.data_dir, device)   # {split: ((N, C, H, W), classes (N,))}
-    num_classes = int(max(int(y.max()) for _, y in splits.values())) + 1
+    num_classes = class_count(splits)
     sample_shape = tuple(next(iter(splits.values()))[0].shape[1:])
     p_c = linear_rates(cfg.p_max, num_classes)
     seeds = [seed + r for r in range(cfg.n_seeds)]

@@ -34,7 +34,7 @@ from torch import nn
 
 from gpu_validation import common
 from gpu_validation.common import Run
-from gpu_validation.data import load_splits, train_test
+from gpu_validation.data import class_count, load_splits, train_test
 from gpu_validation.models import MLP
 
 JOB = "norm_growth"
@@ -121,7 +121,7 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
     rn = Run(JOB, name, cfg, seed=seed, device=device, out_dir=out_dir, resume=resume,
              stop_after_steps=cfg.stop_after_steps, progress=progress, shard=shard)
     splits = load_splits(cfg.dataset, cfg.data_dir, device)
-    num_classes = int(max(int(y.max()) for _, y in splits.values())) + 1
+    num_classes = class_count(splits)
     seeds = [seed + r for r in range(cfg.n_seeds)]
 
     def train_unit(rep_seed: int, n: int) -> dict:
