@@ -57,7 +57,7 @@ from claimcheck.verdict import Status, Verdict
 __all__ = [
     "PEAK_BF16_FLOPS", "DivergenceError", "RunInterrupted", "select_device", "autocast", "derive_seed",
     "generator", "seeded_init", "prepare_model", "peak_flops", "peak_flops_for_name", "train_flops_per_sample", "Timer",
-    "atomic_torch_save", "git_revision", "Run", "bootstrap", "sign_verdict", "upper_verdict",
+    "atomic_torch_save", "epoch_batches", "git_revision", "Run", "bootstrap", "sign_verdict", "upper_verdict",
     "evaluate", "resolve_config", "jsonable", "label_noise", "save_figure",
 ]
 
@@ -143,6 +143,32 @@ def prepare_model(model: nn.Module, device: torch.device, *, conv: bool = False,
     if compile and device.type == "cuda":
         model = torch.compile(model)
     return model
+
+
+def epoch_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, *order_key: Any):
+    """``(batch_fn, steps_per_epoch)`` cycling through ``(x, y)`` in a fresh order each epoch.
+
+    Epoch e's order is ``torch.randperm(n, generator=generator(*order_key, e))``, so
+    ``batch_fn(step)`` depends only on ``order_key`` and ``step`` (what resuming from a
+    checkpoint needs); the last batch of an epoch may be short.
+
+    >>> fn, per_epoch = epoch_batches(torch.arange(5.0), torch.arange(5), 2, 0, "order")
+    >>> per_epoch, sorted(torch.cat([fn(s)[1] for s in range(3)]).tolist())
+    (3, [0, 1, 2, 3, 4])
+    """
+    n = x.shape[0]
+    per_epoch = math.ceil(n / batch_size)
+    orders: dict[int, torch.Tensor] = {}
+
+    def batch(step: int):
+        epoch, i = divmod(step, per_epoch)
+        if epoch not in orders:
+            orders.clear()
+            orders[epoch] = torch.randperm(n, generator=generator(*order_key, epoch)).to(x.device)
+        idx = orders[epoch][i * batch_size:(i + 1) * batch_size]
+        return x[idx], y[idx]
+
+    return batch, per_epoch
 
 
 def label_noise(y: torch.Tensor, fraction: float, num_classes: int, gen: torch.Generator) -> torch.Tensor:

@@ -154,16 +154,7 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
         flops = common.train_flops_per_sample(model, tuple(x_tr.shape[1:]))
         if device.type == "cuda":
             x_tr, x_te = x_tr.contiguous(memory_format=torch.channels_last), x_te.contiguous(memory_format=torch.channels_last)
-        per_epoch = math.ceil(n / cfg.batch_size)
-        orders: dict[int, torch.Tensor] = {}
-
-        def batch(step: int):
-            epoch, i = divmod(step, per_epoch)
-            if epoch not in orders:  # data order depends only on (seed, unit, epoch)
-                orders.clear()
-                orders[epoch] = torch.randperm(n, generator=common.generator(rep_seed, "order", noise, xval, epoch)).to(device)
-            idx = orders[epoch][i * cfg.batch_size:(i + 1) * cfg.batch_size]
-            return x_tr[idx], y_tr[idx]
+        batch, per_epoch = common.epoch_batches(x_tr, y_tr, cfg.batch_size, rep_seed, "order", noise, xval)
 
         def measure(model) -> dict:
             test = common.evaluate(model, x_te, y_te, device)

@@ -27,7 +27,6 @@ available when this suite was built.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,16 +99,7 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
             build = lambda: PreActResNet18k(cfg.width, 2, sample_shape[0])  # noqa: E731
         model = common.seeded_init(build, rep_seed, "init")
         flops = common.train_flops_per_sample(model, tuple(x_tr.shape[1:]))
-        n, B = cfg.n_train, cfg.batch_size
-        per_epoch, orders = math.ceil(n / B), {}
-
-        def batch(step):
-            epoch, i = divmod(step, per_epoch)
-            if epoch not in orders:
-                orders.clear()
-                orders[epoch] = torch.randperm(n, generator=common.generator(rep_seed, "order", epoch)).to(device)
-            idx = orders[epoch][i * B:(i + 1) * B]
-            return x_tr[idx], b_tr[idx]
+        batch, per_epoch = common.epoch_batches(x_tr, b_tr, cfg.batch_size, rep_seed, "order")
 
         return {"model": model, "flops": flops, "batch": batch, "steps": per_epoch * cfg.epochs,
                 "x_tr": x_tr, "b_tr": b_tr, "x_te": x_te, "c_te": c_te}

@@ -134,16 +134,7 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
         flops = common.train_flops_per_sample(model, tuple(x_tr.shape[1:]))
         model = common.prepare_model(model, device, compile=cfg.compile)
         init = [w.to(device) for w in init]
-        per_epoch = math.ceil(n / cfg.batch_size)
-        orders: dict[int, torch.Tensor] = {}
-
-        def batch(step: int):
-            epoch, i = divmod(step, per_epoch)
-            if epoch not in orders:
-                orders.clear()
-                orders[epoch] = torch.randperm(n, generator=common.generator(rep_seed, "order", n, epoch)).to(device)
-            idx = orders[epoch][i * cfg.batch_size:(i + 1) * cfg.batch_size]
-            return x_tr[idx], y_tr[idx]
+        batch, per_epoch = common.epoch_batches(x_tr, y_tr, cfg.batch_size, rep_seed, "order", n)
 
         def evaluate(step: int) -> dict:
             return {"miss": margin_miss(model, x_tr, y_tr, cfg.margin, device)}

@@ -159,16 +159,7 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
     B = cfg.batch_size
 
     def batches(x, y, tag):
-        n, per_epoch, orders = x.shape[0], math.ceil(x.shape[0] / B), {}
-
-        def batch(step):
-            epoch, i = divmod(step, per_epoch)
-            if epoch not in orders:
-                orders.clear()
-                orders[epoch] = torch.randperm(n, generator=common.generator(seed, tag, epoch)).to(device)
-            idx = orders[epoch][i * B:(i + 1) * B]
-            return x[idx], y[idx]
-        return batch, per_epoch
+        return common.epoch_batches(x, y, B, seed, tag)
 
     # 1-2. prior mean, trained on the prior set (stored so a resumed run reuses it)
     base = common.seeded_init(lambda: MLP(in_dim, cfg.hidden, 10), seed, "init")

@@ -197,17 +197,7 @@ def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool 
             build = lambda: PreActResNet18k(cfg.width_k, cfg.num_classes, in_shape[0])  # noqa: E731
         model = common.seeded_init(build, rep_seed, "init")  # same init in both worlds (paired)
         flops = common.train_flops_per_sample(model, in_shape)
-        n, B = cfg.n_real, cfg.batch_size
-        per_epoch = math.ceil(n / B)
-        orders: dict[int, torch.Tensor] = {}
-
-        def real_batch(step: int):
-            epoch, i = divmod(step, per_epoch)
-            if epoch not in orders:
-                orders.clear()
-                orders[epoch] = torch.randperm(n, generator=common.generator(rep_seed, "order", epoch)).to(device)
-            idx = orders[epoch][i * B:(i + 1) * B]
-            return xr[idx], yr[idx]
+        real_batch, _ = common.epoch_batches(xr, yr, cfg.batch_size, rep_seed, "order")
 
         def ev(step: int, model) -> dict:
             test, train = common.evaluate(model, xt, yt, device), common.evaluate(model, xr, yr, device)
