@@ -28,7 +28,7 @@ Z_CRIT = 4.89
 
 def _case(link, n, reps, loop_runs, repeats, seed):
     from claimcheck.catalogue.deep_bootstrap import FIG7, learning_rate, model
-    from sims import deep_bootstrap as S
+    from claimcheck.sims import deep_bootstrap as S
 
     p = FIG7
     V, b = model(p["d"], p["exponent"])
@@ -63,7 +63,7 @@ def _case(link, n, reps, loop_runs, repeats, seed):
 
 
 def _figure7_time(reps, seed):
-    from paper_figures import deep_bootstrap as F
+    from claimcheck.paper_figures import deep_bootstrap as F
 
     t0 = time.perf_counter()
     F.data(seed, reps=reps)

@@ -42,7 +42,7 @@ LR = 0.05   # SGD: Adam would turn rounding-level gradients of never-used conv t
 
 
 def _cases(quick: bool):
-    from gpu_validation.models import MLP, PreActResNet18k, SmallCNN
+    from claimcheck.gpu_validation.models import MLP, PreActResNet18k, SmallCNN
 
     steps = 20 if quick else 40
     return [
@@ -66,7 +66,7 @@ def _cases(quick: bool):
 def _task(build, seed, shape, batch, n=512):
     import torch
 
-    from gpu_validation import common
+    from claimcheck.gpu_validation import common
 
     model = common.seeded_init(build, seed, "init")
     x = torch.randn(n, *shape, generator=common.generator(seed, "x"))
@@ -88,7 +88,7 @@ def _task(build, seed, shape, batch, n=512):
 def _sequential(c):
     import torch
 
-    from gpu_validation import common
+    from claimcheck.gpu_validation import common
 
     dev = torch.device("cpu")
     rn = common.Run("bench", "bench", None, seed=0, device=dev, out_dir=None, progress=False)
@@ -103,7 +103,7 @@ def _sequential(c):
 def _batched(c):
     import torch
 
-    from gpu_validation import batched, common
+    from claimcheck.gpu_validation import batched, common
 
     dev = torch.device("cpu")
     rn = common.Run("bench", "bench", None, seed=0, device=dev, out_dir=None, progress=False)
@@ -120,8 +120,8 @@ def _per_width_groups(c):
     """One group (c["seeds"] seeds) per width: the double-descent default without packing."""
     import torch
 
-    from gpu_validation import batched, common
-    from gpu_validation.models import PreActResNet18k
+    from claimcheck.gpu_validation import batched, common
+    from claimcheck.gpu_validation.models import PreActResNet18k
 
     dev = torch.device("cpu")
     rn = common.Run("bench", "bench", None, seed=0, device=dev, out_dir=None, progress=False)
@@ -138,8 +138,8 @@ def _packed_widths(c):
     """All widths x seeds as one group, each padded to the widest (gpu_validation.packing)."""
     import torch
 
-    from gpu_validation import batched, common, packing
-    from gpu_validation.models import PreActResNet18k
+    from claimcheck.gpu_validation import batched, common, packing
+    from claimcheck.gpu_validation.models import PreActResNet18k
 
     dev = torch.device("cpu")
     rn = common.Run("bench", "bench", None, seed=0, device=dev, out_dir=None, progress=False)

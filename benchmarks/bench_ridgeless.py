@@ -32,8 +32,8 @@ import numpy as np
 from scipy import stats
 
 from benchmarks._common import RESULTS_DIR, fmt_sig, load_average, machine_info, spread, write_results
-from sims.ridgeless import direct_risk_samples, fast_risk_samples
-from theory.ridgeless import min_norm_risk_finite
+from claimcheck.sims.ridgeless import direct_risk_samples, fast_risk_samples
+from claimcheck.theory.ridgeless import min_norm_risk_finite
 
 NAME = "ridgeless"
 TARGET_SPEEDUP = 100.0

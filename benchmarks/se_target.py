@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from sims.ridgeless import direct_risk_samples, fast_risk_samples
+from claimcheck.sims.ridgeless import direct_risk_samples, fast_risk_samples
 
 
 def main(argv=None) -> int:

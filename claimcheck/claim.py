@@ -126,7 +126,7 @@ class Claim:
         if not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed={seed!r}, must be an integer >= 0")
         seed = int(seed)
-        reps = max(2, math.ceil(self.reps * b.scale))
+        reps = b.start_reps(self.reps)
         pooled: list[list[Estimate]] = []
         for round_ in range(b.max_doublings + 1):
             prediction, result = self._run_once(p, reps, seed, round_, pooled)

@@ -18,6 +18,7 @@ import numpy as np
 
 from claimcheck import __version__
 from claimcheck.budget import BUDGETS
+from claimcheck.cliargs import nonneg_int, positive_int
 from claimcheck.io import atomic_write_json, jsonable
 from claimcheck.registry import all_claims, claim_ids, get_claim
 from claimcheck.verdict import Status, Verdict
@@ -54,32 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--jobs", type=positive_int, default=1,
                    help="figures made in parallel processes (one BLAS thread each); same files as --jobs 1")
 
-    from gpu_validation.cli import add_parser as add_gpu_parser  # no torch import until a job runs
+    from claimcheck.gpu_validation.cli import add_parser as add_gpu_parser  # no torch import until a job runs
 
     add_gpu_parser(sub)
     return p
-
-
-def positive_int(text: str) -> int:
-    """argparse type for process counts: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}, must be an integer >= 1")
-    return value
-
-
-def nonneg_int(text: str) -> int:
-    """argparse type for seeds and counts: an integer >= 0, with a clear message otherwise."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed={value}, must be >= 0")
-    return value
 
 
 def _select(ids: Sequence[str]) -> list:
@@ -205,7 +184,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_figures(args) -> int:
-    import paper_figures
+    from claimcheck import paper_figures
 
     names = paper_figures.figures_for_claims([c.id for c in _select(args.claims)] if args.claims else [])
     if not names:
@@ -248,7 +227,7 @@ def _one_thread() -> None:
 
 
 def cmd_gpu(args) -> int:
-    from gpu_validation.cli import run_cli
+    from claimcheck.gpu_validation.cli import run_cli
 
     return run_cli(args)
 

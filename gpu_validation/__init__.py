@@ -19,12 +19,12 @@ import importlib
 __all__ = ["JOBS", "PROFILE_NAMES", "get_job", "describe"]
 
 JOBS: dict[str, str] = {
-    "deep_double_descent": "gpu_validation.double_descent",
-    "real_vs_ideal": "gpu_validation.real_vs_ideal",
-    "hypersphere": "gpu_validation.hypersphere_job",
-    "pac_bayes_mnist": "gpu_validation.pac_bayes_mnist",
-    "feature_calibration": "gpu_validation.feature_calibration",
-    "norm_growth": "gpu_validation.norm_growth",
+    "deep_double_descent": "claimcheck.gpu_validation.double_descent",
+    "real_vs_ideal": "claimcheck.gpu_validation.real_vs_ideal",
+    "hypersphere": "claimcheck.gpu_validation.hypersphere_job",
+    "pac_bayes_mnist": "claimcheck.gpu_validation.pac_bayes_mnist",
+    "feature_calibration": "claimcheck.gpu_validation.feature_calibration",
+    "norm_growth": "claimcheck.gpu_validation.norm_growth",
 }
 """job name -> module (each with JOB, CLAIM_ID, Config/PROFILES and run)."""
 

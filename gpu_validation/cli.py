@@ -15,8 +15,8 @@ import ast
 import sys
 from pathlib import Path
 
-from claimcheck.cli import nonneg_int
-from gpu_validation import JOBS, PROFILE_NAMES
+from claimcheck.cliargs import nonneg_int
+from claimcheck.gpu_validation import JOBS, PROFILE_NAMES
 
 __all__ = ["add_parser", "run_cli"]
 
@@ -74,7 +74,7 @@ def _overrides(items: list[str]) -> dict:
 
 
 def _list() -> int:
-    from gpu_validation import describe
+    from claimcheck.gpu_validation import describe
 
     rows = [("job", "smoke", "small (est.)", "full (est.)", "claim")]
     for name in JOBS:
@@ -102,8 +102,8 @@ def run_cli(args) -> int:
     if args.profile not in PROFILE_NAMES:
         print(f"claimcheck: error: unknown profile {args.profile!r}; choose one of: {', '.join(PROFILE_NAMES)}", file=sys.stderr)
         return EXIT_USAGE
-    from gpu_validation import get_job
-    from gpu_validation.common import DivergenceError, RunInterrupted
+    from claimcheck.gpu_validation import get_job
+    from claimcheck.gpu_validation.common import DivergenceError, RunInterrupted
 
     try:
         overrides = _overrides(args.set)
@@ -111,7 +111,7 @@ def run_cli(args) -> int:
             overrides["data_dir"] = args.data_dir
         mod = get_job(args.job)
         if args.slurm:
-            from gpu_validation import launch
+            from claimcheck.gpu_validation import launch
 
             seeds = list(range(args.seed, args.seed + args.seeds))
             jobs = launch.submit(args.job, args.profile, seeds=seeds, shards=args.shards, out_dir=args.out,
@@ -164,7 +164,7 @@ def _print(res: dict) -> None:
         print(f"figure: {f}")
 
 
-def main(argv=None) -> int:  # pragma: no cover - convenience entry: python -m gpu_validation.cli
+def main(argv=None) -> int:  # pragma: no cover - convenience entry: python -m claimcheck.gpu_validation.cli
     p = argparse.ArgumentParser(prog="claimcheck")
     add_parser(p.add_subparsers(dest="command", required=True))
     return run_cli(p.parse_args(argv))

@@ -215,7 +215,7 @@ def peak_flops_for_name(name: str) -> float | None:
 def train_flops_per_sample(model: nn.Module, sample_shape: tuple[int, ...]) -> int:
     """Training FLOPs per sample = 3 x forward FLOPs (forward + backward at 2x forward;
     Kaplan et al. 2020, Sec. 2.1; PaLM App. B)."""
-    from gpu_validation.models import forward_flops
+    from claimcheck.gpu_validation.models import forward_flops
 
     return 3 * forward_flops(model, sample_shape)
 
@@ -645,7 +645,7 @@ def save_figure(draw: Callable, out_dir, name: str) -> list[str]:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    from paper_figures import style
+    from claimcheck.paper_figures import style
 
     with plt.rc_context(style.rc("neurips", column="half")):
         fig, ax = plt.subplots()

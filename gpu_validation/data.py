@@ -41,7 +41,7 @@ def _to_tensor(x: np.ndarray, y: np.ndarray, device, stats=None) -> tuple[torch.
 def _raw_splits(name: str, data_dir, splits=("train", "test"), required=("test",)) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """{split: (pixels in [0, 1] as float32 (N, C, H, W), labels)} for the ``splits`` present
     (a missing split in ``required`` raises FileNotFoundError saying where to put it)."""
-    from sims import datasets
+    from claimcheck.sims import datasets
 
     if name not in DATASETS:
         raise ValueError(f"dataset={name!r}, must be one of {list(DATASETS)}")

@@ -44,10 +44,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gpu_validation import batched, common, packing
-from gpu_validation.common import Run
-from gpu_validation.data import class_count, load_splits, train_test
-from gpu_validation.models import PreActResNet18k
+from claimcheck.gpu_validation import batched, common, packing
+from claimcheck.gpu_validation.common import Run
+from claimcheck.gpu_validation.data import class_count, load_splits, train_test
+from claimcheck.gpu_validation.models import PreActResNet18k
 
 JOB = "deep_double_descent"
 CLAIM_ID = "gpu.deep_double_descent.peak"

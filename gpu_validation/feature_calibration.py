@@ -32,10 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gpu_validation import batched, common
-from gpu_validation.common import Run
-from gpu_validation.data import class_count, load_splits, train_test
-from gpu_validation.models import MLP, PreActResNet18k, SmallCNN
+from claimcheck.gpu_validation import batched, common
+from claimcheck.gpu_validation.common import Run
+from claimcheck.gpu_validation.data import class_count, load_splits, train_test
+from claimcheck.gpu_validation.models import MLP, PreActResNet18k, SmallCNN
 
 JOB = "feature_calibration"
 CLAIM_ID = "gpu.feature_calibration.slope"
@@ -73,8 +73,8 @@ PROFILES = {
 
 def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool = False, *,
         progress: bool | None = None, shard=None, figures: bool = True, **overrides) -> dict:
-    from sims.distributional import calibration_table, noisy_binary_labels
-    from theory.distributional import linear_rates
+    from claimcheck.sims.distributional import calibration_table, noisy_binary_labels
+    from claimcheck.theory.distributional import linear_rates
 
     cfg, name = common.resolve_config(PROFILES, profile, overrides)
     device = common.select_device(device)

@@ -19,7 +19,7 @@ Definitions (used everywhere below):
 
 Usage (pure: returns a dict, writes nothing; the suite runner ``hypersphere_job.py`` stores results):
 
-    from gpu_validation import hypersphere as hs
+    from claimcheck.gpu_validation import hypersphere as hs
     res = hs.run("smoke", seed=0)                 # CPU, ~3 s
     res = hs.run("small", seed=0, device="cuda")  # one GPU, minutes
     [(r["n"], r["test_error"], r["s_prime_error"]) for r in res["results"]]
@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from theory._validation import check_int, check_real
+from claimcheck.theory._validation import check_int, check_real
 
 __all__ = ["HypersphereConfig", "PROFILES", "DivergenceError", "make_data", "project_to_other_sphere", "make_model",
            "margins", "train", "run"]

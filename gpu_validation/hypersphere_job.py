@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gpu_validation import common
-from gpu_validation.common import Run
+from claimcheck.gpu_validation import common
+from claimcheck.gpu_validation.common import Run
 
 JOB = "hypersphere"
 CLAIM_ID = "gpu.hypersphere.sprime_error"
@@ -94,7 +94,7 @@ def extract_curves(res: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool = False, *,
         progress: bool | None = None, shard=None, figures: bool = True, **overrides) -> dict:
-    from gpu_validation import hypersphere as hs  # the experiment (another module's API)
+    from claimcheck.gpu_validation import hypersphere as hs  # the experiment (another module's API)
 
     mine = {k: v for k, v in overrides.items() if k in {f.name for f in dataclasses.fields(Config)}}
     inner_over = {k: v for k, v in overrides.items() if k not in mine}

@@ -14,7 +14,7 @@ On a SLURM cluster (one GPU per task)::
 
 or from Python::
 
-    from gpu_validation import launch
+    from claimcheck.gpu_validation import launch
     jobs = launch.submit("deep_double_descent", "full", seeds=[0], shards=64, out_dir="runs",
                          executor="slurm", slurm_partition="gpu", timeout_min=1440)
     launch.wait(jobs); results = launch.collect("deep_double_descent", "full", [0], "runs")
@@ -33,7 +33,7 @@ __all__ = ["run_task", "make_executor", "submit", "wait", "collect"]
 def run_task(job: str, profile: str, seed: int, out_dir: str, shard: tuple[int, int] | None = None,
              device: str | None = None, overrides: dict | None = None) -> dict:
     """One array task: run ``job`` (resuming) for ``seed``, restricted to ``shard`` if given."""
-    from gpu_validation import get_job
+    from claimcheck.gpu_validation import get_job
 
     mod = get_job(job)
     return mod.run(profile, seed=seed, device=device, out_dir=out_dir, resume=True, shard=shard,
@@ -50,7 +50,7 @@ def submit(job: str, profile: str, *, seeds: Sequence[int] = (0,), shards: int =
     processes) or ``"debug"`` (in this process, when ``result()`` is called). Extra keyword
     arguments are passed to SLURM as ``slurm_<name>`` (e.g. ``account="abc"``).
     """
-    from gpu_validation import get_job
+    from claimcheck.gpu_validation import get_job
 
     get_job(job)  # unknown job -> ValueError listing the jobs, before anything is submitted
     if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
@@ -95,7 +95,7 @@ def collect(job: str, profile: str, seeds: Sequence[int], out_dir, device: str |
             overrides: dict | None = None) -> list[dict]:
     """Verdicts of a finished sharded sweep: rerun each seed with ``resume=True`` (all units
     are loaded from ``units/``; nothing trains) and return the results."""
-    from gpu_validation import get_job
+    from claimcheck.gpu_validation import get_job
 
     mod = get_job(job)
     return [mod.run(profile, seed=s, device=device, out_dir=out_dir, resume=True, progress=False, **(overrides or {}))

@@ -1,7 +1,7 @@
 """Measure every job's ``small`` profile on one GPU and record device, time, throughput, MFU, verdict.
 
-    python -m gpu_validation.measure_small                       # all jobs, small profile, cuda
-    python -m gpu_validation.measure_small --jobs real_vs_ideal pac_bayes_mnist --out runs/measure
+    python -m claimcheck.gpu_validation.measure_small                       # all jobs, small profile, cuda
+    python -m claimcheck.gpu_validation.measure_small --jobs real_vs_ideal pac_bayes_mnist --out runs/measure
 
 Writes ``OUT/measure-small.json`` (one record per job: device, torch, git revision, wall
 time, training time, samples/s, MFU, verdict status and detail; atomically, after every job,
@@ -19,7 +19,7 @@ import traceback
 from pathlib import Path
 
 from claimcheck.io import atomic_write_json, atomic_write_text
-from gpu_validation import JOBS, PROFILE_NAMES, get_job
+from claimcheck.gpu_validation import JOBS, PROFILE_NAMES, get_job
 
 __all__ = ["measure", "table", "main"]
 
@@ -27,7 +27,7 @@ __all__ = ["measure", "table", "main"]
 def measure(jobs=None, *, profile: str = "small", device: str | None = None, out_dir="runs/measure", seed: int = 0,
             resume: bool = False) -> list[dict]:
     """Run ``profile`` of each job; returns and writes one record per job."""
-    from gpu_validation.common import git_revision
+    from claimcheck.gpu_validation.common import git_revision
 
     jobs = list(jobs or JOBS)
     for j in jobs:
@@ -68,7 +68,7 @@ def table(records: list[dict]) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m gpu_validation.measure_small", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m claimcheck.gpu_validation.measure_small", description=__doc__.splitlines()[0])
     p.add_argument("--jobs", nargs="*", default=None, help=f"default: all of {', '.join(JOBS)}")
     p.add_argument("--profile", choices=PROFILE_NAMES, default="small")
     p.add_argument("--device", default=None, help="default: cuda if available, else cpu")

@@ -32,10 +32,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from gpu_validation import common
-from gpu_validation.common import Run
-from gpu_validation.data import class_count, load_splits, train_test
-from gpu_validation.models import MLP
+from claimcheck.gpu_validation import common
+from claimcheck.gpu_validation.common import Run
+from claimcheck.gpu_validation.data import class_count, load_splits, train_test
+from claimcheck.gpu_validation.models import MLP
 
 JOB = "norm_growth"
 CLAIM_ID = "gpu.norm_growth.wrong_direction"

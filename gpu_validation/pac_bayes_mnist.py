@@ -51,10 +51,10 @@ from torch.func import functional_call
 
 from claimcheck.estimate import Estimate
 from claimcheck.verdict import Status, Verdict
-from gpu_validation import common
-from gpu_validation.common import Run
-from gpu_validation.data import load_splits, split
-from gpu_validation.models import MLP
+from claimcheck.gpu_validation import common
+from claimcheck.gpu_validation.common import Run
+from claimcheck.gpu_validation.data import load_splits, split
+from claimcheck.gpu_validation.models import MLP
 
 JOB = "pac_bayes_mnist"
 CLAIM_ID = "gpu.pac_bayes_mnist.nonvacuous"
@@ -135,7 +135,7 @@ class GaussianPosterior(nn.Module):
 
 def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool = False, *,
         progress: bool | None = None, shard=None, figures: bool = True, **overrides) -> dict:
-    from theory.pac_bayes import kl_inverse_upper, maurer_bound, mcallester_bound
+    from claimcheck.theory.pac_bayes import kl_inverse_upper, maurer_bound, mcallester_bound
 
     cfg, name = common.resolve_config(PROFILES, profile, overrides)
     device = common.select_device(device)

@@ -44,9 +44,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gpu_validation import batched, common
-from gpu_validation.common import Run
-from gpu_validation.models import MLP, PreActResNet18k
+from claimcheck.gpu_validation import batched, common
+from claimcheck.gpu_validation.common import Run
+from claimcheck.gpu_validation.models import MLP, PreActResNet18k
 
 JOB = "real_vs_ideal"
 CLAIM_ID = "gpu.real_vs_ideal.soft_error_gap"
@@ -91,7 +91,7 @@ PROFILES = {
 
 def _mnist1d_pool(num: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``num`` fresh MNIST-1D samples, generated in chunks of 20k (in parallel when many)."""
-    from sims.datasets import make_mnist1d
+    from claimcheck.sims.datasets import make_mnist1d
 
     chunk = 20000
     seeds = [common.derive_seed(seed, "mnist1d", i) % 2**31 for i in range(math.ceil(num / chunk))]
@@ -115,7 +115,7 @@ def _mnist1d_pool(num: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _mnist1d_chunk(seed: int, size: int) -> dict:
-    from sims.datasets import make_mnist1d
+    from claimcheck.sims.datasets import make_mnist1d
 
     return make_mnist1d(seed=seed, num_samples=size)
 

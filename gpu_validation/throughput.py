@@ -1,7 +1,7 @@
 """ResNet-18 training throughput (images/s) and model FLOPs utilization, per speed option.
 
-    python -m gpu_validation.throughput                    # CUDA: ResNet-18 (k = 64), 32x32, batch 512
-    python -m gpu_validation.throughput --device cpu --k 4 --batch 16 --steps 2   # a laptop check
+    python -m claimcheck.gpu_validation.throughput                    # CUDA: ResNet-18 (k = 64), 32x32, batch 512
+    python -m claimcheck.gpu_validation.throughput --device cpu --k 4 --batch 16 --steps 2   # a laptop check
 
 Trains the CIFAR-shaped pre-activation ResNet-18 (:class:`gpu_validation.models.PreActResNet18k`,
 11.2M parameters at k = 64) on a fixed synthetic batch resident on the device (so data
@@ -40,8 +40,8 @@ import torch
 import torch.nn.functional as F
 
 from claimcheck.io import atomic_write_json, atomic_write_text
-from gpu_validation import common
-from gpu_validation.models import PreActResNet18k
+from claimcheck.gpu_validation import common
+from claimcheck.gpu_validation.models import PreActResNet18k
 
 __all__ = ["VARIANTS", "measure", "table", "main"]
 
@@ -68,7 +68,7 @@ VARIANTS = {v.name: v for v in (
 
 
 def _run_variant(v: Variant, *, k: int, batch: int, steps: int, warmup: int, device: torch.device, seed: int) -> dict:
-    from gpu_validation import batched
+    from claimcheck.gpu_validation import batched
 
     width = v.group_k if v.seeds > 1 else k
     models = [common.seeded_init(lambda: PreActResNet18k(width, 10, 3), seed, "throughput", s) for s in range(v.seeds)]
@@ -172,7 +172,7 @@ def table(doc: dict) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m gpu_validation.throughput", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m claimcheck.gpu_validation.throughput", description=__doc__.splitlines()[0])
     p.add_argument("--variants", nargs="*", default=None, help=f"default: all of {', '.join(VARIANTS)}")
     p.add_argument("--k", type=int, default=64, help="ResNet-18 width (64: the standard ResNet-18)")
     p.add_argument("--batch", type=int, default=512)

@@ -25,17 +25,17 @@ from types import ModuleType
 __all__ = ["FIGURES", "figures_for_claims", "make_all"]
 
 _MODULES = {
-    "double_descent_modelwise": "paper_figures.double_descent",
-    "double_descent_samplewise": "paper_figures.samplewise",
-    "pac_bayes_tuning": "paper_figures.pac_bayes",
-    "marginal_likelihood_selection": "paper_figures.marginal_likelihood",
-    "deep_bootstrap": "paper_figures.deep_bootstrap",
-    "uniform_convergence": "paper_figures.uniform_convergence",
-    "feature_calibration": "paper_figures.feature_calibration",
-    "ridgeless_anisotropic": "paper_figures.ridgeless_anisotropic",
-    "deep_bootstrap_dynamics": "paper_figures.deep_bootstrap_dynamics",
-    "pac_bayes_coverage": "paper_figures.pac_bayes_coverage",
-    "dp_generalization": "paper_figures.dp_generalization",
+    "double_descent_modelwise": "claimcheck.paper_figures.double_descent",
+    "double_descent_samplewise": "claimcheck.paper_figures.samplewise",
+    "pac_bayes_tuning": "claimcheck.paper_figures.pac_bayes",
+    "marginal_likelihood_selection": "claimcheck.paper_figures.marginal_likelihood",
+    "deep_bootstrap": "claimcheck.paper_figures.deep_bootstrap",
+    "uniform_convergence": "claimcheck.paper_figures.uniform_convergence",
+    "feature_calibration": "claimcheck.paper_figures.feature_calibration",
+    "ridgeless_anisotropic": "claimcheck.paper_figures.ridgeless_anisotropic",
+    "deep_bootstrap_dynamics": "claimcheck.paper_figures.deep_bootstrap_dynamics",
+    "pac_bayes_coverage": "claimcheck.paper_figures.pac_bayes_coverage",
+    "dp_generalization": "claimcheck.paper_figures.dp_generalization",
 }
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from paper_figures.style import PALETTE
-from sims.ridgeless import fast_risk_samples
+from claimcheck.paper_figures.style import PALETTE
+from claimcheck.sims.ridgeless import fast_risk_samples
 
 SIGNAL = 1.0
 """r^2 = ||beta||^2 in every ridge/min-norm figure."""

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from paper_figures import _common as C
-from paper_figures import style
+from claimcheck.paper_figures import _common as C
+from claimcheck.paper_figures import style
 
 NAME = "deep_bootstrap"
 CLAIMS = (
@@ -44,8 +44,8 @@ SETTING_COLORS = {"A": style.PALETTE["vermillion"], "B": style.PALETTE["green"]}
 def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
     """Every plotted array; the same seed gives the same arrays (stream k from SeedSequence([seed, k]))."""
     from claimcheck.catalogue.deep_bootstrap import FIG7, fig7_steps, learning_rate, model, relative_bootstrap_error
-    from sims import deep_bootstrap as S
-    from theory import deep_bootstrap as T
+    from claimcheck.sims import deep_bootstrap as S
+    from claimcheck.theory import deep_bootstrap as T
 
     p = FIG7
     V, b = model(p["d"], p["exponent"])

@@ -47,8 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
-from paper_figures import _common as C
-from paper_figures import style
+from claimcheck.paper_figures import _common as C
+from claimcheck.paper_figures import style
 
 NAME = "deep_bootstrap_dynamics"
 CLAIMS = ("deep_bootstrap.sgd_stability", "deep_bootstrap.real_world_gd")
@@ -115,8 +115,8 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
     """Every plotted array; ``*sim_mean`` / ``*sim_se`` are Monte Carlo (stream k from
     SeedSequence([seed, k])), the rest is theory (independent of ``seed`` and ``reps``)."""
     from claimcheck.catalogue.deep_bootstrap import GD_STEPS, gd_eta, model, real_world_gd, sgd_stability
-    from sims import deep_bootstrap as S
-    from theory import deep_bootstrap as T
+    from claimcheck.sims import deep_bootstrap as S
+    from claimcheck.theory import deep_bootstrap as T
 
     out: dict[str, np.ndarray] = {}
 

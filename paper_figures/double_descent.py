@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from paper_figures import _common as C
-from paper_figures import style
-from theory.ridgeless import (
+from claimcheck.paper_figures import _common as C
+from claimcheck.paper_figures import style
+from claimcheck.theory.ridgeless import (
     min_norm_risk_asymptotic,
     min_norm_risk_finite,
     optimal_ridge_lambda,

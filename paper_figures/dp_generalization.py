@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from claimcheck.catalogue.distributional import dp_dg as CLAIM
-from paper_figures import _common as C
-from paper_figures import style
-from theory.distributional import dp_dg_bound, dp_majority_agreement
+from claimcheck.paper_figures import _common as C
+from claimcheck.paper_figures import style
+from claimcheck.theory.distributional import dp_dg_bound, dp_majority_agreement
 
 NAME = "dp_generalization"
 CLAIMS = ("distributional.dp_implies_dg",)

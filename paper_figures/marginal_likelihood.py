@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from paper_figures import style
-from theory import marginal_likelihood as ML
+from claimcheck.paper_figures import style
+from claimcheck.theory import marginal_likelihood as ML
 
 NAME = "marginal_likelihood_selection"
 CLAIMS = ("pac_bayes.lml_clml_disagree", "pac_bayes.lml_chain_rule", "pac_bayes.lml_monte_carlo")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from paper_figures import style
-from sims.pac_bayes import tuning_coverage_draws, tuning_coverage_exact
-from theory.pac_bayes import maurer_bound, mcallester_bound
+from claimcheck.paper_figures import style
+from claimcheck.sims.pac_bayes import tuning_coverage_draws, tuning_coverage_exact
+from claimcheck.theory.pac_bayes import maurer_bound, mcallester_bound
 
 NAME = "pac_bayes_tuning"
 CLAIMS = ("pac_bayes.tuning_coverage", "pac_bayes.tuning_cost", "pac_bayes.kl_bound_ordering", "pac_bayes.coverage")

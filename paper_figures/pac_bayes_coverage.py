@@ -48,9 +48,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from claimcheck.catalogue.pac_bayes import bound_by_name, gaussian_posterior_coverage, occam_coverage
-from paper_figures import style
-from sims import pac_bayes as S
-from theory.pac_bayes import gaussian_kl
+from claimcheck.paper_figures import style
+from claimcheck.sims import pac_bayes as S
+from claimcheck.theory.pac_bayes import gaussian_kl
 
 NAME = "pac_bayes_coverage"
 CLAIMS = ("pac_bayes.occam_coverage", "pac_bayes.gaussian_posterior_coverage")

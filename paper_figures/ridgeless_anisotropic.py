@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from claimcheck.catalogue.ridgeless import anisotropic as CLAIM
-from paper_figures import _common as C
-from paper_figures import style
-from theory.ridgeless import min_norm_risk_asymptotic, ridge_risk_anisotropic, ridge_risk_asymptotic
+from claimcheck.paper_figures import _common as C
+from claimcheck.paper_figures import style
+from claimcheck.theory.ridgeless import min_norm_risk_asymptotic, ridge_risk_anisotropic, ridge_risk_asymptotic
 
 NAME = "ridgeless_anisotropic"
 CLAIMS = ("ridgeless.anisotropic",)

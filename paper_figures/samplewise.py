@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from paper_figures import _common as C
-from paper_figures import style
-from theory.ridgeless import optimal_ridge_lambda, ridge_risk_asymptotic, samplewise_risk
+from claimcheck.paper_figures import _common as C
+from claimcheck.paper_figures import style
+from claimcheck.theory.ridgeless import optimal_ridge_lambda, ridge_risk_asymptotic, samplewise_risk
 
 NAME = "double_descent_samplewise"
 CLAIMS = ("ridgeless.samplewise_nonmonotone", "ridgeless.optimal_ridge_monotone")

@@ -11,7 +11,7 @@ Example (the figure modules do exactly this)::
 
     import matplotlib
     from matplotlib.figure import Figure
-    from paper_figures import style
+    from claimcheck.paper_figures import style
 
     with matplotlib.rc_context(style.rc("icml")):
         fig = Figure(figsize=style.figsize("icml", column="half"))
@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from claimcheck.io import atomic_write_bytes
-from theory._validation import check_int, check_real
+from claimcheck.theory._validation import check_int, check_real
 
 __all__ = [
     "POINTS_PER_INCH",

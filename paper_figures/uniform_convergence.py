@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from paper_figures import _common as C
-from paper_figures import style
-from sims.uniform_convergence import fast_error_samples
-from theory import uniform_convergence as T
+from claimcheck.paper_figures import _common as C
+from claimcheck.paper_figures import style
+from claimcheck.sims.uniform_convergence import fast_error_samples
+from claimcheck.theory import uniform_convergence as T
 
 NAME = "uniform_convergence"
 CLAIMS = (
@@ -56,7 +56,7 @@ def _agresti_coull(k, m):
 def _hypersphere(seed: int) -> tuple:
     import torch
 
-    from gpu_validation import hypersphere as hs
+    from claimcheck.gpu_validation import hypersphere as hs
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # bit-reproducible CPU matmuls

@@ -1,8 +1,8 @@
 """Real data the project can use without downloading anything at run time (numpy only).
 
 * MNIST / Fashion-MNIST in IDX format (:func:`read_idx`, :func:`load_idx_dataset`); the
-  project ships the real MNIST **test** set (10k images, ``t10k-*`` files) in
-  ``../shared/data/mnist`` (:func:`mnist_dir`). Experiments that need a training split cut
+  package ships the real MNIST **test** set (10k images, ``t10k-*`` files, CC BY-SA 3.0) as
+  package data in ``claimcheck/data/mnist`` (:func:`mnist_dir`). Experiments that need a training split cut
   one out of it themselves, with a seeded permutation.
 * scikit-learn's 8x8 digits (:func:`load_digits`; bundled with scikit-learn).
 * MNIST-1D (:func:`make_mnist1d`): a procedural generator (Greydanus 2020), so any number
@@ -136,7 +136,7 @@ def load_idx_dataset(directory, split: str = "test") -> tuple[np.ndarray, np.nda
         raise FileNotFoundError(
             f"IDX {split} split not found in {str(directory)!r}: missing {', '.join(f'{m}[.gz]' for m in missing)}. "
             f"Put the files {img_stem}[.gz] and {lab_stem}[.gz] (from {_MNIST_URL}) into that directory "
-            f"(for the project's MNIST copy: ../shared/data/mnist, or set CLAIMCHECK_MNIST_DIR); nothing is downloaded at run time."
+            f"(or unset CLAIMCHECK_MNIST_DIR to use the MNIST test set shipped with claimcheck); nothing is downloaded at run time."
         )
     images, labels = read_idx(img_path), read_idx(lab_path)
     if images.dtype != np.uint8 or images.ndim != 3:
@@ -149,16 +149,20 @@ def load_idx_dataset(directory, split: str = "test") -> tuple[np.ndarray, np.nda
 
 
 def mnist_dir() -> Path:
-    """Directory of the project's MNIST copy: ``$CLAIMCHECK_MNIST_DIR`` if set, else
-    ``<repo root>/../shared/data/mnist`` (repo root = the folder above ``sims/``).
+    """Directory of the MNIST IDX files: ``$CLAIMCHECK_MNIST_DIR`` if set (e.g. a full MNIST with
+    its ``train-*`` files, or Fashion-MNIST), else the copy shipped inside the package
+    (:data:`claimcheck.data.MNIST_DIR`: the real MNIST **test** set only, ``t10k-*``, 10,000
+    images; split it yourself, seeded, when an experiment needs training and evaluation data).
 
-    It holds the real MNIST **test** set only (``t10k-*``, 10,000 images); split it
-    yourself (seeded) when an experiment needs training and evaluation data.
+    >>> mnist_dir().name
+    'mnist'
     """
     env = os.environ.get("CLAIMCHECK_MNIST_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mnist"
+    from claimcheck.data import MNIST_DIR
+
+    return MNIST_DIR
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:

@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from sims.ridgeless import laguerre_bidiagonal
-from theory import deep_bootstrap as T
-from theory._validation import check_int, check_real
+from claimcheck.sims.ridgeless import laguerre_bidiagonal
+from claimcheck.theory import deep_bootstrap as T
+from claimcheck.theory._validation import check_int, check_real
 
 __all__ = [
     "link_function",

@@ -28,8 +28,8 @@ import numpy as np
 from scipy import stats as sps
 from threadpoolctl import threadpool_limits
 
-from theory import distributional as T
-from theory._validation import check_int, check_real
+from claimcheck.theory import distributional as T
+from claimcheck.theory._validation import check_int, check_real
 
 __all__ = [
     "noisy_binary_labels",
@@ -261,7 +261,7 @@ def load_split(dataset: str, n_train: int, n_test: int, split_seed: int = 0) -> 
         raise ValueError(f"dataset={dataset!r}, must be one of {list(DATASETS)}")
     key = (dataset, n_train, n_test, split_seed)
     if key not in _SPLITS:
-        from sims import datasets as D
+        from claimcheck.sims import datasets as D
 
         if dataset == "digits":
             x, y = D.load_digits()

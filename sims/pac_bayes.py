@@ -44,8 +44,8 @@ from typing import Callable
 import numpy as np
 from scipy import special, stats
 
-from theory import pac_bayes as T
-from theory._validation import check_int, check_real
+from claimcheck.theory import pac_bayes as T
+from claimcheck.theory._validation import check_int, check_real
 
 __all__ = [
     "min_binomial",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import claimcheck
-import paper_figures
+from claimcheck import paper_figures
 from claimcheck import Status
 from claimcheck.testing import assert_claim
 

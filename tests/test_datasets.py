@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from sims import datasets as D
+from claimcheck.sims import datasets as D
 
 
 def _idx_bytes(arr: np.ndarray) -> bytes:
@@ -117,7 +117,10 @@ def test_mnist_dir_honours_environment_variable(tmp_path, monkeypatch):
     monkeypatch.setenv("CLAIMCHECK_MNIST_DIR", str(tmp_path))
     assert D.mnist_dir() == tmp_path
     monkeypatch.delenv("CLAIMCHECK_MNIST_DIR")
-    assert D.mnist_dir().parts[-3:] == ("shared", "data", "mnist")
+    from claimcheck.data import MNIST_DIR
+
+    assert D.mnist_dir() == MNIST_DIR   # the copy shipped as package data
+    assert sorted(p.name for p in MNIST_DIR.glob("t10k-*")) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
 
 
 def test_digits_shape_range_and_labels():

@@ -1,4 +1,4 @@
-"""theory.deep_bootstrap and its sympy derivations; sims.deep_bootstrap against theory.
+"""claimcheck.theory.deep_bootstrap and its sympy derivations; sims.deep_bootstrap against theory.
 
 Simulation-vs-theory comparisons use SE-derived tolerances (z-tests at alpha = 1e-6,
 Bonferroni over the compared entries), never a fixed rtol.
@@ -13,10 +13,10 @@ import sympy as sp
 from hypothesis import example, given, settings, strategies as st
 
 from claimcheck import stats
-from sims import deep_bootstrap as S
-from theory import deep_bootstrap as T
-from theory import deep_bootstrap_sympy as DS
-from theory.ridgeless import min_norm_risk_finite
+from claimcheck.sims import deep_bootstrap as S
+from claimcheck.theory import deep_bootstrap as T
+from claimcheck.theory import deep_bootstrap_sympy as DS
+from claimcheck.theory.ridgeless import min_norm_risk_finite
 
 
 def _zmax(samples, target):

@@ -11,8 +11,8 @@ from scipy import stats as sps
 
 import claimcheck
 from claimcheck import Status
-from sims import distributional as S
-from theory import distributional as T
+from claimcheck.sims import distributional as S
+from claimcheck.theory import distributional as T
 
 CLAIMS = [c for c in claimcheck.all_claims() if c.id.startswith("distributional.")]
 MUTANTS = [(c.id, m.name) for c in CLAIMS for m in c.mutants]

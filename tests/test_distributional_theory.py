@@ -14,7 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 
-from theory import distributional as T
+from claimcheck.theory import distributional as T
 
 probs = st.floats(0.0, 1.0)
 rate_vectors = st.lists(probs, min_size=2, max_size=12)

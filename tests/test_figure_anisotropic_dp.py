@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paper_figures import dp_generalization as DP
-from paper_figures import ridgeless_anisotropic as RA
+from claimcheck.paper_figures import dp_generalization as DP
+from claimcheck.paper_figures import ridgeless_anisotropic as RA
 
 Z = 4.0
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from claimcheck.catalogue.deep_bootstrap import GD_STEPS, model, real_world_gd, sgd_stability
-from paper_figures import deep_bootstrap_dynamics as F
-from theory import deep_bootstrap as T
+from claimcheck.paper_figures import deep_bootstrap_dynamics as F
+from claimcheck.theory import deep_bootstrap as T
 
 Z_MAX = 4.0
 """Simulated points must lie within Z_MAX standard errors of the plotted theory (seed 0, default reps)."""

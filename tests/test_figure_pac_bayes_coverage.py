@@ -10,8 +10,8 @@ import pytest
 from claimcheck import stats
 from claimcheck.catalogue.pac_bayes import bound_by_name, gaussian_posterior_coverage, occam_coverage
 from claimcheck.verdict import Status
-from paper_figures import pac_bayes_coverage as F
-from sims import pac_bayes as S
+from claimcheck.paper_figures import pac_bayes_coverage as F
+from claimcheck.sims import pac_bayes as S
 
 Z = 4.0
 

@@ -1,9 +1,9 @@
 """Batched training of several seeds (gpu_validation.batched) equals training them one by one.
 
-Tolerances: MLPs are compared bit for bit (``vmap`` of ``linear`` is a batched matmul with
-the same summation order as the single-model matmul on CPU). Conv nets (one grouped
-convolution under ``vmap``) and BatchNorm accumulate in a different order, so they agree to
-float32 rounding only: a few ulps per step, and over a short, well-conditioned run (20-30
+Tolerances: batched and single-model kernels need not sum in the same order (``vmap`` of
+``linear`` is a batched matmul; on an AVX-512 Intel CPU MKL gave bit-identical MLPs, on an AVX2
+AMD EPYC it differs by 1 ulp), conv nets (one grouped convolution under ``vmap``) and BatchNorm
+accumulate in a different order too, so all are compared to float32 rounding: a few ulps per step, and over a short, well-conditioned run (20-30
 steps) every parameter and running statistic stays within ``CONV_ATOL = 1e-5`` (about 100
 float32 ulps at the O(0.1-1) scale of the weights; observed <= 4e-7), while training moved
 the weights, and the members differ, by far more. Two things amplify the rounding
@@ -23,8 +23,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gpu_validation import batched, common  # noqa: E402
-from gpu_validation.models import MLP, PreActResNet18k, SmallCNN  # noqa: E402
+from claimcheck.gpu_validation import batched, common  # noqa: E402
+from claimcheck.gpu_validation.models import MLP, PreActResNet18k, SmallCNN  # noqa: E402
 
 CONV_ATOL = 1e-5
 DEV = torch.device("cpu")
@@ -75,14 +75,14 @@ def _max_diff(a, b, params_only=False):
     return max(float((sa[k] - sb[k]).abs().max()) for k in sa)
 
 
-def test_batched_mlp_seeds_are_bit_identical_to_sequential_runs():
+def test_batched_mlp_seeds_match_sequential_runs_to_float_rounding():
     build = lambda: MLP(10, (32, 32), 2)  # noqa: E731
     seeds, steps = [0, 1, 2], 30
     adam = lambda p: torch.optim.Adam(p, lr=1e-2)  # noqa: E731
     seq = _sequential(build, seeds, (10,), steps, adam)
     members, rn = _batched(build, seeds, (10,), steps, adam)
     for a, b in zip(seq, members):
-        assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+        assert _max_diff(a, b) <= CONV_ATOL
     init = common.seeded_init(build, 0, "init")
     assert _max_diff(members[0], init, True) > 1e-2 and _max_diff(members[0], members[1]) > 1e-2  # trained, and distinct
     assert rn.samples == steps * 32 * len(seeds) and rn.steps_done == steps  # S x B samples per batched step
@@ -90,7 +90,8 @@ def test_batched_mlp_seeds_are_bit_identical_to_sequential_runs():
 
 @pytest.mark.parametrize("build,opt", [
     (lambda: SmallCNN(4, 2, 1), lambda p: torch.optim.Adam(p, lr=1e-2)),
-    (lambda: PreActResNet18k(2, 2, 1), lambda p: torch.optim.SGD(p, lr=0.1)),
+    # lr 0.05: at lr 0.1 this width-2 net is chaotic on an AVX2 CPU (1 ulp at step 1 -> 0.13 at step 20)
+    (lambda: PreActResNet18k(2, 2, 1), lambda p: torch.optim.SGD(p, lr=0.05)),
 ], ids=["cnn-adam", "resnet18k-bn-sgd"])
 def test_batched_conv_and_batchnorm_seeds_match_sequential_runs_to_float_rounding(build, opt):
     seeds, steps = [0, 1], 20
@@ -148,19 +149,39 @@ RVI = dict(steps=40, ckpt_every=10, n_seeds=2, n_evals=4, n_test=256, hidden=(32
 
 
 def test_jobs_give_the_same_results_batched_and_one_by_one():
-    from gpu_validation import feature_calibration, real_vs_ideal
+    from claimcheck.gpu_validation import feature_calibration, real_vs_ideal
 
     for job, kw in ((real_vs_ideal, RVI), (feature_calibration, dict(epochs=4, width=64))):
         one = job.run("smoke", device="cpu", out_dir=None, progress=False, figures=False, batched=False, **kw)
         grp = job.run("smoke", device="cpu", out_dir=None, progress=False, figures=False, batched=True, **kw)
-        assert grp["measurements"] == one["measurements"]   # MLPs: bit-identical
-        assert grp["verdict"] == one["verdict"]
+        _assert_close(grp["measurements"], one["measurements"])   # MLPs: equal to float32 rounding
+        assert grp["verdict"]["status"] == one["verdict"]["status"]
+        _assert_close(grp["verdict"], one["verdict"])
         assert grp["timings"]["samples"] == one["timings"]["samples"]
         assert grp["timings"]["steps"] * (2 * kw["n_seeds"] if job is real_vs_ideal else 3) == one["timings"]["steps"]
 
 
+def _assert_close(a, b, path="", rtol=1e-4, atol=1e-6):
+    """Nested results equal up to float32 rounding amplified by a few dozen steps (strings, ints and
+    structure exactly)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        for k in a:
+            _assert_close(a[k], b[k], f"{path}/{k}", rtol, atol)
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_close(x, y, f"{path}[{i}]", rtol, atol)
+    elif isinstance(a, float) and not isinstance(a, bool):
+        assert b == pytest.approx(a, rel=rtol, abs=atol), path
+    elif path.endswith("/detail") and isinstance(a, str):
+        pass   # the verdict's prose quotes the numbers compared above
+    else:
+        assert a == b, path
+
+
 def test_interrupted_batched_run_resumes_to_the_bit_identical_result(tmp_path):
-    from gpu_validation import real_vs_ideal as job
+    from claimcheck.gpu_validation import real_vs_ideal as job
 
     kw = dict(RVI, batched=True)
     full = job.run("smoke", device="cpu", out_dir=tmp_path / "a", progress=False, figures=False, **kw)
@@ -178,7 +199,7 @@ def test_interrupted_batched_run_resumes_to_the_bit_identical_result(tmp_path):
 
 @pytest.mark.parametrize("packed", [False, True], ids=["one-group-per-width", "widths-packed"])
 def test_double_descent_groups_small_widths_and_resumes_a_half_finished_sweep(tmp_path, packed):
-    from gpu_validation import double_descent as job
+    from claimcheck.gpu_validation import double_descent as job
 
     kw = dict(widths=(1, 2, 3), epochs=2, n_seeds=2, ckpt_every=2, n_test=128, batched_max_k=2,
               pack_max_waste=2.0 if packed else 1.0)

@@ -9,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gpu_validation import JOBS  # noqa: E402
-from gpu_validation.cli import add_parser, run_cli  # noqa: E402
+from claimcheck.gpu_validation import JOBS  # noqa: E402
+from claimcheck.gpu_validation.cli import add_parser, run_cli  # noqa: E402
 
 FAST_RVI = ["--set", "steps=20", "--set", "n_test=256", "--set", "hidden=(16,)", "--set", "n_evals=3", "--no-figures"]
 
@@ -49,7 +49,7 @@ def test_the_cli_module_imports_without_torch():
     import subprocess
     import sys
 
-    code = "import sys, gpu_validation.cli; assert 'torch' not in sys.modules, 'torch imported'"
+    code = "import sys, claimcheck.gpu_validation.cli; assert 'torch' not in sys.modules, 'torch imported'"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 
 
@@ -57,7 +57,7 @@ def test_gpu_list_shows_every_job(capsys):
     assert run_cli(_parse(["gpu", "list"])) == 0
     out = capsys.readouterr().out
     assert all(job in out for job in JOBS) and "smoke" in out and "full" in out
-    from gpu_validation.cli import _TIMES
+    from claimcheck.gpu_validation.cli import _TIMES
 
     assert set(_TIMES) == set(JOBS), "every job needs its expected times in gpu_validation/cli.py"
 
@@ -100,7 +100,7 @@ def test_submitit_sharded_sweep_collects_the_same_verdict(tmp_path):
     """A sweep launched as a job array of 2 shards x 1 seed (debug executor) and collected
     gives the result of a plain run, unit for unit."""
     pytest.importorskip("submitit")
-    from gpu_validation import launch, real_vs_ideal
+    from claimcheck.gpu_validation import launch, real_vs_ideal
 
     over = {"steps": 20, "n_test": 256, "hidden": (16,), "n_evals": 3}
     jobs = launch.submit("real_vs_ideal", "smoke", seeds=[0], shards=2, out_dir=tmp_path / "array", executor="debug",
@@ -119,7 +119,7 @@ def test_submitit_sharded_sweep_collects_the_same_verdict(tmp_path):
 
 
 def test_measure_script_records_device_time_throughput_and_verdict(tmp_path, capsys):
-    from gpu_validation import measure_small
+    from claimcheck.gpu_validation import measure_small
 
     code = measure_small.main(["--jobs", "real_vs_ideal", "--profile", "smoke", "--device", "cpu", "--out", str(tmp_path)])
     assert code == 0
@@ -137,7 +137,7 @@ def test_slurm_executor_gets_one_gpu_per_task_and_the_partition(tmp_path, monkey
     import os
     import stat
 
-    from gpu_validation import launch
+    from claimcheck.gpu_validation import launch
 
     srun = tmp_path / "bin" / "srun"
     srun.parent.mkdir()

@@ -19,7 +19,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gpu_validation import JOBS, common, get_job  # noqa: E402
+from claimcheck.gpu_validation import JOBS, common, get_job  # noqa: E402
 
 STATUSES = {"passed", "failed", "underpowered"}
 

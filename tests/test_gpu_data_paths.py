@@ -16,10 +16,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gpu_validation import common  # noqa: E402
-from gpu_validation.data import load_images, load_splits, train_test  # noqa: E402
-from gpu_validation import get_job  # noqa: E402
-from sims import datasets as D  # noqa: E402
+from claimcheck.gpu_validation import common  # noqa: E402
+from claimcheck.gpu_validation.data import load_images, load_splits, train_test  # noqa: E402
+from claimcheck.gpu_validation import get_job  # noqa: E402
+from claimcheck.sims import datasets as D  # noqa: E402
 
 STATUSES = {"passed", "failed", "underpowered"}
 

@@ -11,9 +11,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from claimcheck.verdict import Status  # noqa: E402
-from gpu_validation import common  # noqa: E402
-from gpu_validation.double_descent import prominence  # noqa: E402
-from gpu_validation.models import MLP, PreActResNet18k, SmallCNN, count_parameters, forward_flops  # noqa: E402
+from claimcheck.gpu_validation import common  # noqa: E402
+from claimcheck.gpu_validation.double_descent import prominence  # noqa: E402
+from claimcheck.gpu_validation.models import MLP, PreActResNet18k, SmallCNN, count_parameters, forward_flops  # noqa: E402
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -89,7 +89,7 @@ def test_prominence_is_positive_only_for_an_interior_peak():
 
 
 def test_peak_index_and_interpolation_threshold():
-    from gpu_validation.double_descent import interpolation_threshold, peak_index
+    from claimcheck.gpu_validation.double_descent import interpolation_threshold, peak_index
 
     assert peak_index(np.array([0.5, 0.4, 0.6, 0.3, 0.2])) == 2
     assert peak_index(np.array([0.5, 0.4, 0.45, 0.7, 0.2])) == 3
@@ -162,7 +162,7 @@ def test_atomic_checkpoint_leaves_no_temp_file_and_keeps_the_old_one(tmp_path):
 # ----------------------------------------------------------------------------- resume
 
 def test_interrupted_run_resumes_to_the_bit_identical_result(tmp_path):
-    from gpu_validation import real_vs_ideal as job
+    from claimcheck.gpu_validation import real_vs_ideal as job
 
     kw = dict(steps=40, ckpt_every=10, n_seeds=2, n_evals=4, n_test=256, hidden=(32,))
     full = job.run("smoke", device="cpu", out_dir=tmp_path / "a", progress=False, figures=False, **kw)
@@ -182,9 +182,9 @@ def test_interrupted_run_resumes_to_the_bit_identical_result(tmp_path):
     assert math.isclose(on_disk["verdict"]["estimate"]["mean"], full["verdict"]["estimate"]["mean"], rel_tol=0, abs_tol=0)
 
 
-@pytest.mark.parametrize("name", ["gpu_validation", "gpu_validation.common", "gpu_validation.models",
-                                  "gpu_validation.data", "gpu_validation.double_descent",
-                                  "gpu_validation.packing", "gpu_validation.batched", "gpu_validation.norm_growth"])
+@pytest.mark.parametrize("name", ["claimcheck.gpu_validation", "claimcheck.gpu_validation.common", "claimcheck.gpu_validation.models",
+                                  "claimcheck.gpu_validation.data", "claimcheck.gpu_validation.double_descent",
+                                  "claimcheck.gpu_validation.packing", "claimcheck.gpu_validation.batched", "claimcheck.gpu_validation.norm_growth"])
 def test_docstring_examples_run(name):
     import doctest
     import importlib
@@ -200,12 +200,12 @@ def test_a_run_killed_by_sigkill_resumes_to_the_same_result(tmp_path):
     import time
     from pathlib import Path
 
-    from gpu_validation import real_vs_ideal as job
+    from claimcheck.gpu_validation import real_vs_ideal as job
 
     kw = dict(steps=200, ckpt_every=50, n_seeds=2, n_evals=3, n_test=128, hidden=(16,))
     out = tmp_path / "killed"
     script = ("import torch; torch.set_num_threads(1)\n"
-              "from gpu_validation import real_vs_ideal as j\n"
+              "from claimcheck.gpu_validation import real_vs_ideal as j\n"
               f"j.run('smoke', device='cpu', out_dir={str(out)!r}, progress=False, figures=False, **{kw!r})\n")
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent)
     units = out / "real_vs_ideal-smoke-seed0" / "units"

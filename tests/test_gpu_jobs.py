@@ -12,10 +12,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import gpu_validation  # noqa: E402
-from gpu_validation import JOBS, get_job  # noqa: E402
+from claimcheck import gpu_validation  # noqa: E402
+from claimcheck.gpu_validation import JOBS, get_job  # noqa: E402
 
-HAVE_HYPERSPHERE = importlib.util.find_spec("gpu_validation.hypersphere") is not None
+HAVE_HYPERSPHERE = importlib.util.find_spec("claimcheck.gpu_validation.hypersphere") is not None
 STATUSES = {"passed", "failed", "underpowered"}
 
 
@@ -40,7 +40,7 @@ def _check_result(res: dict, job: str, tmp_path) -> None:
 
 
 def _mnist_available() -> bool:
-    from sims.datasets import mnist_dir
+    from claimcheck.sims.datasets import mnist_dir
 
     d = mnist_dir()
     return any((d / f).exists() for f in ("t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte"))
@@ -58,7 +58,7 @@ def test_smoke_profile_runs_and_gives_a_well_formed_verdict(job, tmp_path):
 
 
 def test_sample_wise_double_descent_runs_and_writes_its_figure(tmp_path):
-    from gpu_validation import double_descent
+    from claimcheck.gpu_validation import double_descent
 
     res = double_descent.run("smoke", device="cpu", out_dir=tmp_path, progress=False, n_seeds=1, sweep="sample",
                              sample_sizes=(32, 64, 128), width=2, epochs=1, label_noise=(0.0, 0.2))
@@ -70,7 +70,7 @@ def test_sample_wise_double_descent_runs_and_writes_its_figure(tmp_path):
 
 @needs_mnist
 def test_pac_bayes_certificate_is_a_valid_kl_inverse_bound(tmp_path):
-    from theory.pac_bayes import kl_inverse_upper, maurer_bound
+    from claimcheck.theory.pac_bayes import kl_inverse_upper, maurer_bound
 
     res = get_job("pac_bayes_mnist").run("smoke", device="cpu", out_dir=None, progress=False)
     best = res["verdict"]["extra"]["best"]
@@ -107,7 +107,7 @@ class _FakeCfg:
 
 
 def _fake_hypersphere(test_err, sprime_err):
-    mod = types.ModuleType("gpu_validation.hypersphere")
+    mod = types.ModuleType("claimcheck.gpu_validation.hypersphere")
     mod.PROFILES = {"smoke": _FakeCfg(), "small": _FakeCfg(), "full": _FakeCfg()}
 
     def run(cfg, seed=0, device=None):
@@ -127,7 +127,7 @@ def _fake_hypersphere(test_err, sprime_err):
 ])
 def test_hypersphere_wrapper_verdict_can_pass_and_fail(monkeypatch, tmp_path, test_err, sprime_err, status):
     fake = _fake_hypersphere(test_err, sprime_err)
-    monkeypatch.setitem(sys.modules, "gpu_validation.hypersphere", fake)
+    monkeypatch.setitem(sys.modules, "claimcheck.gpu_validation.hypersphere", fake)
     monkeypatch.setattr(gpu_validation, "hypersphere", fake, raising=False)
     res = get_job("hypersphere").run("smoke", device="cpu", out_dir=tmp_path, progress=False, figures=False,
                                      inner_overrides=())

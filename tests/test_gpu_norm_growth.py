@@ -9,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gpu_validation import common, norm_growth  # noqa: E402
-from gpu_validation.models import MLP  # noqa: E402
+from claimcheck.gpu_validation import common, norm_growth  # noqa: E402
+from claimcheck.gpu_validation.models import MLP  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 FAST = dict(ns=(64, 128, 256), n_test=300, n_seeds=3)

@@ -14,8 +14,8 @@ from hypothesis import given, settings, strategies as st
 
 torch = pytest.importorskip("torch")
 
-from gpu_validation import batched, common, packing  # noqa: E402
-from gpu_validation.models import MLP, PreActResNet18k  # noqa: E402
+from claimcheck.gpu_validation import batched, common, packing  # noqa: E402
+from claimcheck.gpu_validation.models import MLP, PreActResNet18k  # noqa: E402
 
 CONV_ATOL = 1e-5   # float32 rounding after a short stable run (as in tests/test_gpu_batched.py)
 DEV = torch.device("cpu")
@@ -132,7 +132,7 @@ def test_plan_packs_bad_input_names_the_parameter(kwargs, name):
 
 
 def test_double_descent_job_gives_the_same_errors_packed_and_unpacked(tmp_path):
-    from gpu_validation import double_descent
+    from claimcheck.gpu_validation import double_descent
 
     kw = dict(device="cpu", progress=False, figures=False, widths=(1, 2, 3), n_seeds=1, epochs=1, n_test=256)
     packed = double_descent.run("smoke", out_dir=tmp_path / "p", **kw)

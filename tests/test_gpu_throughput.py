@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gpu_validation import throughput  # noqa: E402
+from claimcheck.gpu_validation import throughput  # noqa: E402
 
 
 def test_every_variant_runs_or_is_skipped_with_a_reason_on_cpu(tmp_path):

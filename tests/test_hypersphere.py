@@ -10,7 +10,7 @@ import pytest
 import torch
 from scipy import stats
 
-from gpu_validation import hypersphere as hs
+from claimcheck.gpu_validation import hypersphere as hs
 
 ALPHA = 1e-3  # per comparison; a handful of comparisons
 

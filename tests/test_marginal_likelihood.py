@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from theory import marginal_likelihood as ML
+from claimcheck.theory import marginal_likelihood as ML
 
 Z = 4.9  # two-sided alpha ~ 1e-6
 

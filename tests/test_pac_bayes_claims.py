@@ -12,8 +12,8 @@ import claimcheck
 from claimcheck import Status
 from claimcheck.catalogue import pac_bayes as cat
 from claimcheck.testing import assert_rejects
-from sims import pac_bayes as S
-from theory import pac_bayes as T
+from claimcheck.sims import pac_bayes as S
+from claimcheck.theory import pac_bayes as T
 
 CLAIMS = [c for c in claimcheck.all_claims() if c.id.startswith("pac_bayes.")]
 MUTANTS = [(c.id, m.name) for c in CLAIMS for m in c.mutants]
@@ -121,7 +121,7 @@ def test_unknown_learner_is_rejected():
 
 def _forgot_log_k(emp_risk, kl, n, delta, k=1):
     """kl-inverse bound that never pays for tuning over k priors (a user's wrong bound)."""
-    from theory.pac_bayes import maurer_bound
+    from claimcheck.theory.pac_bayes import maurer_bound
 
     return maurer_bound(emp_risk, kl, n, delta)
 
@@ -130,7 +130,7 @@ def _looser_maurer(emp_risk, kl, n, delta, k=1):
     """A valid but looser bound: kl-inverse + 0.01, capped at 1."""
     import numpy as np
 
-    from theory.pac_bayes import maurer_bound
+    from claimcheck.theory.pac_bayes import maurer_bound
 
     return np.minimum(1.0, maurer_bound(emp_risk, kl, n, delta, k) + 0.01)
 

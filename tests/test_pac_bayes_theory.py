@@ -15,9 +15,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy import stats
 
-from sims import pac_bayes as S
-from theory import pac_bayes as T
-from theory import pac_bayes_sympy as P
+from claimcheck.sims import pac_bayes as S
+from claimcheck.theory import pac_bayes as T
+from claimcheck.theory import pac_bayes_sympy as P
 
 Z = 4.9  # two-sided alpha ~ 1e-6
 

@@ -11,8 +11,8 @@ import matplotlib
 import pytest
 from PIL import Image
 
-import paper_figures
-from paper_figures import FIGURES, figures_for_claims, make_all, style
+from claimcheck import paper_figures
+from claimcheck.paper_figures import FIGURES, figures_for_claims, make_all, style
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_REPS = 50  # enough to exercise the simulation and drawing paths
@@ -105,7 +105,7 @@ def test_figure_registry_is_consistent():
 
 def test_importing_the_package_does_not_import_matplotlib():
     code = (
-        "import sys, paper_figures; "
+        "import sys; from claimcheck import paper_figures; "
         "paper_figures.figures_for_claims(['ridgeless.minnorm_finite']); "
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
     )

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from paper_figures import FIGURES, style
+from claimcheck.paper_figures import FIGURES, style
 
 SMALL_REPS = 5  # >= 2 for a standard error; the tests compare arrays only, so fewer reps cost nothing
 

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from sims import ridgeless as sr
-from theory import ridgeless as rl
+from claimcheck.sims import ridgeless as sr
+from claimcheck.theory import ridgeless as rl
 
 Z_CRIT = 5.0
 

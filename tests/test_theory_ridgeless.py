@@ -21,7 +21,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from scipy import integrate, optimize
 
-from theory import ridgeless as rl
+from claimcheck.theory import ridgeless as rl
 
 # ---------------------------------------------------------------------------------------
 # Parameter domains (one place; the strategies below are built from these constants).

@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from sims import uniform_convergence as S
-from theory import uniform_convergence as T
-from theory import uniform_convergence_sympy as TS
+from claimcheck.sims import uniform_convergence as S
+from claimcheck.theory import uniform_convergence as T
+from claimcheck.theory import uniform_convergence_sympy as TS
 
 Z = 5.0  # two-sided ~6e-7 per comparison
 POINTS = [(16, 256, 1 / 64, 1.0), (8, 32, 1 / 16, 2.0), (32, 64, 1 / 64, 1.0)]

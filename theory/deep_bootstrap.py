@@ -52,8 +52,8 @@ import math
 import numpy as np
 from scipy import optimize
 
-from theory._validation import check_int, check_real
-from theory.ridgeless import min_norm_risk_finite
+from claimcheck.theory._validation import check_int, check_real
+from claimcheck.theory.ridgeless import min_norm_risk_finite
 
 __all__ = [
     "LINKS",

@@ -28,7 +28,7 @@ import math
 import numpy as np
 from scipy import optimize
 
-from theory._validation import as_output, check_array, check_int, check_real
+from claimcheck.theory._validation import as_output, check_array, check_int, check_real
 
 __all__ = [
     "min_norm_risk_finite",

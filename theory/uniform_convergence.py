@@ -66,7 +66,7 @@ import math
 import numpy as np
 from scipy import integrate, special, stats
 
-from theory._validation import check_int, check_real
+from claimcheck.theory._validation import check_int, check_real
 
 __all__ = [
     "linear_test_error",

@@ -21,9 +21,9 @@ from claimcheck.claim import Claim, Mutant
 from claimcheck.estimate import Estimate
 from claimcheck.registry import register
 from claimcheck.verdict import Status
-from sims import deep_bootstrap as S
-from theory import deep_bootstrap as T
-from theory.ridgeless import min_norm_risk_finite
+from claimcheck.sims import deep_bootstrap as S
+from claimcheck.theory import deep_bootstrap as T
+from claimcheck.theory.ridgeless import min_norm_risk_finite
 
 NNS = "Nakkiran, Neyshabur, Sedghi, ICLR 2021 (arXiv:2010.08127), Sec. 7 / Fig. 7"
 FIGURE = "deep_bootstrap"

@@ -12,24 +12,13 @@ from claimcheck.claim import Claim, Mutant
 from claimcheck.estimate import Estimate
 from claimcheck.registry import register
 from claimcheck.verdict import Status
-from sims import distributional as S
-from theory import distributional as T
+from claimcheck.sims import distributional as S
+from claimcheck.theory import distributional as T
 
 NB = "Nakkiran & Bansal 2020, Distributional Generalization (arXiv:2009.08092)"
 KYYBN = "Kulynych, Yang, Yu, Blasiok, Nakkiran 2022, What You See is What You Get (arXiv:2204.03230)"
 K = 10  # classes, as in the seed's table
 
-
-def _have_mnist() -> bool:
-    """The real MNIST test set is where :func:`sims.datasets.mnist_dir` points (else the MNIST
-    points are left out and only scikit-learn digits, shipped with scikit-learn, are checked)."""
-    from sims.datasets import mnist_dir
-
-    d = mnist_dir()
-    return any((d / f"t10k-images-idx3-ubyte{z}").is_file() for z in ("", ".gz"))
-
-
-HAVE_MNIST = _have_mnist()
 
 # Shared parameter ranges (strategies and defaults use these).
 N_TRAIN = st.integers(5, 200)
@@ -247,14 +236,14 @@ real_nn = register(Claim(
     domain=st.builds(lambda pm, s: {"dataset": "digits", "n_train": 1000, "n_test": 797, "split_seed": s, "p_max": pm},
                      st.floats(0.09, 0.45), st.integers(0, 20)),
     default={"dataset": "digits", "n_train": 1000, "n_test": 797, "split_seed": 0, "p_max": 0.09},
-    verify_points=({"dataset": "mnist", "n_train": 3000, "n_test": 3000},) if HAVE_MNIST else (),
+    verify_points=({"dataset": "mnist", "n_train": 3000, "n_test": 3000},),
     simulate=_sim_real_nn,
     reps=1600,
     rel_tol=0.05,
     mutants=(
         Mutant("perfect_sampler_slope_1", "slope 1 (q = p): ignores the cross-class neighbours of real digits",
                lambda dataset, n_train, n_test, split_seed, p_max: 1.0,
-               {"dataset": "mnist", "n_train": 3000, "n_test": 3000} if HAVE_MNIST else {"n_train": 200, "n_test": 1597, "p_max": 0.45}),
+               {"dataset": "mnist", "n_train": 3000, "n_test": 3000}),
         Mutant("bayes_slope_0", "slope 0: the Bayes classifier predicts 0 for every class",
                lambda dataset, n_train, n_test, split_seed, p_max: 0.0),
     ),
@@ -321,12 +310,12 @@ feature_calibration = register(Claim(
         st.builds(lambda pm, s: _band_point("tree", "digits", pm, s), st.floats(0.3, 0.45), st.integers(0, 20)),
     ),
     default=_band_point("kernel"),
-    verify_points=((_band_point("kernel", "mnist"),) if HAVE_MNIST else ()) + (_band_point("tree", p_max=0.45),),
+    verify_points=(_band_point("kernel", "mnist"), _band_point("tree", p_max=0.45)),
     check_fn=_check_slope_band,
     reps=32,
     mutants=(
         Mutant("bayes_slope_0", "the Bayes-optimal classifier's slope 0 (predicts 0 everywhere)", lambda **params: 0.0,
-               _band_point("kernel", "mnist" if HAVE_MNIST else "digits", p_max=0.09 if HAVE_MNIST else 0.45)),
+               _band_point("kernel", "mnist", p_max=0.09)),
     ),
     notes="Gaussian-kernel interpolation (ridge 1e-8, bandwidth 0.1 x median distance, one-hot argmax), 1-NN, and a "
           "decision tree grown to purity (sklearn; at p_max >= 0.3: at the seed's p_max = 0.09 its slope varies "

@@ -34,9 +34,9 @@ from claimcheck.claim import Claim, Mutant
 from claimcheck.estimate import Estimate
 from claimcheck.registry import register
 from claimcheck.verdict import Status
-from sims import pac_bayes as S
-from theory import marginal_likelihood as ML
-from theory import pac_bayes as T
+from claimcheck.sims import pac_bayes as S
+from claimcheck.theory import marginal_likelihood as ML
+from claimcheck.theory import pac_bayes as T
 
 MCA = "McAllester, COLT 1999, Thm 1 / COLT 2003, Thm 1"
 MAU = "Maurer 2004 (arXiv:cs/0411099), Thm 5; Seeger, JMLR 2002, Thm 1"

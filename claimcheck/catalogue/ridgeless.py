@@ -12,9 +12,9 @@ from claimcheck.claim import Claim, Mutant
 from claimcheck.estimate import Estimate
 from claimcheck.registry import register
 from claimcheck.verdict import Status
-from sims.anisotropic import anisotropic_risk_samples
-from sims.ridgeless import direct_ridge_curves, fast_risk_samples, ridge_curve
-from theory import ridgeless as T
+from claimcheck.sims.anisotropic import anisotropic_risk_samples
+from claimcheck.sims.ridgeless import direct_ridge_curves, fast_risk_samples, ridge_curve
+from claimcheck.theory import ridgeless as T
 
 HMRT = "Hastie, Montanari, Rosset, Tibshirani, Ann. Statist. 2022 (arXiv:1903.08560)"
 BHX = "Belkin, Hsu, Xu 2019 (arXiv:1903.07571), Thm 1"

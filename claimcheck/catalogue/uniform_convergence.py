@@ -21,8 +21,8 @@ from claimcheck.claim import Claim, Mutant
 from claimcheck.estimate import Estimate
 from claimcheck.registry import register
 from claimcheck.verdict import Status
-from sims.uniform_convergence import direct_error_samples, fast_error_samples
-from theory import uniform_convergence as T
+from claimcheck.sims.uniform_convergence import direct_error_samples, fast_error_samples
+from claimcheck.theory import uniform_convergence as T
 
 NK = "Nagarajan & Kolter, NeurIPS 2019 (arXiv:1902.04742), Sec. 3, Thm 3.1"
 FIGURE = "uniform_convergence"
@@ -331,6 +331,6 @@ norm_bound = register(Claim(
                lambda n, D, signal, noise: -1.0),
     ),
     notes="No closed form with the minimum margin: the claim is the sign of the growth (predict = +1). "
-          "theory.uniform_convergence.rademacher_margin_bound (mean margin) is ~1 and flat.",
+          "claimcheck.theory.uniform_convergence.rademacher_margin_bound (mean margin) is ~1 and flat.",
     figure=FIGURE,
 ))
