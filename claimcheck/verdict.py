@@ -23,7 +23,17 @@ class Status(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Verdict:
-    """Everything needed to read, trust and reproduce one check."""
+    """Everything needed to read, trust and reproduce one check.
+
+    ``prediction``, ``estimate`` and ``z`` are the reported point (for a curve, its worst point).
+    ``kind`` names the decision rule (a class of :mod:`claimcheck.checks`: ``exact``, ``asymptotic``,
+    ``bound``, ``coverage``, ``monotone``, ``band``, ``ci_threshold``, ``two_sample``,
+    ``deterministic``; ``a+b`` for several rules on parts of one measurement), ``statistic`` its
+    kind-specific numbers (documented in each check class's ``STATISTIC``; for ``a+b`` kinds,
+    ``{"parts": {name: {"kind", "status", "detail", "statistic"}}}``), ``summary`` the check's
+    one-line description of them. ``extra`` holds what the simulation reported beside the
+    decision (and ``predicted``: the formula's raw output where it is not the compared value).
+    """
 
     claim_id: str
     status: Status
@@ -36,31 +46,38 @@ class Verdict:
     budget: str
     detail: str
     extra: dict[str, Any] = field(default_factory=dict)
+    kind: str = ""
+    statistic: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
 
     @property
     def passed(self) -> bool:
         return self.status is Status.PASSED
 
     def reproduce(self) -> str:
-        """A Python snippet that re-runs this exact check."""
+        """A Python snippet that re-runs this exact check (claims and registered mutants alike:
+        ``get_claim("id[mutant]")`` is the claim with that mutant installed)."""
         return (
             f"claimcheck.get_claim({self.claim_id!r}).check({self.params!r}, "
             f"budget={self.budget!r}, seed={self.seed})"
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """Strict-JSON-ready dict: every field, ``status`` as its value, plus ``reproduce``."""
         d = asdict(self)
         d["status"] = self.status.value
         d["estimate"] = asdict(self.estimate)
+        d["reproduce"] = self.reproduce()
         return jsonable(d)
 
     def __str__(self) -> str:
+        kind = f" [{self.kind}]" if self.kind else ""
+        summary = f"\n  statistic  = {self.summary}" if self.summary else ""
         return (
-            f"{self.claim_id}: {self.status.value.upper()} at {self.params}\n"
+            f"{self.claim_id}: {self.status.value.upper()}{kind} at {self.params}\n"
             f"  prediction = {self.prediction:.6g}\n"
             f"  estimate   = {self.estimate.mean:.6g} ± {self.estimate.se:.3g} (SE, n={self.estimate.n})\n"
-            f"  z          = {self.z:+.3f} (alpha = {self.alpha:g})\n"
+            f"  z          = {self.z:+.3f} (alpha = {self.alpha:g}){summary}\n"
             f"  {self.detail}\n"
             f"  reproduce: {self.reproduce()}"
         )
-
