@@ -273,7 +273,7 @@ class Exact(Check):
     """
 
     rel_tol: float = 0.05
-    abs_scale: float = 1e-12
+    abs_scale: float | str = 1e-12  # or the name of a parameter holding the scale
     target: float | None = None
 
     kind: ClassVar[str] = "exact"
@@ -291,21 +291,22 @@ class Exact(Check):
 
     def decide(self, prediction, measurement, params=None) -> Decision:
         pred = self.target if self.target is not None else prediction
+        scale = _as_float(_resolve(self.abs_scale, params, "abs_scale"), "abs_scale")
         if isinstance(measurement, Curve):
-            return self._decide_curve(pred, measurement)
+            return self._decide_curve(pred, measurement, scale)
         p = _as_float(pred, "prediction")
         if not math.isfinite(p):
             return Decision(Status.FAILED, p, measurement, math.inf,
                             f"the prediction is {p}: no finite simulation can confirm it (estimate {measurement})",
                             {"z": "inf", "se": measurement.se, "rel_tol": self.rel_tol})
-        r = stats.exact_test(p, measurement, alpha=self.alpha, rel_tol=self.rel_tol, abs_floor=self.abs_scale)
+        r = stats.exact_test(p, measurement, alpha=self.alpha, rel_tol=self.rel_tol, abs_floor=scale)
         st = {"z": r.z, "z_critical": r.extra["z_critical"], "se": measurement.se, "required_se": r.extra["required_se"],
               "rel_tol": self.rel_tol}
         if self.target is not None:
             st["target"] = self.target
         return Decision(r.status, p, measurement, float(r.z), r.detail, st)
 
-    def _decide_curve(self, pred, c: Curve) -> Decision:
+    def _decide_curve(self, pred, c: Curve, scale: float) -> Decision:
         K = len(c)
         pr = np.asarray(pred, dtype=float).ravel()
         if pr.size == 1 and K > 1:
@@ -325,7 +326,7 @@ class Exact(Check):
         pv = np.minimum(1.0, 2 * upper_tail(np.abs(z), df))
         rejected = holm(pv, self.alpha)
         zc = _crit(self.alpha / K, df)
-        need = np.abs(self.rel_tol * np.maximum(np.abs(pr), self.abs_scale)) / (zc + _Z_POWER)
+        need = np.abs(self.rel_tol * np.maximum(np.abs(pr), scale)) / (zc + _Z_POWER)
         worst = int(np.argmax(np.abs(z)))
         st = {"x": list(c.x), "prediction": pr.tolist(), "mean": list(c.mean), "se": list(c.se), "z": z.tolist(),
               "p_value": pv.tolist(), "rejected": rejected.tolist(), "required_se": need.tolist(),
@@ -680,8 +681,10 @@ class Band(Check):
         lo, hi = s["low"][0], s["high"][0]
         rng = f"[{lo:.4g}, {hi:.4g}]" if K == 1 or len(set(s["low"])) == 1 else "the band"
         mode = "every" if s["every"] else "some"
+        zmin = np.minimum(s["z_low"], s["z_high"])
+        edge = f"min z to the edge {np.min(zmin):.1f}" if s["every"] else f"max z inside {np.max(zmin):.1f}"
         return (f"{mode} point in {rng}: {int(np.sum(s['inside']))}/{K} significantly inside, "
-                f"{int(np.sum(s['outside']))} outside (Holm); min z to the edge {np.min(np.minimum(s['z_low'], s['z_high'])):.1f}")
+                f"{int(np.sum(s['outside']))} outside (Holm); {edge}")
 
 
 # --------------------------------------------------------------------------- threshold on a CI over seeds
@@ -727,7 +730,7 @@ class ThresholdCI(Check):
             return Decision(Status.UNDERPOWERED, thr, e, 0.0, f"{e.n} seeds < {self.min_n}: no interval, not a verdict", st)
         tc = float(_crit(self.alpha, e.n - 1))
         lo, hi = e.mean - tc * e.se, e.mean + tc * e.se
-        ci = f"{e.mean:.4g} [{lo:.4g}, {hi:.4g}] ({1 - self.alpha:.4g} t-interval over {e.n})"
+        ci = f"{e.mean:.4g} [{lo:.4g}, {hi:.4g}] (t-interval at level 1 - {self.alpha:.2g}, {e.n} samples)"
         above, below = lo > thr, hi < thr
         ok, bad = (above, below) if self.side == "above" else (below, above)
         rel = ">" if self.side == "above" else "<"
@@ -746,7 +749,8 @@ class ThresholdCI(Check):
         if s.get("ci_low") is None:
             return f"{s['n']} seeds: no interval"
         rel = ">" if s["side"] == "above" else "<"
-        return f"{s['mean']:.4g} [{s['ci_low']:.4g}, {s['ci_high']:.4g}] ({s['level']:.4g} t-interval, {s['n']} seeds) vs claim {rel} {s['threshold']:g}"
+        return (f"{s['mean']:.4g} [{s['ci_low']:.4g}, {s['ci_high']:.4g}] (t-interval at level 1 - {1 - s['level']:.2g}, "
+                f"{s['n']} samples) vs claim {rel} {s['threshold']:g}")
 
 
 # --------------------------------------------------------------------------- two-sample curves

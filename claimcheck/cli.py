@@ -62,9 +62,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _select(ids: Sequence[str]) -> list:
-    """Claims by exact id or by family prefix ('ridgeless' -> 'ridgeless.*')."""
+    """Claims by exact id or by family prefix ('ridgeless' -> 'ridgeless.*'); none given: every claim
+    decided by simulation (claims on measured results, e.g. gpu.*, are named explicitly)."""
     if not ids:
-        return all_claims()
+        return all_claims(evidence="simulation")
     valid = claim_ids()
     chosen: list[str] = []
     for token in ids:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,6 +20,22 @@ class Status(str, enum.Enum):
     PASSED = "passed"
     FAILED = "failed"
     UNDERPOWERED = "underpowered"
+
+
+def _py(obj) -> str:
+    """Python source for a parameter value: like repr, with non-finite floats spelled
+    ``float('inf')`` so the reproduce line evaluates (a callable shows as its qualified name)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return f"float({str(obj)!r})"
+    if isinstance(obj, dict):
+        return "{" + ", ".join(f"{k!r}: {_py(v)}" for k, v in obj.items()) + "}"
+    if isinstance(obj, tuple):
+        return "(" + ", ".join(_py(v) for v in obj) + ("," if len(obj) == 1 else "") + ")"
+    if isinstance(obj, list):
+        return "[" + ", ".join(_py(v) for v in obj) + "]"
+    if callable(obj) and hasattr(obj, "__qualname__"):
+        return f"{obj.__module__}.{obj.__qualname__}"
+    return repr(obj)
 
 
 @dataclass(frozen=True)
@@ -58,7 +75,7 @@ class Verdict:
         """A Python snippet that re-runs this exact check (claims and registered mutants alike:
         ``get_claim("id[mutant]")`` is the claim with that mutant installed)."""
         return (
-            f"claimcheck.get_claim({self.claim_id!r}).check({self.params!r}, "
+            f"claimcheck.get_claim({self.claim_id!r}).check({_py(self.params)}, "
             f"budget={self.budget!r}, seed={self.seed})"
         )
 

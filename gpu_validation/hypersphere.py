@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from claimcheck.theory._validation import check_int, check_real
+from claimcheck.theory.validation import check_int, check_real
 
 __all__ = ["HypersphereConfig", "PROFILES", "DivergenceError", "make_data", "project_to_other_sphere", "make_model",
            "margins", "train", "run"]

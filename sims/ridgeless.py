@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from claimcheck.theory._validation import check_int, check_real
+from claimcheck.theory.validation import check_int, check_real
 
 __all__ = [
     "laguerre_bidiagonal",
