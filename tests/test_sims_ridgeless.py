@@ -118,6 +118,81 @@ def test_wishart_traces_equal_dense_traces(m, extra, shift, seed):
         assert t2[r] == pytest.approx(np.sum(Tinv * Tinv), rel=rtol)  # tr T^-2, T symmetric
 
 
+def _chain_from_layout(ga, gb, m):
+    """(a, b) of the bidiagonal (reps, m), (reps, m - 1) from halved draws in the loop layout."""
+    L, C, R = ga.shape
+    pad = L * C - m
+    chain_a = ga.transpose(1, 0, 2).reshape(L * C, R)[pad:]
+    chain_b = gb.transpose(1, 0, 2).reshape(L * C, R)[pad:]
+    assert np.all(chain_b[0] == 0.0)  # no subdiagonal entry above the first row
+    return np.sqrt(2.0 * chain_a.T), np.sqrt(2.0 * chain_b[1:].T)
+
+
+@given(
+    m=st.integers(1, 40),
+    extra=st.integers(0, 10),
+    reps=st.integers(1, 4),
+    chunks=st.integers(1, 40),
+    seed=st.integers(0, 2**32 - 1),
+)
+@example(m=1, extra=0, reps=1, chunks=1, seed=0)
+@example(m=10, extra=4, reps=2, chunks=7, seed=1)  # L = 2, 4 padding positions: more than one chunk
+@example(m=40, extra=0, reps=3, chunks=40, seed=2)  # one position per chunk, dof = m
+@example(m=37, extra=5, reps=1, chunks=6, seed=3)
+def test_chunked_inverse_trace_equals_dense_trace(m, extra, reps, chunks, seed):
+    # The lam = 0 engine: every chunking of the chain (with its padding) gives tr W^{-1} of
+    # the same bidiagonal model, to rounding (dense inverse, condition-number tolerance).
+    chunks = min(chunks, m)
+    ga, gb = sr._gamma_draws(m + extra, m, reps, chunks, np.random.default_rng(seed))
+    a, b = _chain_from_layout(ga, gb, m)
+    t1 = sr._inverse_trace_lanes(ga, gb)
+    for r in range(reps):
+        B = np.diag(a[r]) + np.diag(b[r], -1)
+        W = B @ B.T
+        evals = np.linalg.eigvalsh(W)
+        assume(evals[0] > 1e-8 * evals[-1])
+        rtol = 1e3 * np.finfo(float).eps * evals[-1] / evals[0]
+        assert t1[r] == pytest.approx(np.trace(np.linalg.inv(W)), rel=rtol)
+
+
+def test_gamma_draws_in_any_layout_are_the_laguerre_chi_squares():
+    # Layout and padding change where the draws sit, not their law: the chain's positions have
+    # the chi-square means dof - k (diagonal) and m - k (subdiagonal, k >= 1), resolved to 5 SE.
+    m, dof, reps, chunks, seed = 9, 12, 20000, 4, 15
+    ga, gb = sr._gamma_draws(dof, m, reps, chunks, np.random.default_rng(seed))
+    a, b = _chain_from_layout(ga, gb, m)
+    for k in range(m):
+        assert_matches_prediction(a[:, k] ** 2, dof - k, seed=seed, what=f"a_{k}^2")
+    for k in range(m - 1):
+        assert_matches_prediction(b[:, k] ** 2, m - 1 - k, seed=seed, what=f"b_{k}^2")
+
+
+def test_shifted_recursion_refuses_a_chunked_layout():
+    ga, gb = sr._gamma_draws(12, 8, 2, 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=re.escape("chunks=2, must be 1")):
+        sr._shifted_traces_lanes(ga, gb, 1.0)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.5])
+def test_fast_risk_with_few_replicates_and_small_blocks_matches_theory(monkeypatch, lam):
+    # Few replicates at a larger m take the chunked path (lam = 0); a tiny block size forces
+    # many blocks. Both must still estimate the exact risk (lam = 0) or agree with the
+    # one-block run (lam > 0).
+    n, p, seed = 400, 800, 107
+    assert sr._layout(min(n, p), 300, True)[1] > 1  # the chunked path is exercised
+    chunked = np.concatenate([sr.fast_risk_samples(n, p, 1.0, 1.0, lam, 300, np.random.default_rng([seed, k])) for k in range(4)])
+    monkeypatch.setattr(sr, "_BLOCK_DRAWS", 3 * min(n, p))  # blocks of 3 replicates
+    blocked = sr.fast_risk_samples(n, p, 1.0, 1.0, lam, 600 if lam == 0.0 else 90, np.random.default_rng(seed))
+    if lam == 0.0:
+        exact = rl.min_norm_risk_finite(n, p, 1.0, 1.0)
+        assert_matches_prediction(chunked, exact, seed=seed, what="chunked vs exact")
+        assert_matches_prediction(blocked, exact, seed=seed, what="blocked vs exact")
+        for x in (chunked, blocked):
+            assert Z_CRIT * _mean_se(x)[1] < 1e-3 * exact  # the check resolves 0.1%
+    else:
+        assert_same_mean(chunked, blocked, seed=seed, what="one block vs many blocks")
+
+
 # ---------------------------------------------------------------------------------------
 # Fast (Rao-Blackwellised) vs direct (lstsq / normal equations) simulators vs theory.
 
@@ -191,6 +266,7 @@ def test_fast_ridge_risk_approaches_asymptotic_ridge_risk_at_rate_one_over_n():
 
 SIMULATORS = {
     "fast": lambda rng: sr.fast_risk_samples(20, 30, 1.0, 1.0, 0.1, 50, rng),
+    "fast_minnorm_chunked": lambda rng: sr.fast_risk_samples(200, 400, 1.0, 1.0, 0.0, 3, rng),
     "direct": lambda rng: sr.direct_risk_samples(20, 30, 1.0, 1.0, 0.0, 5, rng),
     "direct_ridge": lambda rng: sr.direct_risk_samples(20, 30, 1.0, 1.0, 0.1, 5, rng),
     "laguerre": lambda rng: np.concatenate(sr.laguerre_bidiagonal(12, 5, 10, rng), axis=1),
