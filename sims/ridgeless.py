@@ -28,7 +28,7 @@ mean converges slowly, and z-tests there are not trustworthy. Claims restrict th
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import lapack
+from scipy.linalg import blas, lapack
 from threadpoolctl import threadpool_limits
 
 from claimcheck.theory._validation import check_int, check_real
@@ -37,6 +37,7 @@ __all__ = [
     "laguerre_bidiagonal",
     "wishart_traces",
     "fast_risk_samples",
+    "bartlett_risk_samples",
     "direct_risk_samples",
     "direct_ridge_curves",
 ]
@@ -169,26 +170,27 @@ def _inverse_trace_lanes(ga: np.ndarray, gb: np.ndarray) -> np.ndarray:
     Padding positions (ga = inf, gb = 0) contribute 0 and pass no state on.
     """
     L, C, R = ga.shape
+    mul, add, div = np.multiply, np.add, np.divide  # positional out=: least per-call overhead
     y = np.reciprocal(ga[0])
     ysum = y.copy()
     if C == 1:
-        for j in range(1, L):
-            y *= gb[j]
-            y += 1.0
-            y /= ga[j]
-            ysum += y
+        for ga_j, gb_j in zip(ga[1:, 0], gb[1:, 0]):
+            mul(y[0], gb_j, y[0])
+            add(y[0], 1.0, y[0])
+            div(y[0], ga_j, y[0])
+            add(ysum[0], y[0], ysum[0])
         return 0.5 * ysum[0]
     h = gb[0] / ga[0]  # links a chunk's first position to the previous chunk's last
     hsum = h.copy()
     alpha = np.empty_like(h)
-    for j in range(1, L):
-        np.divide(gb[j], ga[j], out=alpha)
-        y *= gb[j]
-        y += 1.0
-        y /= ga[j]
-        ysum += y
-        h *= alpha
-        hsum += h
+    for ga_j, gb_j in zip(ga[1:], gb[1:]):
+        div(gb_j, ga_j, alpha)
+        mul(y, gb_j, y)
+        add(y, 1.0, y)
+        div(y, ga_j, y)
+        add(ysum, y, ysum)
+        mul(h, alpha, h)
+        add(hsum, h, hsum)
     # Serial pass over chunks: the state leaving chunk c is x_c = y_c + h_c x_{c-1}
     # (x_{-1} = 0), a unit lower-bidiagonal solve, one LAPACK call for all replicates
     # (chains of C unknowns laid end to end, uncoupled across replicates).
@@ -222,29 +224,30 @@ def _shifted_traces_lanes(ga: np.ndarray, gb: np.ndarray, shift: float):
         raise ValueError(f"chunks={C}, must be 1 (the shifted recursion is not linear)")
     s = 0.5 * float(shift)
     ga, gb = ga[:, 0, :], gb[:, 0, :]
+    mul, add, rec = np.multiply, np.add, np.reciprocal  # positional out=: least per-call overhead
     u = np.full(R, s)
-    w = np.reciprocal(ga[0] + s)  # 1 / l_0^2
+    w = rec(ga[0] + s)  # 1 / l_0^2
     S = w.copy()
     S2 = S * S
     Y = S2.copy()
     sum_s, sum_s2, sum_y = S.copy(), S2.copy(), Y.copy()
     q, x = np.empty(R), np.empty(R)
-    for k in range(1, L):
-        np.multiply(gb[k], w, out=q)  # b_{k-1}^2 / l_{k-1}^2
-        u *= q
-        u += s
-        np.multiply(ga[k - 1], q, out=x)  # c_{k-1}^2
-        np.add(ga[k], u, out=w)
-        np.reciprocal(w, out=w)  # 1 / l_k^2
-        x *= w
-        S *= x
-        S += w
-        np.multiply(S, S, out=S2)
-        Y *= x
-        Y += S2
-        sum_s += S
-        sum_s2 += S2
-        sum_y += Y
+    for ga_prev, ga_k, gb_k in zip(ga[:-1], ga[1:], gb[1:]):
+        mul(gb_k, w, q)  # b_{k-1}^2 / l_{k-1}^2
+        mul(u, q, u)
+        add(u, s, u)
+        mul(ga_prev, q, x)  # c_{k-1}^2
+        add(ga_k, u, w)
+        rec(w, w)  # 1 / l_k^2
+        mul(x, w, x)
+        mul(S, x, S)
+        add(S, w, S)
+        mul(S, S, S2)
+        mul(Y, x, Y)
+        add(Y, S2, Y)
+        add(sum_s, S, sum_s)
+        add(sum_s2, S2, sum_s2)
+        add(sum_y, Y, sum_y)
     return 0.5 * sum_s, 0.25 * (2.0 * sum_y - sum_s2)
 
 
@@ -264,6 +267,55 @@ def _traces(dof: int, m: int, reps: int, shift: float, rng: np.random.Generator,
             c = chunks if chunks is not None else _layout(m, r, True)[1]
             t1[start:start + r] = _inverse_trace_lanes(*_gamma_draws(dof, m, r, c, rng))
     return t1, t2
+
+
+def bartlett_risk_samples(n: int, p: int, signal: float, noise: float, lam: float, reps: int, rng: np.random.Generator) -> np.ndarray:
+    """The same Rao-Blackwellised risk samples as :func:`fast_risk_samples`, by dense linear algebra.
+
+    The strongest *direct* method: sample the m x m Wishart W ~ W_m(max(n, p), I) through its
+    Bartlett factor (W = L L^T, L lower triangular, L_ii ~ chi_{dof - i}, L_ij ~ N(0, 1) below
+    the diagonal; Bartlett 1933, e.g. Anderson, *An Introduction to Multivariate Statistical
+    Analysis*, Thm 7.2.1) and average over noise and beta's direction exactly as the fast path:
+    lam = 0 needs tr W^{-1} = ||L^{-1}||_F^2 (one LAPACK ``dtrtri``, m^3 / 3 flops); lam > 0
+    needs tr T^{-1} and tr T^{-2} = ||T^{-1}||_F^2 for T = W + n lam I (``dsyrk``, ``dpotrf``,
+    ``dpotri``: ~2 m^3 flops). Same random variable as the fast path (tests, and the benchmark
+    checks it before timing), O(m^3) instead of O(m) per replicate. Used as the baseline of
+    ``benchmarks/bench_ridgeless.py``.
+    """
+    n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps)
+    m, dof = min(n, p), max(n, p)
+    shift = n * lam
+    rows, cols = np.tril_indices(m, -1)
+    diag = np.arange(m)
+    t1, t2 = np.empty(reps), np.empty(reps)
+    with threadpool_limits(limits=1, user_api="blas"):  # one thread: BLAS threads only contend here
+        for r in range(reps):
+            L = np.zeros((m, m), order="F")
+            L[diag, diag] = np.sqrt(rng.chisquare(dof - diag))
+            L[rows, cols] = rng.standard_normal(rows.size)
+            if shift == 0.0:
+                Linv, info = lapack.dtrtri(L, lower=1, overwrite_c=1)
+                if info != 0:  # pragma: no cover - chi-square diagonal entries are positive a.s.
+                    raise RuntimeError(f"dtrtri failed, info={info}")
+                flat = Linv.ravel(order="K")
+                t1[r] = flat @ flat
+            else:
+                T = blas.dsyrk(1.0, L, lower=1)  # lower triangle of L L^T
+                T[diag, diag] += shift
+                C, info = lapack.dpotrf(T, lower=1, overwrite_a=1, clean=1)
+                if info == 0:
+                    Tinv, info = lapack.dpotri(C, lower=1, overwrite_c=1)
+                if info != 0:  # pragma: no cover - T is positive definite for shift > 0
+                    raise RuntimeError(f"Cholesky inverse failed, info={info}")
+                d = Tinv[diag, diag]
+                low = Tinv[rows, cols]
+                t1[r] = d.sum()
+                t2[r] = d @ d + 2.0 * (low @ low)
+    t1 *= n
+    if lam == 0.0:
+        return signal / p * (p - m) + noise / n * t1
+    t2 *= n * n
+    return signal / p * (lam * lam * t2 + (p - m)) + noise / n * (t1 - lam * t2)
 
 
 def _beta(p: int, signal: float) -> np.ndarray:

@@ -244,6 +244,36 @@ def test_fast_simulator_rejects_a_perturbed_min_norm_formula():
     assert abs(mean - p / (n - p)) > Z_CRIT * se
 
 
+def _var_se(x) -> tuple[float, float]:
+    """Sample variance and its large-sample SE sqrt((m4 - s^4) / N)."""
+    x = np.asarray(x, dtype=float)
+    c = x - x.mean()
+    var = float(np.mean(c * c))
+    return var, float(math.sqrt(max(np.mean(c**4) - var * var, 0.0) / x.size))
+
+
+@pytest.mark.parametrize("n,p,lam,seed", [
+    pytest.param(40, 80, 0.0, 111, id="minnorm-p>n"),
+    pytest.param(80, 40, 0.0, 112, id="minnorm-p<n"),
+    pytest.param(30, 60, 0.5, 113, id="ridge-p>n"),
+    pytest.param(60, 30, 0.2, 114, id="ridge-p<n"),
+    pytest.param(25, 25, 1.0, 115, id="ridge-square"),
+])
+def test_bartlett_baseline_is_the_same_random_variable_as_the_fast_path(n, p, lam, seed):
+    # The benchmark's strongest baseline must estimate the same thing with the same per-replicate
+    # law: equal means and equal variances (5-SE z-tests), and the exact formula where known.
+    rng = np.random.default_rng(seed)
+    bart = sr.bartlett_risk_samples(n, p, 1.0, 1.0, lam, 3000, rng)
+    fast = sr.fast_risk_samples(n, p, 1.0, 1.0, lam, 20000, rng)
+    assert_same_mean(bart, fast, seed=seed, what=f"Bartlett vs fast, n={n} p={p} lam={lam}")
+    (vb, sb), (vf, sf) = _var_se(bart), _var_se(fast)
+    z = (vb - vf) / math.hypot(sb, sf)
+    assert abs(z) <= Z_CRIT, f"variances {vb:.4g} +- {sb:.2g} vs {vf:.4g} +- {sf:.2g}, z = {z:.2f}, seed {seed}"
+    assert Z_CRIT * math.hypot(sb, sf) < 0.25 * vf  # power: a 25% variance difference is detected
+    if lam == 0.0:
+        assert_matches_prediction(bart, rl.min_norm_risk_finite(n, p, 1.0, 1.0), seed=seed, what="Bartlett vs exact")
+
+
 def test_fast_ridge_risk_approaches_asymptotic_ridge_risk_at_rate_one_over_n():
     # At fixed gamma = 2, lam = 0.5 the finite-n mean risk tends to the HMRT limit with an
     # O(1/n) discrepancy D_n: n D_n is the same at n = 15, 30, 60 within 5 SE plus 10% for
@@ -268,6 +298,8 @@ SIMULATORS = {
     "fast": lambda rng: sr.fast_risk_samples(20, 30, 1.0, 1.0, 0.1, 50, rng),
     "fast_minnorm_chunked": lambda rng: sr.fast_risk_samples(200, 400, 1.0, 1.0, 0.0, 3, rng),
     "direct": lambda rng: sr.direct_risk_samples(20, 30, 1.0, 1.0, 0.0, 5, rng),
+    "bartlett": lambda rng: sr.bartlett_risk_samples(20, 30, 1.0, 1.0, 0.0, 5, rng),
+    "bartlett_ridge": lambda rng: sr.bartlett_risk_samples(20, 30, 1.0, 1.0, 0.1, 5, rng),
     "direct_ridge": lambda rng: sr.direct_risk_samples(20, 30, 1.0, 1.0, 0.1, 5, rng),
     "laguerre": lambda rng: np.concatenate(sr.laguerre_bidiagonal(12, 5, 10, rng), axis=1),
     "ridge_curves": lambda rng: np.concatenate(
@@ -305,7 +337,7 @@ BAD = [
 
 BAD_SIM_CASES = [
     pytest.param(func, name, value, exc, msg, id=f"{func.__name__}-{name}={value}")
-    for func in (sr.fast_risk_samples, sr.direct_risk_samples, sr.direct_ridge_curves)
+    for func in (sr.fast_risk_samples, sr.bartlett_risk_samples, sr.direct_risk_samples, sr.direct_ridge_curves)
     for name, value, exc, msg in BAD
     if not (func is sr.direct_ridge_curves and name == "lam")  # it takes no lam
 ]
