@@ -40,6 +40,7 @@ __all__ = [
     "bartlett_risk_samples",
     "direct_risk_samples",
     "direct_ridge_curves",
+    "spectral_ridge_curves",
 ]
 
 
@@ -372,6 +373,37 @@ def direct_ridge_curves(n: int, p: int, signal: float, noise: float, reps: int, 
             c2[r] = (vt @ beta) ** 2
     null = signal - c2.sum(axis=1)
     return mu, c2, np.maximum(null, 0.0)
+
+
+def spectral_ridge_curves(n: int, p: int, signal: float, noise: float, reps: int, rng: np.random.Generator):
+    """The ingredients (mu, c2, null) of :func:`direct_ridge_curves`, in the same joint law, without X.
+
+    For isotropic Gaussian X the eigenvectors V of Sigma_hat are Haar distributed and independent
+    of its eigenvalues (X -> X O leaves the law of X unchanged for every orthogonal O), so
+    c = V^T beta is a uniformly random vector of norm r = ||beta||: with g ~ N(0, I_p),
+    c_i^2 = r^2 g_i^2 / ||g||^2 for the m = min(n, p) nonzero eigenvalues and
+    ||P_null beta||^2 = r^2 sum_{i > m} g_i^2 / ||g||^2 (a chi^2_{p - m} draw, no cancellation).
+    The eigenvalues mu are those of B B^T / n for the Dumitriu-Edelman bidiagonal B (as in
+    :func:`laguerre_bidiagonal`), by LAPACK ``dsterf`` on the tridiagonal B B^T: O(m^2) per
+    replicate instead of an SVD of the n x p matrix X. Returned eigenvalues are ascending
+    (the direct ones descending; the curves do not depend on the order).
+    """
+    n, p, signal, noise, _, reps = _check_common(n, p, signal, noise, 0.0, reps)
+    m, dof = min(n, p), max(n, p)
+    a, b = laguerre_bidiagonal(dof, m, reps, rng)
+    diag = a * a
+    diag[:, 1:] += b * b
+    off = a[:, :-1] * b
+    mu = diag.copy()  # m = 1: the 1 x 1 matrix is its own eigenvalue
+    for r in range(reps if m > 1 else 0):
+        mu[r], info = lapack.dsterf(diag[r], off[r])
+        if info != 0:  # pragma: no cover - QL iteration converges for symmetric tridiagonals
+            raise RuntimeError(f"dsterf failed, info={info}")
+    mu = np.maximum(mu, 0.0) / n  # B B^T is positive semi-definite; rounding may not be
+    g2 = rng.standard_normal((reps, m)) ** 2
+    rest = rng.chisquare(p - m, size=reps) if p > m else np.zeros(reps)
+    total = g2.sum(axis=1) + rest
+    return mu, signal * g2 / total[:, None], signal * rest / total
 
 
 def ridge_curve(lam: float, mu, c2, null, n: int, noise: float, derivative: int = 0) -> np.ndarray:

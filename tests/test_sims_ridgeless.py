@@ -305,6 +305,9 @@ SIMULATORS = {
     "ridge_curves": lambda rng: np.concatenate(
         [x.reshape(5, -1) for x in sr.direct_ridge_curves(20, 30, 1.0, 1.0, 5, rng)], axis=1
     ),
+    "spectral_ridge_curves": lambda rng: np.concatenate(
+        [x.reshape(5, -1) for x in sr.spectral_ridge_curves(20, 30, 1.0, 1.0, 5, rng)], axis=1
+    ),
 }
 
 
@@ -337,16 +340,17 @@ BAD = [
 
 BAD_SIM_CASES = [
     pytest.param(func, name, value, exc, msg, id=f"{func.__name__}-{name}={value}")
-    for func in (sr.fast_risk_samples, sr.bartlett_risk_samples, sr.direct_risk_samples, sr.direct_ridge_curves)
+    for func in (sr.fast_risk_samples, sr.bartlett_risk_samples, sr.direct_risk_samples, sr.direct_ridge_curves,
+                 sr.spectral_ridge_curves)
     for name, value, exc, msg in BAD
-    if not (func is sr.direct_ridge_curves and name == "lam")  # it takes no lam
+    if not (func in (sr.direct_ridge_curves, sr.spectral_ridge_curves) and name == "lam")  # they take no lam
 ]
 
 
 @pytest.mark.parametrize("func,name,value,exc,msg", BAD_SIM_CASES)
 def test_simulators_reject_bad_input_naming_the_parameter(func, name, value, exc, msg):
     kwargs = dict(GOOD)
-    if func is sr.direct_ridge_curves:
+    if func in (sr.direct_ridge_curves, sr.spectral_ridge_curves):
         del kwargs["lam"]
     func(rng=np.random.default_rng(0), **kwargs)  # the good point is accepted
     kwargs[name] = value
@@ -435,3 +439,44 @@ def test_mean_ridge_curve_matches_fast_ridge_risk(n, p, lam, seed):
     # and the noise-averaged curve equals the direct simulator's risk in mean
     direct = sr.direct_risk_samples(n, p, 1.0, 1.0, lam, 1000, rng)
     assert_same_mean(curve, direct, seed=seed, what="mean ridge curve vs direct")
+
+
+@pytest.mark.parametrize("n,p,seed", [(20, 30, 205), (30, 20, 206), (15, 15, 207), (1, 6, 208), (6, 1, 209)])
+def test_spectral_ridge_curves_have_the_law_of_the_direct_svd_curves(n, p, seed):
+    # Fixed-beta ridge curves from the bidiagonal spectrum + a uniform direction (no X, no SVD)
+    # against the SVD of sampled X: same mean and variance of R(lam), R'(lam), of the captured
+    # signal sum c_i^2 and of the smallest eigenvalue (5-SE z-tests), at corners n = p, m = 1.
+    rng = np.random.default_rng(seed)
+    direct = sr.direct_ridge_curves(n, p, 1.0, 0.5, 2000, rng)
+    spectral = sr.spectral_ridge_curves(n, p, 1.0, 0.5, 20000, rng)
+    for lam in (0.05, 0.5, 5.0):
+        for d in (0, 1):
+            a, b = (sr.ridge_curve(lam, *x, n, 0.5, derivative=d) for x in (direct, spectral))
+            what = f"R^({d})({lam}), n={n} p={p}"
+            assert_same_mean(a, b, seed=seed, what=what)
+            (va, sa), (vb, sb) = _var_se(a), _var_se(b)
+            assert abs(va - vb) <= Z_CRIT * math.hypot(sa, sb), (what, va, sa, vb, sb)
+    captured = [x[1].sum(axis=1) for x in (direct, spectral)]
+    if p > n:
+        assert_same_mean(*captured, seed=seed, what="sum c_i^2")
+        assert_matches_prediction(captured[1], n / p, seed=seed, what="E sum c_i^2 = r^2 n / p")
+    else:  # p <= n: all of beta is captured, in both
+        assert np.allclose(np.concatenate(captured), 1.0, rtol=1e-12, atol=0)
+    for x in (direct, spectral):
+        assert np.allclose(x[1].sum(axis=1) + x[2], 1.0, rtol=1e-12, atol=0)  # c and the null part make up r^2
+    assert_same_mean(direct[0].min(axis=1), spectral[0].min(axis=1), seed=seed, what="smallest eigenvalue")
+
+
+def test_spectral_ridge_curves_reject_a_wrong_direction_law():
+    # Mutation: weighting the eigen-directions by a non-uniform law (all signal on the top
+    # eigenvector) changes the mean curve, and the same 5-SE comparison rejects it.
+    n, p, seed = 20, 30, 210
+    rng = np.random.default_rng(seed)
+    direct = sr.direct_ridge_curves(n, p, 1.0, 0.5, 2000, rng)
+    mu, c2, null = sr.spectral_ridge_curves(n, p, 1.0, 0.5, 20000, rng)
+    wrong = np.zeros_like(c2)
+    wrong[:, -1] = c2.sum(axis=1)  # same captured signal, all on the largest eigenvalue
+    a = sr.ridge_curve(0.5, *direct, n, 0.5)
+    b = sr.ridge_curve(0.5, mu, wrong, null, n, 0.5)
+    (ma, sa), (mb, sb) = _mean_se(a), _mean_se(b)
+    assert abs(ma - mb) > Z_CRIT * math.hypot(sa, sb)
