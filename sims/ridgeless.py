@@ -1,6 +1,6 @@
 """Monte Carlo simulators for ridge / min-norm least squares risk.
 
-Two simulators that must agree statistically (tests/test_sims_ridgeless.py):
+Three simulators that must agree statistically (tests/test_sims_ridgeless.py):
 
 * **direct** (:func:`direct_risk_samples`): sample X (n x p), y = X beta + eps, fit by
   ``lstsq`` (min-norm) or the ridge normal equations, measure ||beta_hat - beta||^2.
@@ -10,7 +10,14 @@ Two simulators that must agree statistically (tests/test_sims_ridgeless.py):
   model (Dumitriu & Edelman 2002, Thm 3.4) and return the *conditional expectation* of the
   risk given the spectrum (averaged over noise and over beta's direction, which is uniform
   relative to the Haar eigenvectors): a Rao-Blackwellised estimator with the same mean
-  and smaller variance. Per replicate it costs O(min(n, p)) instead of O(n p min(n, p)).
+  and smaller variance. Per replicate it costs O(min(n, p)) instead of O(n p min(n, p)):
+  its 2 m - 1 gamma draws plus a few flops per draw (benchmarks/results/ridgeless.md).
+* **Bartlett** (:func:`bartlett_risk_samples`): the same random variable as the fast path by
+  dense linear algebra (Bartlett factor of W, one ``dtrtri``), O(m^3): the strongest direct
+  baseline, used by the benchmarks.
+
+For the fixed-beta ridge curves of the optimal-lambda claim, :func:`spectral_ridge_curves`
+samples what :func:`direct_ridge_curves` gets from an SVD of X, in the same joint law.
 
 Given the nonzero eigenvalues mu_i of Sigma_hat = X^T X / n (m = min(n, p) of them):
 
@@ -19,7 +26,9 @@ Given the nonzero eigenvalues mu_i of Sigma_hat = X^T X / n (m = min(n, p) of th
 
 (lam = 0: bias = r^2 (1 - n/p)_+, variance = sigma^2 tr(W^{-1})). The two traces
 t1 = sum 1/(mu+lam), t2 = sum 1/(mu+lam)^2 come from a Cholesky recursion on the
-tridiagonal B B^T + n lam I, O(m) per replicate and vectorised over replicates.
+tridiagonal B B^T + n lam I, O(m) per replicate, run row by row over "lanes" (replicates,
+and for lam = 0 also chunks of one replicate's chain) so that numpy's per-call overhead is
+spread over thousands of numbers (see the fast-engine section below).
 
 Heavy tails: the min-norm variance term has finite variance only when |n - p| >= 4
 (inverse-Wishart second moments); at |n - p| in {2, 3} its mean is finite but the sample
