@@ -146,9 +146,16 @@ def real_world_sgd_losses(V, beta_star, link: str, n: int, batch: int, eta: floa
                 perm = np.argsort(rng.random((reps, n)), axis=1)
                 epoch = (base + perm[:, :per_epoch * B]).reshape(reps, per_epoch, B).transpose(1, 0, 2).copy()
             idx = epoch[j]  # (reps, B) flat row numbers
-            x, y = np.take(Xf, idx, axis=0), np.take(Yf, idx)
-            r = y - np.einsum("rbd,rd->rb", x, beta)
-            beta += (eta / B) * np.einsum("rbd,rb->rd", x, r)
+            if B == 1:  # the Figure-7 setting: (reps, d) rows, the same arithmetic without the batch axis
+                x, y = np.take(Xf, idx[:, 0], axis=0), np.take(Yf, idx[:, 0])
+                r = y - np.einsum("rd,rd->r", x, beta)
+                x *= r[:, None]
+                x *= eta
+                beta += x
+            else:
+                x, y = np.take(Xf, idx, axis=0), np.take(Yf, idx)
+                r = y - np.einsum("rbd,rd->rb", x, beta)
+                beta += (eta / B) * np.einsum("rbd,rb->rd", x, r)
             log_all(step)
     return (log.out, train) if return_train else log.out
 
