@@ -60,10 +60,28 @@ def _setup(V, beta_star, link, batch, eta, steps, log_steps, reps):
     steps = check_int("steps", steps, min_value=0)
     reps = check_int("reps", reps, min_value=1)
     t = _log_steps(log_steps, steps)
-    lam, U = np.linalg.eigh(V)
-    root = U * np.sqrt(np.clip(lam, 0, None))  # V = root root^T; x = z @ root.T
+    root = _root(V)
     bar = T.link_coefficient(link, s) * b / s
     return V, b, batch, eta, steps, reps, t, root, bar
+
+
+def _root(V: np.ndarray) -> np.ndarray:
+    """A square root of the covariance for sampling x = z root^T, z ~ N(0, I): the vector
+    sqrt(diag V) when V is diagonal (every covariance of the catalogue; then x = z * root, an
+    elementwise product instead of a GEMM), else U diag(sqrt(lam)) from V = U diag(lam) U^T."""
+    if not np.any(V - np.diag(np.diagonal(V))):
+        return np.sqrt(np.clip(np.diagonal(V), 0, None))
+    lam, U = np.linalg.eigh(V)
+    return U * np.sqrt(np.clip(lam, 0, None))
+
+
+def _gaussian(rng: np.random.Generator, shape, root: np.ndarray) -> np.ndarray:
+    """Draws x ~ N(0, root root^T) of shape ``shape`` (last axis d), root from :func:`_root`."""
+    z = rng.standard_normal(shape)
+    if root.ndim == 1:
+        z *= root
+        return z
+    return z @ root.T
 
 
 class _Logger:
@@ -98,7 +116,7 @@ def ideal_world_sgd_losses(V, beta_star, link: str, batch: int, eta: float, step
     log(0, beta)
     with threadpool_limits(limits=1, user_api="blas"):
         for step in range(1, steps + 1):
-            x = rng.standard_normal((reps, B, d)) @ root.T  # (reps, B, d)
+            x = _gaussian(rng, (reps, B, d), root)  # (reps, B, d)
             y = sig(x @ b)  # (reps, B)
             r = y - np.einsum("rbd,rd->rb", x, beta)
             beta += (eta / B) * np.einsum("rbd,rb->rd", x, r)
@@ -119,7 +137,7 @@ def real_world_sgd_losses(V, beta_star, link: str, n: int, batch: int, eta: floa
         raise ValueError(f"batch={B}, must be <= n={n}")
     sig = link_function(link)
     d = V.shape[0]
-    X = rng.standard_normal((reps, n, d)) @ root.T  # (reps, n, d)
+    X = _gaussian(rng, (reps, n, d), root)  # (reps, n, d)
     Y = sig(X @ b)  # (reps, n)
     per_epoch = n // B
     beta = np.zeros((reps, d))
@@ -170,13 +188,10 @@ def one_step_quadratic(V, batch: int, eta: float, C, reps: int, rng: np.random.G
     eta = check_real("eta", eta, min_value=0, include_min=False)
     reps = check_int("reps", reps, min_value=1)
     d = V.shape[0]
-    lam, U = np.linalg.eigh(V)
-    root = U * np.sqrt(np.clip(lam, 0, None))
-    cl, cu = np.linalg.eigh(C)
-    croot = cu * np.sqrt(np.clip(cl, 0, None))
+    root, croot = _root(V), _root(C)
     with threadpool_limits(limits=1, user_api="blas"):
-        delta = rng.standard_normal((reps, d)) @ croot.T
-        x = rng.standard_normal((reps, B, d)) @ root.T
+        delta = _gaussian(rng, (reps, d), croot)
+        x = _gaussian(rng, (reps, B, d), root)
         r = -np.einsum("rbd,rd->rb", x, delta)
         delta = delta + (eta / B) * np.einsum("rbd,rb->rd", x, r)
         q = _quadratic_forms(delta, V)
@@ -260,14 +275,14 @@ def ols_excess_risks(V, beta_star, link: str, n: int, reps: int, rng: np.random.
     lam, U = np.linalg.eigh(V)
     if lam[0] <= 0:
         raise ValueError(f"V has eigenvalue {lam[0]:.3g}, must be positive definite for OLS")
-    root = U * np.sqrt(lam)
+    root = _root(V)
     bar = T.link_coefficient(link, s) * b / s
     sig = link_function(link)
     out = np.empty(reps)
     with threadpool_limits(limits=1, user_api="blas"):
         for i in range(0, reps, chunk):
             r = min(chunk, reps - i)
-            X = rng.standard_normal((r, n, d)) @ root.T
+            X = _gaussian(rng, (r, n, d), root)
             y = sig(X @ b)
             Xt = np.swapaxes(X, 1, 2)
             D = np.linalg.solve(Xt @ X, (Xt @ y[:, :, None]))[:, :, 0] - bar
