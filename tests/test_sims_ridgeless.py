@@ -447,7 +447,7 @@ def test_spectral_ridge_curves_have_the_law_of_the_direct_svd_curves(n, p, seed)
     # against the SVD of sampled X: same mean and variance of R(lam), R'(lam), of the captured
     # signal sum c_i^2 and of the smallest eigenvalue (5-SE z-tests), at corners n = p, m = 1.
     rng = np.random.default_rng(seed)
-    direct = sr.direct_ridge_curves(n, p, 1.0, 0.5, 2000, rng)
+    direct = sr.direct_ridge_curves(n, p, 1.0, 0.5, 1200, rng)
     spectral = sr.spectral_ridge_curves(n, p, 1.0, 0.5, 20000, rng)
     for lam in (0.05, 0.5, 5.0):
         for d in (0, 1):
@@ -472,7 +472,7 @@ def test_spectral_ridge_curves_reject_a_wrong_direction_law():
     # eigenvector) changes the mean curve, and the same 5-SE comparison rejects it.
     n, p, seed = 20, 30, 210
     rng = np.random.default_rng(seed)
-    direct = sr.direct_ridge_curves(n, p, 1.0, 0.5, 2000, rng)
+    direct = sr.direct_ridge_curves(n, p, 1.0, 0.5, 1200, rng)
     mu, c2, null = sr.spectral_ridge_curves(n, p, 1.0, 0.5, 20000, rng)
     wrong = np.zeros_like(c2)
     wrong[:, -1] = c2.sum(axis=1)  # same captured signal, all on the largest eigenvalue
