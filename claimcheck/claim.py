@@ -130,8 +130,13 @@ class Claim:
     notes: str = ""
     figure: str | None = None
     extra_meta: Mapping[str, Any] = field(default_factory=dict)
+    module: str | None = None  # where the claim was defined (filled in from the caller); reproduce lines import it
 
     def __post_init__(self):
+        if self.module is None:
+            import sys
+
+            object.__setattr__(self, "module", sys._getframe(2).f_globals.get("__name__"))
         if _is_spec(self.domain):  # Claim(domain=Domain(...)): keep the declaration, expose its strategy
             object.__setattr__(self, "param_spec", self.domain)
             object.__setattr__(self, "domain", self.domain.strategy())
@@ -247,10 +252,12 @@ class Claim:
         if prediction is not None and not isinstance(prediction, (int, float)) or (
                 isinstance(prediction, (int, float)) and float(prediction) != d.prediction):
             extra["predicted"] = _plain(prediction)
+        from claimcheck.registry import reproduce_call
+
         v = Verdict(
             claim_id=self.id, status=d.status, prediction=float(d.prediction), estimate=d.estimate, z=float(d.z),
             alpha=self.alpha, seed=seed, params=p, budget=b.name, detail=d.detail, extra=extra,
-            kind=self.kind, statistic=d.statistic,
+            kind=self.kind, statistic=d.statistic, call=reproduce_call(self),
         )
         return dataclasses.replace(v, summary=self.rule.summary(v))
 

@@ -15,11 +15,13 @@ __all__ = ["Status", "Verdict"]
 class Status(str, enum.Enum):
     """passed: consistent with the claim and powered to detect the stated deviation.
     failed: the simulation contradicts the prediction at the claim's alpha.
-    underpowered: not contradicted, but too imprecise to count as confirmation."""
+    underpowered: not contradicted, but too imprecise to count as confirmation.
+    skipped: not run, for want of an optional data set or dependency (never counted as passed)."""
 
     PASSED = "passed"
     FAILED = "failed"
     UNDERPOWERED = "underpowered"
+    SKIPPED = "skipped"  # could not run: an optional data set or dependency is missing (the detail says which)
 
 
 def _py(obj) -> str:
@@ -66,18 +68,44 @@ class Verdict:
     kind: str = ""
     statistic: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
+    call: str = ""  # expression (with its imports) giving the claim in a fresh interpreter; see reproduce()
+
+    @classmethod
+    def skipped(cls, claim_id: str, params: dict, budget: str, seed: int, reason: str, call: str = "") -> "Verdict":
+        """The verdict of a check that could not run (missing optional data or dependency)."""
+        return cls(claim_id=claim_id, status=Status.SKIPPED, prediction=float("nan"),
+                   estimate=Estimate(float("nan"), float("nan"), 0), z=float("nan"), alpha=float("nan"),
+                   seed=seed, params=dict(params), budget=budget, detail=f"skipped: {reason}", call=call)
 
     @property
     def passed(self) -> bool:
         return self.status is Status.PASSED
 
     def reproduce(self) -> str:
-        """A Python snippet that re-runs this exact check (claims and registered mutants alike:
-        ``get_claim("id[mutant]")`` is the claim with that mutant installed)."""
-        return (
-            f"claimcheck.get_claim({self.claim_id!r}).check({_py(self.params)}, "
-            f"budget={self.budget!r}, seed={self.seed})"
-        )
+        """A Python snippet that re-runs this exact check in a fresh interpreter (same seed, same bits);
+        registered mutants included (``get_claim("id[mutant]")`` is the claim with that mutant installed)."""
+        call = self.call or f"import claimcheck; claimcheck.get_claim({self.claim_id!r})"
+        if call == "?":  # registry.UNREACHABLE
+            return (f"claim.check({_py(self.params)}, budget={self.budget!r}, seed={self.seed})  "
+                    f"# claim {self.claim_id!r} is not registered: claimcheck.register(claim) makes this line self-contained")
+        prefix, _, expr = call.rpartition("; ")
+        return (f"{prefix + '; ' if prefix else ''}{expr}.check({_py(self.params)}, "
+                f"budget={self.budget!r}, seed={self.seed})")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Verdict":
+        """The verdict back from :meth:`to_dict` (JSON) output (``reproduce`` is recomputed;
+        non-finite numbers written as strings come back as floats)."""
+        def num(x):
+            return float(x) if isinstance(x, str) else x
+
+        kw = {k: v for k, v in d.items() if k != "reproduce"}
+        kw["status"] = Status(kw["status"])
+        e = kw["estimate"]
+        kw["estimate"] = Estimate(num(e["mean"]), num(e["se"]), int(e["n"]))
+        for k in ("prediction", "z", "alpha"):
+            kw[k] = num(kw[k])
+        return cls(**kw)
 
     def to_dict(self) -> dict[str, Any]:
         """Strict-JSON-ready dict: every field, ``status`` as its value, plus ``reproduce``."""
