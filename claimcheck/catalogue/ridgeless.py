@@ -168,7 +168,7 @@ optimal_lambda = register(Claim(
 ))
 
 
-# --------------------------------------------------------------------------- qualitative shape claims
+# --------------------------------------------------------------------------- shape claims (curves in n)
 def _risk_at(n, p, signal, noise, lam, reps, rng):
     return Estimate.from_samples(fast_risk_samples(n, p, signal, noise, lam, reps, rng))
 
@@ -261,6 +261,11 @@ samplewise_nonmonotone = register(Claim(
         Mutant("classical_u_curve", "the classical picture: risk sigma^2 p/n, decreasing in n",
                lambda n, p, signal, noise: noise * p / n),
     ),
+    notes="Two parts: the simulated risk matches the exact formula at every grid point (Holm), and it rises at every "
+          "step between grid points inside (n*, p - 1). Corrected statement: the earlier 'rises for n < p' is false "
+          "for r > sigma (the bias r^2 (1 - n/p) falls faster than the variance grows at small n; found by the "
+          "domain's corner sweep at p = 30, r^2 = 2, sigma^2 = 0.5: the risk falls from n = 8 to 15, z = -68). "
+          "The domain keeps points whose grid has >= 2 sizes in (n*, p - 3).",
     figure="double_descent_samplewise",
 ))
 

@@ -181,7 +181,7 @@ weight_norm = register(Claim(
 ))
 
 
-# --------------------------------------------------------------------------- qualitative
+# --------------------------------------------------------------------------- shape of the curves in n
 def _vacuous_predict(n, D, signal, noise):
     """(test, train, S') errors of the linear construction."""
     return np.array([T.linear_test_error(n, D, signal, noise), T.linear_train_error(n, D, signal, noise),
