@@ -116,6 +116,8 @@ def cmd_list(args) -> int:
         for c in claims:
             print(f"\n{c.id}\n  statement: ${c.statement}$\n  source:    {c.source}\n  default:   {_fmt_params(dict(c.default))}"
                   f"\n  mutants:   {', '.join(m.name for m in c.mutants) or '-'}")
+            if c.param_spec is not None:
+                print(f"  domain:    {c.param_spec.describe()}")
             if c.notes:
                 print(f"  notes:     {c.notes}")
     return EXIT_OK

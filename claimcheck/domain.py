@@ -59,8 +59,11 @@ def _range_text(lo, hi, lo_open=False, hi_open=False, params=None) -> str:
     for b, op, opn in ((lo, ">", lo_open), (hi, "<", hi_open)):
         if b is None:
             continue
-        v = _bound(b, params or {})
         sym = op if opn else op + "="
+        if isinstance(b, Expr) and params is None:  # no point to evaluate it at: the formula itself
+            parts.append(f"{sym} {b.text}")
+            continue
+        v = _bound(b, params or {})
         parts.append(f"{sym} {v:g}" + (f" ({b.text})" if isinstance(b, Expr) else "") if isinstance(v, (int, float)) else f"{sym} {v}")
     return " and ".join(parts)
 

@@ -299,6 +299,7 @@ def test_declared_domain_validates_and_gives_strategy_and_boundary_points():
     assert {"d": 1, "n": 6, "grid": (1, 5)} in corners and {"d": 10, "n": 12, "grid": (1, 5)} in corners  # n clamped to d + 2
     assert all(d.contains(p) for p in corners)
     assert find(d.strategy(), lambda p: p["d"] == 10)["n"] >= 12
+    assert d.describe()["n"] == "integer >= d + 2 and <= 40" and d.describe()["constraints"] == "n even"
     u = AnyOf((Domain({"m": Choice(("a",)), "x": Int(0, 1)}), Domain({"m": Choice(("b",)), "x": Int(5, 6)})))
     assert u.validate({"m": "b", "x": 6}) == {"m": "b", "x": 6}
     with pytest.raises(ValueError, match=r"not in any branch .*\(1\) m='b', must be one of \['a'\]; \(2\) x=0, must be"):
