@@ -1,6 +1,6 @@
 """Benchmark: S seeds trained one by one vs batched in one forward/backward (gpu_validation.batched).
 
-Both arms use the same training loop (:meth:`gpu_validation.common.Run.train`: per-step
+Both arms use the same training loop (:func:`gpu_validation.loop.train`: per-step
 batch gathering, divergence checks, timing) on the same S replicates (seeded inits, per-seed
 data and data order); the batched arm stacks the S models with ``torch.func``
 (:class:`gpu_validation.batched.BatchedModels`). Throughput = training samples (S x B per
@@ -25,6 +25,14 @@ GPU speed-up (where S small kernels become one S-times larger kernel) is not mea
 Target: speed-up >= 1.5x on the overhead-bound case, and every case equivalent (MLP bit for
 bit, conv nets within 1e-5; SGD, see tests/test_gpu_batched.py for why not Adam). Noise control: repeats alternate the arm that runs first;
 times are medians with [min, max].
+
+**Job scale (the per-device default).** The cases above are microbenchmarks. The last table runs
+the jobs themselves at the sizes of their ``small`` profiles (shortened), once with ``batched=False``
+and once with ``batched=True``, and compares their timed training throughput and wall time. On
+this CPU the groups are not faster there (vmap'ed convolutions are slower than one network at a
+time), which is why ``batched=None`` means *one by one on CPU, groups on CUDA*
+(:class:`gpu_validation.driver.JobConfig`); the GPU side of that choice (S small kernels become one
+S-times larger one, launch-bound widths) is an expectation, not yet a measurement.
 """
 from __future__ import annotations
 
@@ -66,11 +74,11 @@ def _cases(quick: bool):
 def _task(build, seed, shape, batch, n=512):
     import torch
 
-    from claimcheck.gpu_validation import common
+    from claimcheck.gpu_validation.run import generator, seeded_init
 
-    model = common.seeded_init(build, seed, "init")
-    x = torch.randn(n, *shape, generator=common.generator(seed, "x"))
-    y = torch.randint(0, 10, (n,), generator=common.generator(seed, "y"))
+    model = seeded_init(build, seed, "init")
+    x = torch.randn(n, *shape, generator=generator(seed, "x"))
+    y = torch.randint(0, 10, (n,), generator=generator(seed, "y"))
     per_epoch = n // batch
     orders = {}
 
@@ -78,39 +86,47 @@ def _task(build, seed, shape, batch, n=512):
         epoch, i = divmod(step, per_epoch)
         if epoch not in orders:
             orders.clear()
-            orders[epoch] = torch.randperm(n, generator=common.generator(seed, "order", epoch))
+            orders[epoch] = torch.randperm(n, generator=generator(seed, "order", epoch))
         idx = orders[epoch][i * batch:(i + 1) * batch]
         return x[idx], y[idx]
 
     return model, batch_fn
 
 
+def _ctx():
+    import torch
+
+    from claimcheck.gpu_validation.driver import Context
+    from claimcheck.gpu_validation.run import Run
+
+    return Context(Run("bench", "bench", None, seed=0, device=torch.device("cpu"), out_dir=None, progress=False))
+
+
 def _sequential(c):
     import torch
 
-    from claimcheck.gpu_validation import common
+    from claimcheck.gpu_validation import loop
 
-    dev = torch.device("cpu")
-    rn = common.Run("bench", "bench", None, seed=0, device=dev, out_dir=None, progress=False)
+    ctx = _ctx()
     models = []
     for s in range(c["seeds"]):
         model, batch_fn = _task(c["build"], s, c["shape"], c["batch"])
-        rn.train(model, torch.optim.SGD(model.parameters(), lr=LR), unit=f"seed{s}", steps=c["steps"], batch_fn=batch_fn)
+        loop.train(ctx, model, torch.optim.SGD(model.parameters(), lr=LR), unit=f"seed{s}", steps=c["steps"],
+                   batch_fn=batch_fn)
         models.append(model)
-    return rn.samples / rn.timer.seconds, models
+    return ctx.run.samples / ctx.run.timer.seconds, models
 
 
 def _batched(c):
     import torch
 
-    from claimcheck.gpu_validation import batched, common
+    from claimcheck.gpu_validation import batched
 
-    dev = torch.device("cpu")
-    rn = common.Run("bench", "bench", None, seed=0, device=dev, out_dir=None, progress=False)
+    ctx = _ctx()
     tasks = [_task(c["build"], s, c["shape"], c["batch"]) for s in range(c["seeds"])]
-    members, _ = batched.train_group(rn, [m for m, _ in tasks], lambda p: torch.optim.SGD(p, lr=LR), unit="group",
-                                     steps=c["steps"], batch_fns=[b for _, b in tasks], device=dev)
-    return rn.samples / rn.timer.seconds, members
+    group = batched.train_group(ctx, [m for m, _ in tasks], lambda p: torch.optim.SGD(p, lr=LR), unit="group",
+                                steps=c["steps"], batch_fns=[b for _, b in tasks])
+    return ctx.run.samples / ctx.run.timer.seconds, [group.member(i) for i in range(group.size)]
 
 
 PACK_WIDTHS = (1, 2, 3, 4)   # ResNet-18k widths of the packing case
@@ -120,35 +136,34 @@ def _per_width_groups(c):
     """One group (c["seeds"] seeds) per width: the double-descent default without packing."""
     import torch
 
-    from claimcheck.gpu_validation import batched, common
+    from claimcheck.gpu_validation import batched
     from claimcheck.gpu_validation.models import PreActResNet18k
 
-    dev = torch.device("cpu")
-    rn = common.Run("bench", "bench", None, seed=0, device=dev, out_dir=None, progress=False)
+    ctx = _ctx()
     members = []
     for k in PACK_WIDTHS:
         tasks = [_task(lambda k=k: PreActResNet18k(k, 10, 1), 100 * k + s, c["shape"], c["batch"]) for s in range(c["seeds"])]
-        got, _ = batched.train_group(rn, [m for m, _ in tasks], lambda p: torch.optim.SGD(p, lr=c["lr"]), unit=f"k{k}",
-                                     steps=c["steps"], batch_fns=[b for _, b in tasks], device=dev)
-        members += got
-    return rn.samples / rn.timer.seconds, members
+        group = batched.train_group(ctx, [m for m, _ in tasks], lambda p: torch.optim.SGD(p, lr=c["lr"]), unit=f"k{k}",
+                                    steps=c["steps"], batch_fns=[b for _, b in tasks])
+        members += [group.member(i) for i in range(group.size)]
+    return ctx.run.samples / ctx.run.timer.seconds, members
 
 
 def _packed_widths(c):
     """All widths x seeds as one group, each padded to the widest (gpu_validation.packing)."""
     import torch
 
-    from claimcheck.gpu_validation import batched, common, packing
+    from claimcheck.gpu_validation import batched, packing
     from claimcheck.gpu_validation.models import PreActResNet18k
 
-    dev = torch.device("cpu")
-    rn = common.Run("bench", "bench", None, seed=0, device=dev, out_dir=None, progress=False)
+    ctx = _ctx()
     widest = PreActResNet18k(max(PACK_WIDTHS), 10, 1)
     tasks = [_task(lambda k=k: PreActResNet18k(k, 10, 1), 100 * k + s, c["shape"], c["batch"])
              for k in PACK_WIDTHS for s in range(c["seeds"])]
-    got, _ = batched.train_group(rn, [packing.embed(m, widest) for m, _ in tasks], lambda p: torch.optim.SGD(p, lr=c["lr"]),
-                                 unit="pack", steps=c["steps"], batch_fns=[b for _, b in tasks], device=dev)
-    return rn.samples / rn.timer.seconds, [packing.extract(g, m) for g, (m, _) in zip(got, tasks)]
+    group = batched.train_group(ctx, [packing.embed(m, widest) for m, _ in tasks], lambda p: torch.optim.SGD(p, lr=c["lr"]),
+                                unit="pack", steps=c["steps"], batch_fns=[b for _, b in tasks])
+    return (ctx.run.samples / ctx.run.timer.seconds,
+            [packing.extract(group.member(i), m) for i, (m, _) in enumerate(tasks)])
 
 
 def _case(c, repeats):
@@ -172,6 +187,47 @@ def _case(c, repeats):
             "repeats": repeats, "sequential_samples_per_s": spread(seq), "batched_samples_per_s": spread(bat),
             "speedup": float(np.median(bat) / np.median(seq)), "max_abs_param_diff": diff,
             "tolerance": 0.0 if c["exact"] else CONV_ATOL, "equivalent": bool(equivalent)}
+
+
+JOB_CASES = [
+    ("real_vs_ideal", "small", dict(n_real=4000, n_test=1000, steps=200, n_evals=3),
+     "real_vs_ideal small: MLP 40-512-512-10, B=128, 5 seeds x 2 worlds, 200 steps (of 2000)"),
+    ("deep_double_descent", "small", dict(widths=(4, 8, 12), n_train=512, n_test=256, epochs=1, n_seeds=2,
+                                          pack_max_waste=1.0),
+     "deep_double_descent small: ResNet-18 k=4/8/12 on 28x28 MNIST, 2 seeds x 2 noise levels, 1 epoch of 512"),
+    ("feature_calibration", "small", dict(n_train=384, n_test=256, epochs=1),
+     "feature_calibration small: ResNet-18 k=16 on 28x28 MNIST, 3 seeds, 1 epoch of 384"),
+]
+
+
+def _job_case(job: str, profile: str, over: dict, name: str) -> dict:
+    import numpy as np
+    import torch
+
+    from claimcheck.gpu_validation import get_job
+
+    arms = {}
+    for b in (False, True):
+        t0 = time.perf_counter()
+        res = get_job(job).run(profile, device="cpu", out_dir=None, progress=False, figures=False, batched=b,
+                               warmup_steps=1, **over)
+        arms[b] = {"wall_s": time.perf_counter() - t0, "samples_per_s": res["timings"]["throughput_samples_per_s"],
+                   "measurements": res["measurements"]}
+
+    def numbers(m):
+        out = []
+        for v in m.values():
+            if isinstance(v, list):
+                out += [float(x) for x in np.ravel(np.array(v, dtype=object)) if isinstance(x, (int, float))]
+        return np.array(out)
+
+    a, b = numbers(arms[False]["measurements"]), numbers(arms[True]["measurements"])
+    return {"case": name, "job": job, "profile": profile, "overrides": over, "torch_threads": torch.get_num_threads(),
+            "one_by_one": {k: v for k, v in arms[False].items() if k != "measurements"},
+            "batched": {k: v for k, v in arms[True].items() if k != "measurements"},
+            "throughput_ratio": arms[True]["samples_per_s"] / arms[False]["samples_per_s"],
+            "wall_ratio": arms[False]["wall_s"] / arms[True]["wall_s"],
+            "max_abs_measurement_diff": float(np.abs(a - b).max()) if a.shape == b.shape and a.size else None}
 
 
 def to_markdown(res: dict) -> str:
@@ -199,6 +255,17 @@ def to_markdown(res: dict) -> str:
                      f"**{c['speedup']:.3g}x** | {c['max_abs_param_diff']:.2g} (tol {c['tolerance']:g}) | {c['equivalent']} |")
     lines += ["", "On one CPU core batching only removes per-step overhead; the GPU speed-up (S small kernels "
               "become one larger kernel) has not been measured: no GPU was available."]
+    if res.get("job_cases"):
+        lines += ["", "## Job scale: the jobs themselves, batched=False vs batched=True (one run each, CPU)", "",
+                  "| case | one by one: samples/s, wall | batched: samples/s, wall | batched speed-up (throughput, wall) "
+                  "| max abs diff of the measurements |", "|---|---|---|---|---|"]
+        for c in res["job_cases"]:
+            o, b = c["one_by_one"], c["batched"]
+            d = c["max_abs_measurement_diff"]
+            lines.append(f"| {c['case']} | {fmt_sig(o['samples_per_s'])}, {o['wall_s']:.1f} s | {fmt_sig(b['samples_per_s'])}, "
+                         f"{b['wall_s']:.1f} s | **{c['throughput_ratio']:.2g}x**, {c['wall_ratio']:.2g}x | "
+                         f"{'-' if d is None else f'{d:.2g}'} |")
+        lines += ["", "Default chosen from this table: `batched=None` trains one by one on CPU and in groups on CUDA."]
     return "\n".join(lines) + "\n"
 
 
@@ -209,15 +276,17 @@ def run(quick: bool = False, seed: int = 0, out_dir: Path = RESULTS_DIR) -> dict
     machine = machine_info()
     repeats = 2 if quick else 3
     cases = [_case(c, repeats) for c in _cases(quick)]
+    job_cases = [] if quick else [_job_case(*c) for c in JOB_CASES]
     overhead = next(c for c in cases if c["key"] == "overhead")
     met = overhead["speedup"] >= TARGET_SPEEDUP and all(c["equivalent"] for c in cases)
     res = {"name": NAME, "mode": "quick" if quick else "full", "seed": seed, "machine": machine,
-           "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "cases": cases,
+           "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "cases": cases, "job_cases": job_cases,
            "target": {"speedup_overhead_bound": TARGET_SPEEDUP, "met": bool(met)},
            "load_average_at_end": load_average(), "wall_seconds": time.perf_counter() - t0}
     write_results(out_dir, NAME, quick, res, to_markdown(res))
     res["summary"] = "\n".join(
         f"{c['case']:>46}: one by one {c['sequential_samples_per_s']['median']:.4g}/s, batched "
         f"{c['batched_samples_per_s']['median']:.4g}/s, speed-up x{c['speedup']:.3g}, max diff {c['max_abs_param_diff']:.2g}"
-        for c in cases) + f"\n   target met: {met}"
+        for c in cases) + "".join(f"\n{c['case'][:46]:>46}: batched/one-by-one throughput x{c['throughput_ratio']:.2g}"
+                                  for c in job_cases) + f"\n   target met: {met}"
     return res
