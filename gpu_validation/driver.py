@@ -164,8 +164,7 @@ class Context:
     def compile(self, module: nn.Module) -> nn.Module:
         """The forward to train with (``torch.compile`` on CUDA if ``cfg.compile``); records how."""
         fwd, how = compile_module(module, self.device, enabled=bool(getattr(self.cfg, "compile", False)),
-                                  cuda_graphs=bool(getattr(self.cfg, "cuda_graphs", False)),
-                                  backend=self.cache.get("compile_backend"))
+                                  cuda_graphs=bool(getattr(self.cfg, "cuda_graphs", False)))
         self.run.notes["compile"] = how
         return fwd
 

@@ -230,15 +230,6 @@ class Run:
             self.samples_timed += samples
             self.flops_timed += flops
 
-    def account(self, samples: int, seconds: float, flops_per_sample: float = 0.0, steps: int = 0) -> None:
-        """Add training timed by code outside :func:`loop.train` (its own synchronised seconds)."""
-        self.steps_done += int(steps)
-        self.samples += int(samples)
-        self.flops += flops_per_sample * samples
-        self.samples_timed += int(samples)
-        self.flops_timed += flops_per_sample * samples
-        self.timer.add(seconds)
-
     def check_interrupt(self) -> None:
         if self.stop_after_steps is not None and self.steps_done >= self.stop_after_steps:
             raise RunInterrupted(f"{self.job}: stopped after {self.steps_done} steps (stop_after_steps)")

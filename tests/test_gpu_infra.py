@@ -259,3 +259,37 @@ def test_a_run_killed_by_sigkill_resumes_to_the_same_result(tmp_path):
     assert killed_midway and resumed["timings"]["units_resumed"]
     assert resumed["measurements"] == reference["measurements"] and resumed["verdict"] == reference["verdict"]
     assert not list(out.rglob("*.tmp"))
+
+
+def test_warm_up_steps_are_trained_but_left_out_of_the_timing():
+    from claimcheck.gpu_validation.driver import JobConfig
+
+    ctx = Context(Run("t", "smoke", None, seed=0, device=torch.device("cpu"), out_dir=None, progress=False),
+                  JobConfig(warmup_steps=3))
+    model = torch.nn.Linear(3, 2)
+    x, y = torch.ones(8, 3), torch.zeros(8, dtype=torch.long)
+    loop.train(ctx, model, torch.optim.SGD(model.parameters(), lr=0.1), unit="u", steps=10,
+               batch_fn=lambda s: (x, y), flops_per_sample=5.0)
+    rn = ctx.run
+    assert (rn.steps_done, rn.samples, rn.samples_timed) == (10, 80, 56)
+    assert (rn.flops, rn.flops_timed) == (400.0, 280.0)
+    res = rn.finish(None, {})
+    assert res["timings"]["throughput_samples_per_s"] == pytest.approx(56 / rn.timer.seconds)
+
+
+def test_group_evaluation_in_one_pass_equals_member_by_member():
+    from claimcheck.gpu_validation import batched
+    from claimcheck.gpu_validation.models import SmallCNN
+
+    models = [seeded_init(lambda: SmallCNN(4, 3, 1), s, "init") for s in range(3)]
+    group = batched.BatchedModels(models)
+    xs = [torch.randn(70, 1, 8, 8, generator=generator(s, "x")) for s in range(3)]
+    ys = [torch.randint(0, 3, (70,), generator=generator(s, "y")) for s in range(3)]
+    together = loop.evaluate_group(group, xs, ys, batch=32)            # 3 chunks, the last one short
+    for m, x, y, got in zip(models, xs, ys, together):
+        want = loop.evaluate(m, x, y, batch=70)
+        assert got == pytest.approx(want, rel=1e-5, abs=1e-6)           # float32 rounding of the sums
+    preds = loop.predict_group(group, xs, batch=32)
+    assert preds.shape == (3, 70) and torch.equal(preds[1], loop.predict(models[1], xs[1]))
+    with pytest.raises(ValueError, match="equal set sizes"):
+        loop.evaluate_group(group, [xs[0], xs[1][:5], xs[2]], ys)
