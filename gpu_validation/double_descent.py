@@ -30,7 +30,8 @@ MNIST (1 channel, 28x28) instead of CIFAR-10.
 Speed: on CUDA (``batched=None``) the seeds x noise levels of a width k <= ``batched_max_k`` train
 as one group (:mod:`gpu_validation.batched`), and in the model-wise sweep so do several such
 widths, each zero-padded to its pack's widest rounded up to a multiple of ``pack_multiple``
-(:mod:`gpu_validation.packing`). On CPU they train one by one (as fast: benchmarks/results/gpu_batched.md).
+(:mod:`gpu_validation.packing`). On CPU they train one by one (vmap'ed ResNet groups were 0.6x as
+fast there: benchmarks/results/gpu_batched.md).
 MFU counts the members' true FLOPs, not the padding.
 
 Sample-wise variant (Nakkiran et al. 2020, Sec. 7): ``sweep="sample"`` fixes the width
@@ -127,7 +128,7 @@ def units(ctx) -> list[Unit]:
     cfg, seeds = ctx.cfg, list(ctx.seeds)
     xs = _xs(cfg)
     k_of = (lambda v: v) if cfg.sweep == "model" else (lambda v: cfg.width)  # noqa: E731
-    grouped = [v for v in xs if ctx.batched and k_of(v) <= cfg.batched_max_k]
+    grouped = [v for v in xs if ctx.group(conv=True) and k_of(v) <= cfg.batched_max_k]
     packs = (packing.plan_packs(grouped, max_waste=cfg.pack_max_waste) if cfg.sweep == "model" and grouped
              else [[v] for v in grouped])
     out = []

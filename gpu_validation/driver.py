@@ -52,8 +52,8 @@ class JobConfig:
     """Fields every job has (a job's ``Config`` adds its own after these)."""
     profile: str = "custom"
     n_seeds: int = 3                 # replicates seed, seed+1, ...; the verdict's CI is over them
-    batched: bool | None = None      # train the members of a sweep point as one group; None: on CUDA only
-                                     #   (on CPU one-by-one is as fast or faster: benchmarks/results/gpu_batched.md)
+    batched: bool | None = None      # train the members of a sweep point as one group; None: on CUDA, and on
+                                     #   CPU for MLPs only (conv groups were slower there: benchmarks/results/gpu_batched.md)
     precision: str = "auto"          # auto (bf16 autocast on CUDA, fp32 on CPU) | fp32 | tf32 | bf16
     channels_last: bool | None = None  # conv nets in channels_last on CUDA (None or True); never on CPU (device.py)
     compile: bool = False            # torch.compile the training forward (CUDA; eager fallback on CPU)
@@ -137,10 +137,15 @@ class Context:
     def warmup_steps(self) -> int:
         return getattr(self.cfg, "warmup_steps", 0)
 
-    @property
-    def batched(self) -> bool:
+    def group(self, *, conv: bool) -> bool:
+        """Train the members of a sweep point as one group? ``cfg.batched`` if set; else always on
+        CUDA, and on CPU only for MLP-like nets: there the groups of MLPs (and the stacked hypersphere
+        networks) were 1.7-2.3x faster and the vmap'ed ResNet groups 0.6-0.9x as fast as one by one
+        (benchmarks/results/gpu_batched.md, job-scale table)."""
         b = getattr(self.cfg, "batched", None)
-        return self.device.type == "cuda" if b is None else bool(b)
+        if b is not None:
+            return bool(b)
+        return self.device.type == "cuda" or not conv
 
     @property
     def channels_last(self) -> bool:
@@ -216,8 +221,8 @@ def run(job, profile="smoke", seed: int = 0, device=None, out_dir=None, resume: 
     rn = Run(job.JOB, name, cfg, seed=seed, device=dev, out_dir=out_dir, resume=resume,
              stop_after_steps=cfg.stop_after_steps, progress=progress, shard=shard)
     ctx = Context(rn, cfg, tuple(seed + r for r in range(cfg.n_seeds)))
-    rn.notes.update(notes, batched=ctx.batched, channels_last=ctx.channels_last)
     units = job.units(ctx)
+    rn.notes.update(notes, batched=any(len(u.members) > 1 for u in units), channels_last=ctx.channels_last)
     names = [u.name for u in units]
     if len(set(names)) != len(names):
         raise JobError(f"{job.JOB}: duplicate unit names in {names}")

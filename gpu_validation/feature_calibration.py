@@ -77,7 +77,7 @@ def validate(cfg: Config) -> None:
 
 def units(ctx) -> list[Unit]:
     names = tuple(f"seed{s}" for s in ctx.seeds)
-    if ctx.batched:
+    if ctx.group(conv=ctx.cfg.model != "mlp"):
         return [Unit(batched.group_id("group", ctx.seeds), names)]
     return [Unit(n, (n,)) for n in names]
 

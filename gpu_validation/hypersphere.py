@@ -32,11 +32,12 @@ an independent training set per n. ``full`` is the paper's size (d = 1000, radii
 choice. Deviations, kept: several seeds (the notebook runs one); ``smoke`` keeps softmax
 cross-entropy, PyTorch's init and reshuffled batches (floor(n / batch) full batches per epoch).
 
-Speed: every (seed, n) network of a run trains in one batched SGD loop on CUDA (``batched=None``):
+Speed: every (seed, n) network of a run trains in one batched SGD loop (``batched=None``, on CUDA
+and on CPU, where it was 2x faster than one network at a time: benchmarks/results/gpu_batched.md):
 stacked weights (M, d, width), one ``baddbmm`` per layer, each network's own data order and its own
 stopping epoch (a network that reaches its margin leaves the stack); TF32 matmuls on CUDA
-(``precision="tf32"``; ``"bf16"`` autocasts the matmuls, margins are read in fp32). On CPU the
-networks train one unit at a time. The host reads the loss and the margins once per epoch end.
+(``precision="tf32"``; ``"bf16"`` autocasts the matmuls, margins are read in fp32). The host reads
+the loss and the margins once per epoch end.
 
     claimcheck gpu hypersphere --profile smoke   # CPU (d = 100, width 512, n in {64, 256, 1024}, 3 seeds)
     claimcheck gpu hypersphere --profile small   # one GPU: the notebook's setting
@@ -432,7 +433,7 @@ def units(ctx) -> list[Unit]:
     """Batched: all (seed, n) networks as one unit; else one unit per (seed, n)."""
     keys = [(s, n) for s in ctx.seeds for n in ctx.cfg.ns]
     names = tuple(f"n{n}-seed{s}" for s, n in keys)
-    if ctx.batched:
+    if ctx.group(conv=False):
         return [Unit(f"all-seeds{ctx.seeds[0]}-{ctx.seeds[-1]}", names, tuple(keys))]
     return [Unit(m, (m,), (k,)) for m, k in zip(names, keys)]
 

@@ -85,8 +85,9 @@ class Config(JobConfig):
 
 
 PROFILES = {
-    # smoke: unit by unit on CPU (batched=None); tests/test_gpu_batched.py runs it batched
-    "smoke": Config(profile="smoke"),
+    # smoke: unit by unit (its checkpoint layout is what the resume tests interrupt);
+    # tests/test_gpu_batched.py runs it batched
+    "smoke": Config(profile="smoke", batched=False),
     "small": Config(profile="small", source="mnist1d", n_real=4000, n_test=4000, steps=2000, hidden=(512, 512),
                     n_evals=12, n_seeds=5),
     # ResNet-18 k = 64 fills a GPU alone: one by one
@@ -118,7 +119,7 @@ def eval_steps(cfg: Config) -> list[int]:
 def units(ctx) -> list[Unit]:
     """Batched: one group of both worlds x all seeds; else one unit per (world, seed)."""
     names = [f"{w}-seed{s}" for s in ctx.seeds for w in WORLDS]
-    if ctx.batched:
+    if ctx.group(conv=ctx.cfg.model != "mlp"):
         return [Unit(batched.group_id("worlds", ctx.seeds), tuple(names))]
     return [Unit(n, (n,)) for n in names]
 
@@ -194,7 +195,7 @@ def data(ctx, rep_seed: int) -> dict:
         out["ideal"] = lambda step: (t(x[off + step * B: off + (step + 1) * B]), y[off + step * B: off + (step + 1) * B])
         return out
 
-    if not ctx.batched:   # one replicate at a time: keep only its data
+    if not ctx.group(conv=cfg.model != "mlp"):   # one replicate at a time: keep only its data
         for key in [k for k in ctx.cache if isinstance(k, tuple) and k[0] == "data" and k[1] != rep_seed]:
             del ctx.cache[key]
     return ctx.once(("data", rep_seed), build)
