@@ -193,8 +193,8 @@ def _case(c, repeats):
 
 
 JOB_CASES = [
-    ("real_vs_ideal", "small", dict(n_real=4000, n_test=1000, steps=200, n_evals=3),
-     "real_vs_ideal small: MLP 40-512-512-10, B=128, 5 seeds x 2 worlds, 200 steps (of 2000)"),
+    ("real_vs_ideal", "small", dict(n_real=4000, n_test=1000, steps=100, n_evals=3),
+     "real_vs_ideal small: MLP 40-512-512-10, B=128, 5 seeds x 2 worlds, 100 steps (of 2000)"),
     ("deep_double_descent", "small", dict(widths=(4, 8, 12), n_train=512, n_test=256, epochs=1, n_seeds=2,
                                           pack_max_waste=1.0),
      "deep_double_descent small: ResNet-18 k=4/8/12 on 28x28 MNIST, 2 seeds x 2 noise levels, 1 epoch of 512"),
@@ -211,13 +211,17 @@ def _job_case(job: str, profile: str, over: dict, name: str) -> dict:
 
     from claimcheck.gpu_validation import get_job
 
-    arms = {}
-    for b in (False, True):
+    runs: dict = {False: [], True: []}
+    for b in (False, True, True, False):   # ABBA: a drift in the machine's load hits both arms alike
         t0 = time.perf_counter()
         res = get_job(job).run(profile, device="cpu", out_dir=None, progress=False, figures=False, batched=b,
                                warmup_steps=1, **over)
-        arms[b] = {"wall_s": time.perf_counter() - t0, "samples_per_s": res["timings"]["throughput_samples_per_s"],
-                   "measurements": res["measurements"]}
+        runs[b].append({"wall_s": time.perf_counter() - t0, "samples_per_s": res["timings"]["throughput_samples_per_s"],
+                        "measurements": res["measurements"]})
+    arms = {b: {"wall_s": float(np.median([r["wall_s"] for r in rs])),
+                "samples_per_s": float(np.median([r["samples_per_s"] for r in rs])),
+                "all_samples_per_s": [r["samples_per_s"] for r in rs], "measurements": rs[0]["measurements"]}
+            for b, rs in runs.items()}
 
     def numbers(m):
         out = []
@@ -261,7 +265,8 @@ def to_markdown(res: dict) -> str:
     lines += ["", "On one CPU core batching only removes per-step overhead; the GPU speed-up (S small kernels "
               "become one larger kernel) has not been measured: no GPU was available."]
     if res.get("job_cases"):
-        lines += ["", "## Job scale: the jobs themselves, batched=False vs batched=True (one run each, CPU)", "",
+        lines += ["", "## Job scale: the jobs themselves, batched=False vs batched=True (CPU; two runs per arm in ABBA "
+                  "order, medians)", "",
                   "| case | one by one: samples/s, wall | batched: samples/s, wall | batched speed-up (throughput, wall) "
                   "| max abs diff of the measurements |", "|---|---|---|---|---|"]
         for c in res["job_cases"]:

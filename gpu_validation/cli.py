@@ -43,10 +43,10 @@ missing dataset), 3 underpowered (not confirmed), 4 interrupted or diverged (res
 setting the message names), 5 runtime failure (the job broke while running; traceback printed)"""
 
 _TIMES = {  # expected wall time per profile: smoke measured on a 2-core CPU; small/full are estimates
-    "deep_double_descent": ("~2 s CPU", "~10 min GPU", "~50 GPU-days, 1 array"),
+    "deep_double_descent": ("~5 s CPU", "~10 min GPU", "~50 GPU-days, 1 array"),
     "real_vs_ideal": ("~1 s CPU", "~3 min GPU", "~2 GPU-hours"),
-    "hypersphere": ("~3 s CPU", "~10-30 min GPU", "~GPU-hours"),
-    "pac_bayes_mnist": ("~1 s CPU", "~2 min GPU", "~1 GPU-hour"),
+    "hypersphere": ("~5 s CPU", "~10-30 min GPU", "~GPU-hours"),
+    "pac_bayes_mnist": ("~1 s CPU", "~3 min GPU", "~1 GPU-hour"),
     "feature_calibration": ("~1 s CPU", "~1 min GPU", "~2 GPU-hours"),
     "norm_growth": ("~2 s CPU", "~5 min GPU", "~1 GPU-hour"),
 }

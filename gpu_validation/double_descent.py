@@ -30,7 +30,7 @@ MNIST (1 channel, 28x28) instead of CIFAR-10.
 Speed: on CUDA (``batched=None``) the seeds x noise levels of a width k <= ``batched_max_k`` train
 as one group (:mod:`gpu_validation.batched`), and in the model-wise sweep so do several such
 widths, each zero-padded to its pack's widest rounded up to a multiple of ``pack_multiple``
-(:mod:`gpu_validation.packing`). On CPU they train one by one (vmap'ed ResNet groups were 0.6x as
+(:mod:`gpu_validation.packing`). On CPU they train one by one (vmap'ed ResNet groups were 0.6-0.9x as
 fast there: benchmarks/results/gpu_batched.md).
 MFU counts the members' true FLOPs, not the padding.
 

@@ -139,9 +139,9 @@ class Context:
 
     def group(self, *, conv: bool) -> bool:
         """Train the members of a sweep point as one group? ``cfg.batched`` if set; else always on
-        CUDA, and on CPU only for MLP-like nets: there the groups of MLPs (and the stacked hypersphere
-        networks) were 1.7-2.3x faster and the vmap'ed ResNet groups 0.6-0.9x as fast as one by one
-        (benchmarks/results/gpu_batched.md, job-scale table)."""
+        CUDA, and on CPU only for MLP-like nets: there the groups of MLPs were 1.1-1.7x and the stacked
+        hypersphere networks 1.8-2.3x as fast as one by one, the vmap'ed ResNet groups 0.6-0.9x
+        (three benchmark runs on the shared 2-core box; benchmarks/results/gpu_batched.md, job-scale table)."""
         b = getattr(self.cfg, "batched", None)
         if b is not None:
             return bool(b)

@@ -33,7 +33,7 @@ choice. Deviations, kept: several seeds (the notebook runs one); ``smoke`` keeps
 cross-entropy, PyTorch's init and reshuffled batches (floor(n / batch) full batches per epoch).
 
 Speed: every (seed, n) network of a run trains in one batched SGD loop (``batched=None``, on CUDA
-and on CPU, where it was 2x faster than one network at a time: benchmarks/results/gpu_batched.md):
+and on CPU, where it was 1.8-2.3x as fast as one network at a time: benchmarks/results/gpu_batched.md):
 stacked weights (M, d, width), one ``baddbmm`` per layer, each network's own data order and its own
 stopping epoch (a network that reaches its margin leaves the stack); TF32 matmuls on CUDA
 (``precision="tf32"``; ``"bf16"`` autocasts the matmuls, margins are read in fp32). The host reads
