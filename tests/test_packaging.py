@@ -64,7 +64,7 @@ def test_the_wheel_installs_exactly_one_top_level_package(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
     assert top == {"claimcheck"}
-    for sub in ("theory/ridgeless.py", "sims/ridgeless.py", "paper_figures/style.py", "gpu_validation/common.py",
+    for sub in ("theory/ridgeless.py", "sims/ridgeless.py", "paper_figures/style.py", "gpu_validation/driver.py",
                 "catalogue/ridgeless.py", "pytest_plugin.py"):
         assert f"claimcheck/{sub}" in names, sub
     assert not any(n.startswith(("theory/", "sims/", "tests/", "benchmarks/")) for n in names)
