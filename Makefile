@@ -13,6 +13,7 @@ TORCH_SPEC  ?= torch==2.13.0
 BUDGET      ?= standard
 TEST_JOBS   ?= 2
 FIG_JOBS    ?= 2
+VERIFY_JOBS ?= 2
 SEED        ?= 0
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.installed
@@ -30,7 +31,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 verify: $(STAMP)
-	$(BIN)/claimcheck verify --budget $(BUDGET) --seed $(SEED) --json reports/verify.json
+	$(BIN)/claimcheck verify --budget $(BUDGET) --seed $(SEED) --jobs $(VERIFY_JOBS) --json reports/verify.json
 	$(BIN)/claimcheck figures --out figures --jobs $(FIG_JOBS)
 
 # pytest-xdist: TEST_JOBS worker processes (the build machines have 2 cores), tests handed

@@ -58,3 +58,43 @@ _LONGEST_FIRST = ("test_paper_figures.py", "test_paper_figures_data.py", "test_c
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(_LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+# CPU time per test, for benchmarks/results/test_suite_time.md: with CLAIMCHECK_TEST_TIMES=path
+# set, each test's CPU seconds (this process: time.process_time; its subprocesses: the
+# RUSAGE_CHILDREN delta) and wall seconds for set-up + call + tear-down, and the collection
+# time, are written to path as JSON at the end of the session (one file per xdist worker:
+# path.gwN). Unset (the default), nothing is measured. Timing is recorded, never asserted.
+_TIMES_PATH = os.environ.get("CLAIMCHECK_TEST_TIMES")
+if _TIMES_PATH:
+    import json
+    import resource
+    import time
+
+    _times = {"tests": {}, "collection": None}
+    _t0 = {}
+
+    def _clock():
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time(), children.ru_utime + children.ru_stime, time.perf_counter()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_collection(session):
+        start = _clock()
+        yield
+        end = _clock()
+        _times["collection"] = [e - s for s, e in zip(start, end)]
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(item, nextitem):
+        start = _clock()
+        yield
+        end = _clock()
+        _times["tests"][item.nodeid] = [e - s for s, e in zip(start, end)]
+
+    def pytest_sessionfinish(session):
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        path = f"{_TIMES_PATH}.{worker}" if worker else _TIMES_PATH
+        with open(path + ".tmp", "w") as fh:
+            json.dump(_times, fh, indent=0)
+        os.replace(path + ".tmp", path)

@@ -39,12 +39,16 @@ def test_verify_prints_table_and_writes_json_report(tmp_path, capsys):
     assert [p.name for p in report.parent.iterdir()] == ["report.json"]  # no temp file left
 
 
-def test_verify_same_seed_same_report(tmp_path):
+def test_verify_same_seed_same_report_in_one_process_or_two(tmp_path):
+    """Same seed, same report bit for bit, and --jobs 2 (checks and mutants in two worker
+    processes, finishing in any order) gives the report of --jobs 1, in the same order."""
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    main(["verify", "ridgeless.ridge_asymptotic", "--budget", "quick", "--json", str(a)])
-    main(["verify", "ridgeless.ridge_asymptotic", "--budget", "quick", "--json", str(b)])
-    va, vb = json.loads(a.read_text())["verdicts"], json.loads(b.read_text())["verdicts"]
-    assert va == vb
+    args = ["verify", "ridgeless.ridge_asymptotic", "ridgeless.minnorm_finite", "--budget", "quick", "--mutants"]
+    assert main(args + ["--json", str(a)]) == EXIT_OK
+    assert main(args + ["--jobs", "2", "--json", str(b)]) == EXIT_OK
+    ra, rb = json.loads(a.read_text()), json.loads(b.read_text())
+    assert len(ra["verdicts"]) >= 4 and len(ra["mutants"]) >= 2
+    assert ra["verdicts"] == rb["verdicts"] and ra["mutants"] == rb["mutants"]
 
 
 def test_verify_accepts_family_prefix(capsys):
