@@ -6,6 +6,7 @@ tests are in tests/test_paper_figures.py.)
 """
 from __future__ import annotations
 
+import functools
 import os
 
 import matplotlib
@@ -28,6 +29,23 @@ def _reps(name: str) -> int:
     return min(FEW_REPS.get(name, SMALL_REPS), getattr(FIGURES[name], "REPS", SMALL_REPS))
 
 
+def _smaller_experiments(monkeypatch, name: str) -> None:
+    """The two figures whose cost is fixed work that ``reps`` does not scale, made smaller for the
+    test by their module constants (the same code paths; ``make verify`` draws them at full size):
+    feature calibration refits its models on smaller training sets and test pools (the digits MLP
+    ~2 s a fit at 1000 points), and the uniform-convergence panel (b) trains the hypersphere
+    networks at two small n for at most 60 steps instead of the smoke profile (~8 s a seed)."""
+    module = FIGURES[name]
+    if name == "feature_calibration":
+        monkeypatch.setattr(module, "SIZES", {"digits": (300, 240), "mnist": (300, 480)})
+    elif name == "uniform_convergence":
+        from claimcheck.gpu_validation import hypersphere as hs
+
+        monkeypatch.setattr(module, "HYPERSPHERE_PROFILE", hs.Config(ns=(32, 64), test_points=200, max_steps=60))
+        # the module's seed-keyed cache must never hold the small runs: a fresh cache for this test
+        monkeypatch.setattr(module, "_hypersphere", functools.lru_cache(maxsize=4)(module._hypersphere.__wrapped__))
+
+
 COLUMN = {"double_descent_modelwise": "full", "double_descent_samplewise": "half"}
 """Figures whose column width is pinned (the others must be one of the two widths)."""
 
@@ -37,9 +55,10 @@ def _rc_snapshot() -> dict:
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
-def test_figure_data_are_reproducible_have_error_bars_and_draw_at_the_venue_width(name, tmp_path):
+def test_figure_data_are_reproducible_have_error_bars_and_draw_at_the_venue_width(name, tmp_path, monkeypatch):
     """One test per figure, so its data are computed once, on one pytest-xdist worker. The
     drawing is the same code at any reps (`make verify` draws at the defaults)."""
+    _smaller_experiments(monkeypatch, name)
     data, reps = FIGURES[name].data, _reps(name)
     a, b, c = data(0, reps=reps), data(0, reps=reps), data(1, reps=reps)
     assert a.keys() == b.keys() == c.keys()
