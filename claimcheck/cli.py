@@ -286,12 +286,14 @@ def cmd_figures(args) -> int:
 
             with ProcessPoolExecutor(max_workers=min(args.jobs, len(names)), initializer=_one_thread,
                                      mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = {pool.submit(paper_figures.make_all, args.out, names=[name], seed=args.seed,
-                                       venue=args.venue): name for name in names}
+                futures = {pool.submit(paper_figures.make_all, args.out, names=group, seed=args.seed,
+                                       venue=args.venue): group for group in paper_figures.process_groups(names)}
                 for fut in as_completed(futures):
-                    by_name[futures[fut]] = fut.result()   # re-raises a figure's error here
-                    bar.set_description(futures[fut])
-                    bar.update()
+                    paths = iter(fut.result())   # re-raises a figure's error here
+                    for name in futures[fut]:   # make_all: each figure's PDF and PNG, in the group's order
+                        by_name[name] = [next(paths), next(paths)]
+                        bar.set_description(name)
+                        bar.update()
     for name in names:   # in the registry's order, whatever order the processes finished in
         for path in by_name[name]:
             print(path)

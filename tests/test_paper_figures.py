@@ -129,4 +129,14 @@ def test_every_figure_module_follows_the_protocol(name):
 
 
 def test_package_exposes_its_api():
-    assert set(paper_figures.__all__) == {"FIGURES", "figures_for_claims", "make_all"}
+    assert set(paper_figures.__all__) == {"FIGURES", "figures_for_claims", "make_all", "process_groups"}
+
+
+def test_process_groups_partition_the_figures_torch_figures_first():
+    names = list(FIGURES)
+    groups = paper_figures.process_groups(names)
+    assert sorted(n for g in groups for n in g) == sorted(names)            # every figure once
+    assert groups[0] == [n for n in names if n in paper_figures.TORCH_FIGURES] and set(paper_figures.TORCH_FIGURES) <= set(names)
+    assert all(len(g) == 1 for g in groups[1:])
+    assert paper_figures.process_groups(["pac_bayes_tuning"]) == [["pac_bayes_tuning"]]
+    assert paper_figures.process_groups([]) == []
