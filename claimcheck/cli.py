@@ -240,8 +240,9 @@ def _run_checks(tasks: list, args, bar) -> list[Verdict]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    # fork (where there is one) starts a worker without re-importing the catalogue (~2 s a process)
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    # fork on Linux starts a worker without re-importing the catalogue (~2 s a process); elsewhere
+    # (macOS, Windows) fork is unsafe or absent: spawn, which reloads the --module claims
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
     results: list = [None] * len(tasks)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
                              initializer=_verify_worker, initargs=(list(args.module or []),)) as pool:
