@@ -575,7 +575,8 @@ def synthetic(job: str, cfg: Mapping | None, rng: np.random.Generator, *, phenom
     * real_vs_ideal: ``gap`` (0.01; null 0.1) Real - Ideal soft error in the window, ``noise`` (0.005),
       ``stops`` (True: the Real World reaches train error 0), ``overfits`` (True: train error falls
       below the test error inside the window);
-    * hypersphere: ``sprime_excess`` (0.9; null 0.0) S' error - test error, ``noise`` (0.02), ``converged``;
+    * hypersphere: ``sprime_excess`` (0.9; null 0.0) S' error - test error, ``noise`` (0.02), ``converged``,
+      ``test_offset`` (0: test error 0.3 -> 0.05 over the sizes);
     * pac_bayes_mnist: ``risk`` (0.08; null: the target) true risk of Q, ``kl`` (100: a certificate ~0.15, Dziugaite & Roy's range), ``untrained_risk``
       (0.8; null: ``risk``, and KL 0: the untrained prior as good as the posterior);
     * feature_calibration: ``slope`` (1.0; null 0.0), ``noise`` (0.1), ``train_error`` (0.004: not exactly 0);
@@ -623,7 +624,7 @@ def _syn_hypersphere(c, rng, n, phen, e):
     ns = list(c["ns"])
     excess = e.get("sprime_excess", 0.9 if phen else 0.0)
     noise = e.get("noise", 0.02)
-    te = np.clip(np.linspace(0.3, 0.05, len(ns)) + rng.normal(0, noise, (n, len(ns))), 0, 1)
+    te = np.clip(np.linspace(0.3, 0.05, len(ns)) + e.get("test_offset", 0.0) + rng.normal(0, noise, (n, len(ns))), 0, 1)
     sp = np.clip(te + excess + rng.normal(0, noise, (n, len(ns))), 0, 1)
     conv = e.get("converged", True)
     return {"n": ns, "seeds": list(range(n)), "test_error": te.tolist(), "s_prime_error": sp.tolist(),
