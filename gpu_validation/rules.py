@@ -129,7 +129,7 @@ class Given(Check):
     "gap_tolerance")``) come with the measurement. A precondition never fails a claim: an
     experiment that did not reach its regime is not evidence against it.
 
-    >>> g = Given(check=ThresholdCI(threshold="t"), requires=(("trained", Deterministic()),))
+    >>> g = Given(alpha=0.05, check=ThresholdCI(threshold="t"), requires=(("trained", Deterministic()),))
     >>> m = {"claim": Estimate.from_samples([1.0, 1.1, 0.9]), "requires": {"trained": Curve.exact(["x"], [0.0])},
     ...      "thresholds": {"t": 0.0}}
     >>> g.decide(None, m).status.value
@@ -170,7 +170,7 @@ class Given(Check):
         p = {**(params or {}), **(measurement.get("thresholds") or {})}
         missing = list(measurement.get("missing") or ())
         if missing:
-            return Decision(Status.UNDERPOWERED, math.nan, Estimate(0.0, 0.0, 0), 0.0,
+            return Decision(Status.UNDERPOWERED, 0.0, Estimate(0.0, 0.0, 0), 0.0,
                             f"the result lacks {', '.join(missing)}: not a verdict (re-run the job, or re-measure)",
                             {"missing": missing, "preconditions": {}})
         pre, unmet = {}, []
@@ -179,10 +179,18 @@ class Given(Check):
             pre[name] = {"status": d.status.value, "detail": d.detail}
             if d.status is not Status.PASSED:
                 unmet.append(f"{name} ({d.detail})")
-        if unmet:
-            return Decision(Status.UNDERPOWERED, math.nan, Estimate(0.0, 0.0, 0), 0.0,
-                            f"precondition not met: {'; '.join(unmet)}", {"missing": [], "preconditions": pre})
+        claim = measurement.get("claim")
         chk = dataclasses.replace(self.check, alpha=self.alpha)
+        if unmet:
+            detail = f"precondition not met: {'; '.join(unmet)}"
+            if claim is None:
+                return Decision(Status.UNDERPOWERED, 0.0, Estimate(0.0, 0.0, 0), 0.0, detail + "; the claim's statistic is undefined",
+                                {"missing": [], "preconditions": pre})
+            d = chk.decide(prediction, claim, p)
+            return Decision(Status.UNDERPOWERED, d.prediction, d.estimate, d.z,
+                            f"{detail}; not decided (the claim's check alone reads {d.status.value}: {d.detail})",
+                            {"claim": d.statistic, "claim_kind": chk.label, "preconditions": pre, "missing": [],
+                             "unconditioned": d.status.value})
         d = chk.decide(prediction, measurement["claim"], p)
         notes = [str(n) for n in measurement.get("notes") or ()]
         return dataclasses.replace(d, detail="; ".join([d.detail, *notes]),
@@ -191,8 +199,8 @@ class Given(Check):
     def describe(self, s) -> str:
         if s.get("missing"):
             return f"not decided: the result lacks {', '.join(s['missing'])}"
-        if "claim" not in s:
-            bad = [n for n, v in s.get("preconditions", {}).items() if v["status"] != "passed"]
+        bad = [n for n, v in s.get("preconditions", {}).items() if v["status"] != "passed"]
+        if bad:
             return f"not decided: precondition(s) {', '.join(bad)} not met"
         return dataclasses.replace(self.check, alpha=self.alpha).describe(s["claim"])
 
@@ -368,7 +376,7 @@ def _stat_real_vs_ideal(c, r: _Reader) -> dict:
             "final_train_error_real": final.tolist(), "generalization_gap_in_window": gen_gap,
             "gap_tolerance": tol, "train_error_floor": floor, "min_generalization_gap": min_gap,
             "statistic": "per seed max over the window of |SoftErr_real - SoftErr_ideal|; Student t upper limit"}
-    return _measurement(seed_estimate(per_seed), requires, [], thresholds, info)
+    return _measurement(seed_estimate(per_seed) if window.any() else None, requires, [], thresholds, info)
 
 
 def _stat_hypersphere(c, r: _Reader) -> dict:
@@ -430,7 +438,12 @@ def _stat_pac_bayes(c, r: _Reader) -> dict:
     empty = {"below_target": Estimate(0.0, 0.0, 0), "beats_untrained_prior": Estimate(0.0, 0.0, 0),
              "holds_on_held_out": Curve.exact(["-"], [0.0])}
     if r.missing:
-        return _measurement(empty, {}, r.missing, thresholds, {})
+        info = {"anchors": ANCHORS, "anchor_mnist_compression_bound": ANCHORS["lotfi_2022_mnist_compression"],
+                "bound_target": target}
+        if ok and all(isinstance(x["bound"], (int, float)) for x in cands):
+            best = min(cands, key=lambda x: x["bound"])
+            info.update(best=best, candidates=list(cands), certificate=best["bound"])
+        return _measurement(empty, {}, r.missing, thresholds, info)
     best = min(cands, key=lambda x: x["bound"])
     b, ev, n_eval = float(best["bound"]), float(best["eval_error_Q"]), int(c["n_eval"])
     wrong = int(round(ev * n_eval))
@@ -438,7 +451,8 @@ def _stat_pac_bayes(c, r: _Reader) -> dict:
     beats_prior_only = None if prior_only is None else bool(b < float(prior_only))
     info = {"certificate": b, "untrained_prior_bound": float(untrained), "prior_only_bound": prior_only,
             "posterior_beats_prior_only": beats_prior_only, "eval_error_Q": ev, "eval_cp_lower_1e-6": cp_low,
-            "best": best, "k": len(cands), "bound_target": target, "anchors": ANCHORS,
+            "best": best, "candidates": list(cands), "k": len(cands), "bound_target": target, "anchors": ANCHORS,
+            "anchor_mnist_compression_bound": ANCHORS["lotfi_2022_mnist_compression"],
             "rule": "one run, no seed axis: exact comparisons of the certificate (its Monte Carlo and PAC-Bayes "
                     "confidence delta + delta' are inside it) and an exact one-sided Clopper-Pearson held-out check"}
     claim = {"below_target": Estimate(b, 0.0, 1), "beats_untrained_prior": Estimate(float(untrained) - b, 0.0, 1),
@@ -484,15 +498,16 @@ def _stat_norm_growth(c, r: _Reader) -> dict:
     err = np.maximum(err, floor)
     sd, se = (log_slope(ns, dist), log_slope(ns, err)) if len(ns) >= 2 else (np.zeros(len(dist)), np.zeros(len(dist)))
     requires = {"sizes": _req(">= 2 training-set sizes", _yes(len(ns) >= 2)),
-                "margin_rule": _req("networks that missed the margin: " + (", ".join(missed) or "none"), _FAIL * len(missed))}
+                "margin_rule": _req("networks that missed the margin within max_steps (raise max_steps): "
+                                    + (", ".join(missed) or "none"), _FAIL * len(missed))}
     info = {"slope_distance": sd.tolist(), "slope_test_error": se.tolist(), "test_error_floor": floor,
             "missed_margin": list(missed)}
     spec = r.array("spectral_product", 2) if "spectral_product" in r.m else None
     if spec is not None and spec.shape == dist.shape and (spec > 0).all() and len(ns) >= 2:
         info["slope_spectral_product"] = log_slope(ns, spec).tolist()
     r.missing = [k for k in r.missing if not k.startswith("spectral_product")]
-    return _measurement({"distance_grows": seed_estimate(sd), "test_error_falls": seed_estimate(se)},
-                        requires, [], thresholds, info)
+    claim = {"distance_grows": seed_estimate(sd), "test_error_falls": seed_estimate(se)} if len(ns) >= 2 else None
+    return _measurement(claim, requires, [], thresholds, info)
 
 
 def interpolation_index(train_error_mean, tol: float):
@@ -547,7 +562,7 @@ def _stat_double_descent(c, r: _Reader) -> dict:
                 "interpolation_threshold": _req(f"interpolation threshold (seed-mean train error <= {tol:g} at noise "
                                                 f"{noise[noisy]:g}) inside the sweep after its first point: {where}", _yes(ok))}
     if not ok:
-        return _measurement(empty, requires, [], thresholds, {"interpolation_threshold": None if p_star is None else xs[p_star]})
+        return _measurement(None, requires, [], thresholds, {"interpolation_threshold": None if p_star is None else xs[p_star]})
     win = peak_window(p_star, m)
     h = peak_contrasts(err[:, noisy], win)
     curve = Curve.from_estimates([xs[i] for i in win], [seed_estimate(h[:, j]) for j in range(len(win))])
