@@ -50,9 +50,10 @@ def load_result(job: str, result: str = DEFAULT_RESULT) -> dict:
         raise TypeError(f"result={result!r}, must be a path to a result.json or {DEFAULT_RESULT!r}")
     path = evidence_path(job) if str(result) == DEFAULT_RESULT else Path(result)
     if not path.is_file():
-        where = "the committed evidence" if str(result) == DEFAULT_RESULT else "the result file"
-        raise DataUnavailable(f"no measured result for {rules.CLAIM_IDS[job]}: {where} {path} is absent "
-                              f"(run `claimcheck gpu {job} --profile ... --out DIR` and pass result=DIR/.../result.json)")
+        where = (f"gpu_validation/evidence/{job}/result.json is not committed" if str(result) == DEFAULT_RESULT
+                 else f"{path} is absent")
+        raise DataUnavailable(f"no measured result for {rules.CLAIM_IDS[job]}: {where} "
+                              f"(a run: claimcheck gpu {job} --out DIR; then result=DIR/.../result.json)")
     res = json.loads(path.read_text(encoding="utf-8"))   # JSON only: nothing is unpickled
     if not isinstance(res, dict) or "measurements" not in res:
         raise ValueError(f"result={str(path)!r} is not a GPU job result (no 'measurements')")

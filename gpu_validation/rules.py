@@ -597,7 +597,8 @@ def synthetic(job: str, cfg: Mapping | None, rng: np.random.Generator, *, phenom
     * feature_calibration: ``slope`` (1.0; null 0.0), ``noise`` (0.1), ``train_error`` (0.004: not exactly 0);
     * norm_growth: ``distance_slope`` (0.3; null 0.0), ``error_slope`` (-0.3), ``noise`` (0.02), ``missed``;
     * deep_double_descent: ``height`` (0.1, Nakkiran et al. 2020 Fig. 1 at 20% noise; null 0.0) of the bump at the interpolation threshold,
-      ``noise`` (0.01 seed SD per point), ``threshold`` (index 5), ``shape`` ("decreasing" | "flat" base), ``slope`` (0.005: the base's fall per sweep point).
+      ``noise`` (0.01 seed SD per point), ``threshold`` (index 5: where the noisy nets first interpolate), ``peak_at`` (the bump's index; default
+      the threshold), ``shape`` ("decreasing" | "flat" base), ``slope`` (0.005: the base's fall per sweep point).
 
     >>> m = synthetic("feature_calibration", {}, np.random.default_rng(0))
     >>> sorted(m)
@@ -710,7 +711,7 @@ def _syn_double_descent(c, rng, n, phen, e):
     shape = e.get("shape", "decreasing")
     base = 0.25 - e.get("slope", 0.005) * i if shape == "decreasing" else np.full(m, 0.25)
     base = base + 0.15 * np.exp(-i)                                  # the first descent (small models)
-    bump = height * np.exp(-0.5 * ((i - p_star) / 0.7) ** 2)
+    bump = height * np.exp(-0.5 * ((i - int(e.get("peak_at", p_star))) / 0.7) ** 2)
     test, train = [], []
     for lvl in noise_levels:
         frac = lvl / max(max(noise_levels), 1e-12)
