@@ -88,8 +88,13 @@ PROFILES = {
     # smoke: unit by unit (its checkpoint layout is what the resume tests interrupt);
     # tests/test_gpu_batched.py runs it batched
     "smoke": Config(profile="smoke", batched=False),
-    "small": Config(profile="small", source="mnist1d", n_real=4000, n_test=4000, steps=2000, hidden=(512, 512),
-                    n_evals=12, n_seeds=5),
+    # cpu: the CPU evidence (PILOTS.md: Real World interpolates at step ~1033, in-window gap 0.033 +- 0.006)
+    "cpu": Config(profile="cpu", source="mnist1d", n_real=2000, n_test=4000, steps=2000, lr=0.2, hidden=(512, 512),
+                  n_evals=24, n_seeds=3, batched=False),
+    # small (one GPU, ~10 min): the cpu design with twice the steps (the longer cosine keeps lr high
+    # longer; ~3,000 steps of separation after the stopping time) and 5 seeds in one group
+    "small": Config(profile="small", source="mnist1d", n_real=2000, n_test=4000, steps=4000, lr=0.2, hidden=(512, 512),
+                    n_evals=30, n_seeds=5),
     # ResNet-18 k = 64 fills a GPU alone: one by one
     "full": Config(profile="full", source="cifar5m", n_real=50000, n_test=10000, steps=40000, model="resnet18k",
                    n_evals=20, n_seeds=3, ckpt_every=2000, batched=False),
