@@ -29,8 +29,14 @@ dropped, the margin rule checked after each epoch, **one initialisation per seed
 n** (``initial_weights_2`` is restored before each experiment), one test set shared by every n and
 an independent training set per n. ``full`` is the paper's size (d = 1000, radii 1 / 1.1, width
 100k, margin 10); its lr, batch, loss, init and order follow the notebook and its n grid is our
-choice. Deviations, kept: several seeds (the notebook runs one); ``smoke`` keeps softmax
-cross-entropy, PyTorch's init and reshuffled batches (floor(n / batch) full batches per epoch).
+choice. Deviations, kept: several seeds (the notebook runs one); the margin rule and the errors
+are measured on all n points (the notebook's ``perform_op_over_data`` sees the floor(n / batch)
+full batches only); ``smoke`` keeps softmax cross-entropy, PyTorch's init and reshuffled batches
+(floor(n / batch) full batches per epoch). ``cpu`` (the committed evidence) is the notebook's
+Part-2 recipe at d = 200 and width 1000 (notebook: 500 and 10k), n = 256..2048 (notebook:
+1024..8192): at the notebook's Part-1 size d = 100 the net learns the radial rule once n >> d
+(CPU pilot: S' error 0.50 at n = 4096), so the S' phenomenon needs n <= ~10 d. ``small`` uses
+n = 512..4096 (<= 8 d) for the same reason.
 
 Speed: every (seed, n) network of a run trains in one batched SGD loop (``batched=None``, on CUDA
 and on CPU, where it was 1.8-2.3x as fast as one network at a time: benchmarks/results/gpu_batched.md):
@@ -40,7 +46,8 @@ stopping epoch (a network that reaches its margin leaves the stack); TF32 matmul
 the loss and the margins once per epoch end.
 
     claimcheck gpu hypersphere --profile smoke   # CPU (d = 100, width 512, n in {64, 256, 1024}, 3 seeds)
-    claimcheck gpu hypersphere --profile small   # one GPU: the notebook's setting
+    claimcheck gpu hypersphere --profile cpu     # CPU evidence, ~6 CPU min (d = 200, width 1000, 3 seeds)
+    claimcheck gpu hypersphere --profile small   # one GPU: the notebook's Part-2 setting, n <= 8 d, 5 seeds
     claimcheck gpu hypersphere --profile full    # the paper's d = 1000, width 100k
 
 Evidence: smoke (CPU, 1 thread): S' error ~1 at every n while the test error falls (the tests
