@@ -79,7 +79,7 @@ def _real_vs_ideal(m: dict, cfg: dict) -> str:
         per_seed = [max(abs(g[j]) for j in inside) for g in gaps]
         tt = [te[last] - tr[last] for te, tr in zip(m["test_error_real"], m["train_error_real"])]
         parts.append(f"max |soft-error gap| while Real train error >= {cfg.get('train_error_floor', 0.01):g}: "
-                     f"{_f(max(mean_gap[j] for j in inside))} (per seed {_ms(per_seed)}), up to step {steps[last]}")
+                     f"{_f(max(mean_gap[j] for j in inside))} (per-seed max {_ms(per_seed)}), window up to step {steps[last]}")
         parts.append(f"Real train/test gap there {_ms(tt, 2)}")
     else:
         parts.append("Real train error never >= the floor: empty window")
