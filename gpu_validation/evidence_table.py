@@ -182,7 +182,14 @@ def decide(job: str, result: dict) -> tuple[dict, str]:
     if fn is None:
         return result["verdict"], "stored"
     v = fn(job, result["config"], result["measurements"], seed=result["seed"], profile=result["profile"])
-    return json.loads(json.dumps(v.to_dict(), allow_nan=True)), "rules"
+    return json.loads(json.dumps(v.to_dict(), allow_nan=True, default=_plain)), "rules"
+
+
+def _plain(o):
+    """numpy scalars / arrays (and anything else) as plain JSON values."""
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    return str(o)
 
 
 # --------------------------------------------------------------------------- the table
