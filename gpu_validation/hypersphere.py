@@ -51,7 +51,11 @@ the loss and the margins once per epoch end.
     claimcheck gpu hypersphere --profile full    # the paper's d = 1000, width 100k
 
 Evidence: smoke (CPU, 1 thread): S' error ~1 at every n while the test error falls (the tests
-check it with Clopper-Pearson limits). ``small`` and ``full`` have not been run on a GPU.
+check it with Clopper-Pearson limits). ``cpu`` (``gpu_validation/evidence/hypersphere/``, shared
+2-core CPU, one thread, 774 s wall, 230 s CPU): passed -- S' error 1.000 for every seed and n while
+the test error falls 0.477 -> 0.425 -> 0.349 -> 0.248 (n = 256 -> 2048, 3 seeds, SD <= 0.013);
+S' - test at n = 2048: 0.752 (SD 0.011); every network reached margin 8 on 99% of S (2,200-7,100
+SGD steps). ``small`` and ``full`` have not been run on a GPU.
 """
 from __future__ import annotations
 
