@@ -149,8 +149,8 @@ def draw(d: dict[str, np.ndarray], venue: str):
     _errorbar(ax_b, ns, d["b/sim_mean"][1], d["b/sim_se"][1], COLORS["sprime"], marker="s")
     ax_b.plot(ns, d["b/sim_mean"][0], color=COLORS["test"], linewidth=0.6, alpha=0.6, zorder=2)
     ax_b.plot(ns, d["b/sim_mean"][1], color=COLORS["sprime"], linewidth=0.6, alpha=0.6, zorder=2)
-    dim, width, seeds = (int(v) for v in d["b/setting"])
-    ax_b.set_title(f"(b) hypersphere, 2-layer ReLU ($d = {dim}$, width {width}, {seeds} seeds)")
+    dim, width, _ = (int(v) for v in d["b/setting"])
+    ax_b.set_title(f"(b) hypersphere net ($d = {dim}$, width {width})")
     for ax, lo, hi in ((ax_a, 1, 1024), (ax_b, ns[0] / 1.5, ns[-1] * 1.5)):
         ax.set_xscale("log", base=2)
         ax.set_xlim(lo, hi)
