@@ -90,8 +90,8 @@ def _seed_mean_se(err: np.ndarray, points) -> tuple[np.ndarray, np.ndarray]:
 def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
     """Every plotted array; theory arrays do not depend on ``seed``, ``*sim_*`` arrays do.
 
-    ``a/sim_mean``, ``a/sim_se``: shape (2, len(SIM_N)), rows (test, S'). ``b/sim_mean``,
-    ``b/sim_se``: shape (2, len(ns)), rows (test, S'); ``b/n`` the hypersphere sizes (read from the
+    ``a/sim_mean``, ``a/sim_se``: shape (2, len(SIM_N)), rows (test, S'). ``b/evidence_mean``,
+    ``b/evidence_se``: shape (2, len(ns)), rows (test, S'); ``b/n`` the hypersphere sizes (read from the
     committed evidence run, independent of ``seed``).
     """
     out: dict[str, np.ndarray] = {"a/n": N_THEORY.astype(float), "a/sim_n": SIM_N.astype(float)}
@@ -111,7 +111,7 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
     sp, sp_se = _seed_mean_se(hs["sprime"], ns)
     out["b/n"] = ns
     out["b/setting"] = np.array([hs["d"], hs["width"], hs["seeds"]], float)   # d, width, seeds (for the title)
-    out["b/sim_mean"], out["b/sim_se"] = np.stack([te, sp]), np.stack([te_se, sp_se])
+    out["b/evidence_mean"], out["b/evidence_se"] = np.stack([te, sp]), np.stack([te_se, sp_se])
     return out
 
 
@@ -145,10 +145,10 @@ def draw(d: dict[str, np.ndarray], venue: str):
     ax_a.set_ylabel("error")
 
     ns = d["b/n"]
-    _errorbar(ax_b, ns, d["b/sim_mean"][0], d["b/sim_se"][0], COLORS["test"])
-    _errorbar(ax_b, ns, d["b/sim_mean"][1], d["b/sim_se"][1], COLORS["sprime"], marker="s")
-    ax_b.plot(ns, d["b/sim_mean"][0], color=COLORS["test"], linewidth=0.6, alpha=0.6, zorder=2)
-    ax_b.plot(ns, d["b/sim_mean"][1], color=COLORS["sprime"], linewidth=0.6, alpha=0.6, zorder=2)
+    _errorbar(ax_b, ns, d["b/evidence_mean"][0], d["b/evidence_se"][0], COLORS["test"])
+    _errorbar(ax_b, ns, d["b/evidence_mean"][1], d["b/evidence_se"][1], COLORS["sprime"], marker="s")
+    ax_b.plot(ns, d["b/evidence_mean"][0], color=COLORS["test"], linewidth=0.6, alpha=0.6, zorder=2)
+    ax_b.plot(ns, d["b/evidence_mean"][1], color=COLORS["sprime"], linewidth=0.6, alpha=0.6, zorder=2)
     dim, width, _ = (int(v) for v in d["b/setting"])
     ax_b.set_title(f"(b) hypersphere net ($d = {dim}$, width {width})")
     for ax, lo, hi in ((ax_a, 1, 1024), (ax_b, ns[0] / 1.5, ns[-1] * 1.5)):

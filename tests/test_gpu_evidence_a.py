@@ -194,7 +194,8 @@ def test_uniform_convergence_figure_reads_the_evidence_and_needs_no_torch(tmp_pa
         paths = mod.make({str(tmp_path)!r}, reps=20)
         assert 'torch' not in sys.modules, 'the figure imported torch'
         d = mod.data(0, reps=20)
-        print(json.dumps({{"n": d["b/n"].tolist(), "mean": d["b/sim_mean"].tolist(), "files": [str(p) for p in paths]}}))
+        print(json.dumps({{"n": d["b/n"].tolist(), "mean": d["b/evidence_mean"].tolist(), "se": d["b/evidence_se"].tolist(),
+                          "files": [str(p) for p in paths]}}))
     """)
     res = _run_no_torch(code, tmp_path)
     assert res.returncode == 0, res.stderr
@@ -203,6 +204,8 @@ def test_uniform_convergence_figure_reads_the_evidence_and_needs_no_torch(tmp_pa
     assert out["n"] == [float(n) for n in m["n"]]
     np.testing.assert_allclose(out["mean"][0], np.mean(m["test_error"], axis=0), rtol=0, atol=1e-12)   # float rounding
     np.testing.assert_allclose(out["mean"][1], np.mean(m["s_prime_error"], axis=0), rtol=0, atol=1e-12)
+    se = np.asarray(out["se"])   # every plotted point has a finite, positive error bar (S' = 1.000: Agresti-Coull)
+    assert se.shape == (2, len(m["n"])) and np.isfinite(se).all() and (se > 0).all()
     assert all(Path(f).is_file() for f in out["files"])
 
 
