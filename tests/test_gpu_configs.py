@@ -1,4 +1,4 @@
-"""No shape surprises on a GPU: every job's ``small`` and ``full`` configuration trains a few steps here.
+"""No shape surprises on a GPU: every job's ``cpu``, ``small`` and ``full`` configuration trains a few steps here.
 
 Two checks per configuration, both on CPU:
 
@@ -41,7 +41,8 @@ from claimcheck.sims import datasets as D  # noqa: E402
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 CPU_MAX_K = 4
 STATUSES = {"passed", "failed", "underpowered"}
-CASES = [(job, profile) for job in JOBS for profile in ("small", "full")]
+# every job's cpu (evidence), small (one GPU) and full profiles, where the job defines them
+CASES = [(job, profile) for job in JOBS for profile in ("cpu", "small", "full") if profile in get_job(job).PROFILES]
 
 
 def _idx(path, arr):
