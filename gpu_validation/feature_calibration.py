@@ -53,7 +53,8 @@ class Config(JobConfig):
     model: str = "mlp"             # mlp | cnn | resnet18k
     width: int = 256               # MLP hidden width, CNN width or ResNet-18 k
     epochs: int = 20               # passes over the training set
-    interpolation_tol: float = 0.0 # the claim needs train error <= this (interpolation)
+    interpolation_tol: float = 0.005  # the claim needs train error <= this (interpolation; 0.005 is far below
+                                      #   the smallest nonzero p_c = 0.044 and the mean flip rate 0.2)
     batch_size: int = 128          # samples per step
     lr: float = 3e-3               # Adam
     eval_batch: int = 1024         # rows per member per evaluation forward
@@ -61,6 +62,9 @@ class Config(JobConfig):
 
 PROFILES = {
     "smoke": Config(profile="smoke"),
+    # pilot (PILOTS.md): slope 1.07 (SD 0.08 over 3 seeds), train error <= 0.0005, ~1.7 CPU min
+    "cpu": Config(profile="cpu", dataset="mnist", n_train=2000, n_test=5000, model="mlp", width=512,
+                  epochs=100, lr=1e-3, batched=False, n_seeds=3),
     "small": Config(profile="small", dataset="mnist", n_train=5000, n_test=5000, model="resnet18k", width=16,
                     epochs=100, lr=1e-3, n_seeds=3),
     "full": Config(profile="full", dataset="cifar10", n_train=50000, n_test=10000, model="resnet18k", width=64,
