@@ -8,13 +8,13 @@ without label noise. Setting: pre-activation ResNet-18k (stage widths k, 2k, 4k,
 batch 128, label noise = a uniformly random *wrong* label for a fixed fraction of training
 points, drawn once.
 
-Statistic (:func:`statistic`). For a test-error curve e(x_1..x_m) (x = width, or n in the
-sample-wise variant) the *peak prominence* is ``max_{1<i<m} min(e_i - min_{j<i} e_j, e_i -
-min_{j>i} e_j)``: how far the highest interior bump rises above both the best smaller and the best
-larger model; it is <= 0 for a monotone curve. On the seed-averaged curves the statistic is
-``min(P_noisy, P_noisy - P_clean)`` (P_noisy at the largest noise level, P_clean at noise 0).
-Decision (:func:`verdict`, to be replaced by the check engine): passed if its percentile-bootstrap
-CI over seeds lies above 0.
+Decision (:func:`verdict` = :func:`claimcheck.gpu_validation.rules.decide`; the rule table is in
+that module's docstring): at the largest noise level, some width within one step of the measured
+interpolation threshold (the first width whose seed-mean train error is <= 1%) stands >= 0.01 above
+the valleys -- the lowest seed-mean points before and after that window -- in per-seed contrasts
+(one-sided t, Holm over the window); the window is placed from the train errors only. The *peak prominence* of a seed-mean curve
+(:func:`prominence`: ``max_{1<i<m} min(e_i - min_{j<i} e_j, e_i - min_{j>i} e_j)``, <= 0 for a
+monotone curve) is a descriptive summary of a curve, not part of the decision.
 
 Profiles::
 
