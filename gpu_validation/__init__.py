@@ -36,7 +36,7 @@ JOBS: dict[str, str] = {
 }
 """job name -> module (each with the parts listed in :mod:`gpu_validation.driver`)."""
 
-PROFILE_NAMES = ("smoke", "small", "full")
+PROFILE_NAMES = ("smoke", "cpu", "small", "full")
 
 
 def get_job(name: str):
