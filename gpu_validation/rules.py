@@ -460,7 +460,7 @@ def _stat_pac_bayes(c, r: _Reader) -> dict:
     if prior_only is None:
         notes = ["the trained prior's own certificate (Q = P, prior_only_bound) was not measured"]
     elif beats_prior_only:
-        notes = [f"the posterior beats the trained prior's own certificate (Q = P, KL = 0): {float(prior_only):.4f}"]
+        notes = [f"the posterior's certificate {b:.4f} beats the trained prior's own (Q = P, KL = 0) {float(prior_only):.4f}"]
     else:
         notes = [f"the posterior does NOT beat the trained prior's own certificate (Q = P, KL = 0): {b:.4f} >= "
                  f"{float(prior_only):.4f} -- the PAC-Bayes optimisation added nothing over the prior"]
