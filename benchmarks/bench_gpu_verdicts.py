@@ -59,6 +59,8 @@ SCENARIOS = [
     ("norm_growth", "distance slope 0.3, test-error slope -0.3 (assumed size)", "effect", True, {"distance_slope": 0.3}, ""),
     ("deep_double_descent", "no peak, flat curve, seed SD 0.01", "null", False, {"height": 0.0, "shape": "flat"}, ""),
     ("deep_double_descent", "no peak, falling curve, seed SD 0.01", "null", False, {"height": 0.0, "shape": "decreasing"}, ""),
+    ("deep_double_descent", "no peak, flat curve, seed SD 0.03 (3x the minimum height)", "null", False,
+     {"height": 0.0, "shape": "flat", "noise": 0.03}, "valleys chosen on the test errors: the selection's worst case"),
     ("deep_double_descent", "peak 0.10 three widths before the interpolation threshold", "null", True,
      {"height": 0.10, "peak_at": 2}, "a bump, but not at the threshold"),
     ("deep_double_descent", "peak 0.02", "effect", True, {"height": 0.02}, ""),

@@ -47,9 +47,9 @@ norm_growth            per seed slope of log ||W - W0||_F on log n > min_distanc
                        slope of log test error < 0. Given: every network reached its margin.
 deep_double_descent    at the largest label noise: some width near the interpolation threshold
                        (the first sweep point whose seed-mean train error <= 1%, and its two
-                       neighbours) stands above both the point before and the point after that
-                       window by >= min_peak_height (0.01), per-seed contrasts, one-sided t, Holm
-                       over the window. Given: the threshold lies inside the sweep, after its
+                       neighbours) stands above both valleys (the lowest seed-mean points before
+                       and after that window) by >= min_peak_height (0.01), per-seed contrasts,
+                       one-sided t, Holm over the window. Given: the threshold lies inside the sweep, after its
                        first point; some label noise > 0; >= 2 seeds.
 =====================  ===========================================================================
 """
@@ -460,7 +460,7 @@ def _stat_pac_bayes(c, r: _Reader) -> dict:
     if prior_only is None:
         notes = ["the trained prior's own certificate (Q = P, prior_only_bound) was not measured"]
     elif beats_prior_only:
-        notes = [f"the posterior beats the trained prior's own certificate (Q = P, KL = 0): {float(prior_only):.4f}"]
+        notes = [f"the posterior's certificate {b:.4f} beats the trained prior's own (Q = P, KL = 0) {float(prior_only):.4f}"]
     else:
         notes = [f"the posterior does NOT beat the trained prior's own certificate (Q = P, KL = 0): {b:.4f} >= "
                  f"{float(prior_only):.4f} -- the PAC-Bayes optimisation added nothing over the prior"]
@@ -528,13 +528,25 @@ def peak_window(p_star: int, m: int) -> list[int]:
     return [i for i in (p_star - 1, p_star, p_star + 1) if 1 <= i <= m - 2]
 
 
-def peak_contrasts(err: np.ndarray, window: list[int]) -> np.ndarray:
-    """Per seed and window point p: min(e[p] - e[L], e[p] - e[R]), L / R the sweep points just
-    before / after the window (fixed by the train-error threshold, not chosen on the test errors,
-    so a peak-free curve has no selection in its favour). ``err``: (seeds, points) -> (seeds, |window|)."""
-    lo, hi = window[0] - 1, window[-1] + 1
+def peak_contrasts(err: np.ndarray, window: list[int], valleys: tuple[int, int] | None = None) -> np.ndarray:
+    """Per seed and window point p: min(e[p] - e[L], e[p] - e[R]). ``valleys`` = (L, R): by default the
+    lowest seed-mean points before and after the window (the valleys of the classical and the modern
+    regime; a broad peak is measured against them, not against its own shoulders). The window itself
+    is fixed by the train-error threshold, not by the test errors. ``err``: (seeds, points) ->
+    (seeds, |window|)."""
     e = np.asarray(err, dtype=float)
+    lo, hi = valleys if valleys is not None else valley_indices(e.mean(axis=0), window)
     return np.stack([np.minimum(e[:, p] - e[:, lo], e[:, p] - e[:, hi]) for p in window], axis=1)
+
+
+def valley_indices(mean_curve, window: list[int]) -> tuple[int, int]:
+    """The lowest points of ``mean_curve`` before and after ``window``.
+
+    >>> valley_indices([0.4, 0.2, 0.3, 0.5, 0.3, 0.25], [3])
+    (1, 5)
+    """
+    m = np.asarray(mean_curve, dtype=float)
+    return int(np.argmin(m[:window[0]])), window[-1] + 1 + int(np.argmin(m[window[-1] + 1:]))
 
 
 def _stat_double_descent(c, r: _Reader) -> dict:
@@ -564,15 +576,16 @@ def _stat_double_descent(c, r: _Reader) -> dict:
     if not ok:
         return _measurement(None, requires, [], thresholds, {"interpolation_threshold": None if p_star is None else xs[p_star]})
     win = peak_window(p_star, m)
-    h = peak_contrasts(err[:, noisy], win)
+    valleys = valley_indices(err[:, noisy].mean(axis=0), win)
+    h = peak_contrasts(err[:, noisy], win, valleys)
     curve = Curve.from_estimates([xs[i] for i in win], [seed_estimate(h[:, j]) for j in range(len(win))])
     info = {"interpolation_threshold": xs[p_star], "peak_window": [xs[i] for i in win],
-            "references": [xs[win[0] - 1], xs[win[-1] + 1]], "label_noise": noise[noisy],
+            "references": [xs[valleys[0]], xs[valleys[1]]], "label_noise": noise[noisy],
             "contrast_mean": h.mean(axis=0).tolist(), "mean_test_error": err[:, noisy].mean(axis=0).tolist(),
-            "statistic": "per seed min(e[p] - e[before window], e[p] - e[after window]) at the points p of the window"}
+            "statistic": "per seed min(e[p] - e[valley before], e[p] - e[valley after]) at the points p of the window"}
     clean = [i for i, p in enumerate(noise) if p == 0.0 and i != noisy]
     if clean:
-        info["contrast_mean_without_noise"] = peak_contrasts(err[:, clean[0]], win).mean(axis=0).tolist()
+        info["contrast_mean_without_noise"] = peak_contrasts(err[:, clean[0]], win, valleys).mean(axis=0).tolist()
     return _measurement(curve, requires, [], thresholds, info)
 
 

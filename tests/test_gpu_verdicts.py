@@ -188,7 +188,7 @@ def test_double_descent_without_label_noise_is_not_the_claim():
 
 def test_double_descent_window_at_the_edges_of_the_sweep():
     assert rules.peak_window(1, 3) == [1] and rules.peak_window(2, 3) == [1] and rules.peak_window(8, 9) == [7]
-    h = rules.peak_contrasts(np.array([[0.3, 0.5, 0.2]]), [1])
+    h = rules.peak_contrasts(np.array([[0.3, 0.5, 0.2]]), [1], (0, 2))
     assert h.tolist() == [[pytest.approx(0.2)]]                       # min(0.5 - 0.3, 0.5 - 0.2)
 
 
