@@ -193,6 +193,10 @@ def test_config_shapes_at_full_size(job, profile, standins):
             continue
         plan = mod.plan(ctx, unit)
         x_shape, logits_shape = driver.shape_step(plan)
+        if job == "deep_double_descent" and unit.spec.get("mlp_sweep"):   # (G*B, ...) in, (G, M, B, C) out
+            G, M = len(cfg.label_noise) * cfg.n_seeds, len(cfg.widths)
+            assert x_shape[0] == G * cfg.batch_size and logits_shape[:3] == (G, M, cfg.batch_size), (x_shape, logits_shape)
+            continue
         rows = len(unit.members) * cfg.batch_size
         assert x_shape[0] == rows and logits_shape[0] == rows, (unit.name, x_shape, logits_shape)
         if job == "deep_double_descent" and len(unit.members) == 1:
