@@ -1,6 +1,6 @@
 """GPU validation suite: the claims' phenomena in real deep networks, one command per job.
 
-``claimcheck gpu list`` shows the jobs, ``claimcheck gpu JOB --profile smoke|small|full``
+``claimcheck gpu list`` shows the jobs, ``claimcheck gpu JOB --profile smoke|cpu|small|full``
 runs one and prints its verdict (see ``gpu_validation/README.md``). Every job is one readable
 file with the same parts, run by one driver (:mod:`gpu_validation.driver`): a ``Config``
 dataclass (units in the comments) and its ``PROFILES`` (``smoke``: CPU, seconds, part of the

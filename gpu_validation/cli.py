@@ -56,7 +56,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``gpu`` subcommand to an ``argparse`` subparsers object; returns its parser."""
     g = subparsers.add_parser(
         "gpu", help="run a GPU validation job (or 'list' them)",
-        description="Run a GPU validation job: 'claimcheck gpu list', 'claimcheck gpu JOB --profile smoke|small|full'.",
+        description="Run a GPU validation job: 'claimcheck gpu list', 'claimcheck gpu JOB --profile smoke|cpu|small|full'.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g.add_argument("job", metavar="JOB", help=f"'list' or one of: {', '.join(JOBS)}")
@@ -112,7 +112,7 @@ def _list() -> int:
         print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])
         if i == 0:
             print("  ".join("-" * w for w in widths) + "  " + "-" * 5)
-    print("\nrun: claimcheck gpu JOB --profile smoke|small|full [--seed N] [--device D] [--out DIR] [--resume]")
+    print("\nrun: claimcheck gpu JOB --profile smoke|cpu|small|full [--seed N] [--device D] [--out DIR] [--resume]")
     return EXIT_OK
 
 

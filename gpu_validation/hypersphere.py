@@ -36,7 +36,7 @@ full batches only); ``smoke`` keeps softmax cross-entropy, PyTorch's init and re
 Part-2 recipe at d = 200 and width 1000 (notebook: 500 and 10k), n = 256..2048 (notebook:
 1024..8192): at the notebook's Part-1 size d = 100 the net learns the radial rule once n >> d
 (CPU pilot: S' error 0.50 at n = 4096), so the S' phenomenon needs n <= ~10 d. ``small`` uses
-n = 512..4096 (<= 8 d) for the same reason.
+n = 512..4096 (<= ~8 d) for the same reason.
 
 Speed: every (seed, n) network of a run trains in one batched SGD loop (``batched=None``, on CUDA
 and on CPU, where it was 1.8-2.3x as fast as one network at a time: benchmarks/results/gpu_batched.md):
@@ -47,7 +47,7 @@ the loss and the margins once per epoch end.
 
     claimcheck gpu hypersphere --profile smoke   # CPU (d = 100, width 512, n in {64, 256, 1024}, 3 seeds)
     claimcheck gpu hypersphere --profile cpu     # CPU evidence, ~6 CPU min (d = 200, width 1000, 3 seeds)
-    claimcheck gpu hypersphere --profile small   # one GPU: the notebook's Part-2 setting, n <= 8 d, 5 seeds
+    claimcheck gpu hypersphere --profile small   # one GPU: the notebook's Part-2 setting, n <= ~8 d, 5 seeds
     claimcheck gpu hypersphere --profile full    # the paper's d = 1000, width 100k
 
 Evidence: smoke (CPU, 1 thread): S' error ~1 at every n while the test error falls (the tests
@@ -152,7 +152,7 @@ PROFILES: dict[str, Config] = {
                   shuffle=False, n_seeds=3),
     # one GPU (~10 min): the authors' public notebook, Part 2 (FLAGS_2): d = 500, radii 1 / 1.2, width
     # 10k, 2 layers, SGD lr 0.5, batch 64, sigmoid cross-entropy, Xavier init, stop when <= 1% of S has
-    # margin < 8, 4096 test points; n in {512, ..., 4096} (n <= 8 d, the range where the CPU pilot at
+    # margin < 8, 4096 test points; n in {512, ..., 4096} (n <= ~8 d, the range where the CPU pilot at
     # d = 200 kept S' error at 1; the notebook's 8192 = 16 d may already be past it), 5 seeds.
     "small": Config(profile="small", d=500, width=10_000, r_outer=1.2, margin=8.0, lr=0.5, batch_size=64,
                     ns=(512, 1024, 2048, 4096), test_points=4096, max_steps=400_000, loss="sigmoid", init="xavier",
