@@ -41,6 +41,7 @@ from claimcheck.sims import datasets as D  # noqa: E402
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 CPU_MAX_K = 4
 STATUSES = {"passed", "failed", "underpowered"}
+# every job's cpu (evidence), small (one GPU) and full profiles, where the job defines them
 CASES = [(job, profile) for job in JOBS for profile in ("cpu", "small", "full") if profile in get_job(job).PROFILES]
 
 
