@@ -19,7 +19,7 @@ monotone curve) is a descriptive summary of a curve, not part of the decision.
 Profiles::
 
     claimcheck gpu deep_double_descent --profile smoke   # CPU, ~2 s: 8x8 digits, ResNet k in {1,2,4}
-    claimcheck gpu deep_double_descent --profile cpu     # CPU, one core, ~7 CPU min: digits MLPs, k = 2..512
+    claimcheck gpu deep_double_descent --profile cpu     # CPU, one core, ~5.4 CPU min (measured): digits MLPs, k = 2..512
     claimcheck gpu deep_double_descent --profile small   # one GPU (estimate: minutes): digits MLPs, k = 1..1024
     claimcheck gpu deep_double_descent --profile full --data-dir cifar-10-batches-py  # cluster, ResNet-18k
 
