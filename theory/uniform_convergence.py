@@ -66,7 +66,7 @@ import math
 import numpy as np
 from scipy import integrate, special, stats
 
-from claimcheck.theory._validation import check_int, check_real
+from claimcheck.theory._validation import MAX_EXACT_INT, check_int, check_real
 
 __all__ = [
     "linear_test_error",
@@ -88,10 +88,10 @@ _QUAD_TAIL = 1e-15  # mass of chi^2_D left outside the integration range (each s
 
 def _check(n, D, signal, noise):
     return (
-        check_int("n", n, min_value=1),
-        check_int("D", D, min_value=1),
-        check_real("signal", signal, min_value=0),
-        check_real("noise", noise, min_value=0, include_min=False),
+        check_int("n", n, min_value=1, max_value=MAX_EXACT_INT),
+        check_int("D", D, min_value=1, max_value=MAX_EXACT_INT),
+        check_real("signal", signal, min_value=0, scalar=True),
+        check_real("noise", noise, min_value=0, include_min=False, scalar=True),
     )
 
 
@@ -124,9 +124,9 @@ def signal_to_noise_ratio(n: int, signal: float, noise: float) -> float:
     >>> signal_to_noise_ratio(n=16, signal=1 / 64, noise=1.0)
     0.25
     """
-    n = check_int("n", n, min_value=1)
-    signal = check_real("signal", signal, min_value=0)
-    noise = check_real("noise", noise, min_value=0, include_min=False)
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
+    signal = check_real("signal", signal, min_value=0, scalar=True)
+    noise = check_real("noise", noise, min_value=0, include_min=False, scalar=True)
     return n * signal / noise
 
 
@@ -220,9 +220,10 @@ def margin_moments(n: int, D: int, signal: float, noise: float) -> dict[str, tup
     (1.0, 4.0)
     """
     n, D, signal, noise = _check(n, D, signal, noise)
-    v = (n + 1) * noise**2 / D
+    s4 = noise * noise  # inf beyond 1.3e154 (the variance itself exceeds the float range); no OverflowError
+    v = (n + 1) * s4 / D
     return {
-        "test": (n * signal, n * noise**2 / D),
+        "test": (n * signal, n * s4 / D),
         "train": (n * signal + noise, v),
         "sprime": (n * signal - noise, v),
     }
@@ -234,8 +235,9 @@ def cantelli_test_error_bound(n: int, D: int, signal: float, noise: float) -> fl
     >>> round(cantelli_test_error_bound(n=4, D=100, signal=0.5, noise=1.0), 6)
     0.009901
     """
-    mean, var = margin_moments(n, D, signal, noise)["test"]
-    return 1.0 / (1.0 + mean**2 / var)
+    n, D, signal, noise = _check(n, D, signal, noise)
+    ratio = signal / noise  # mean^2 / var = D n (r^2 / s^2)^2, formed from the ratio: no inf / inf
+    return 1.0 / (1.0 + D * n * ratio * ratio)
 
 
 def cantelli_sprime_error_bound(n: int, D: int, signal: float, noise: float) -> float:
@@ -246,10 +248,12 @@ def cantelli_sprime_error_bound(n: int, D: int, signal: float, noise: float) -> 
     >>> round(cantelli_sprime_error_bound(n=4, D=1000, signal=0.05, noise=1.0), 4)
     0.9922
     """
-    mean, var = margin_moments(n, D, signal, noise)["sprime"]
-    if mean >= 0:
+    n, D, signal, noise = _check(n, D, signal, noise)
+    if n * signal >= noise:
         return 0.0
-    return 1.0 - var / (var + mean**2)
+    gap = 1.0 - n * (signal / noise)  # (s^2 - n r^2) / s^2 in (0, 1]
+    x = D / (n + 1) * gap * gap  # mean^2 / var
+    return x / (1.0 + x)  # = 1 - V / (V + mean^2)
 
 
 def sprime_error_limit(n: int, signal: float, noise: float) -> float:
@@ -273,11 +277,11 @@ def expected_weight_norm_sq(n: int, signal: float, noise: float, eta: float = 1.
     >>> expected_weight_norm_sq(n=10, signal=0.01, noise=1.0)
     11.0
     """
-    n = check_int("n", n, min_value=1)
-    signal = check_real("signal", signal, min_value=0)
-    noise = check_real("noise", noise, min_value=0, include_min=False)
-    eta = check_real("eta", eta, min_value=0, include_min=False)
-    return eta**2 * (n**2 * signal + n * noise)
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
+    signal = check_real("signal", signal, min_value=0, scalar=True)
+    noise = check_real("noise", noise, min_value=0, include_min=False, scalar=True)
+    eta = check_real("eta", eta, min_value=0, include_min=False, scalar=True)
+    return eta * (eta * (n * n * signal + n * noise))  # this order: no overflow before the true value does
 
 
 def rademacher_margin_bound(n: int, signal: float, noise: float) -> float:
@@ -293,7 +297,9 @@ def rademacher_margin_bound(n: int, signal: float, noise: float) -> float:
     >>> round(rademacher_margin_bound(n=16, signal=1 / 64, noise=1.0), 4)
     0.9014
     """
-    n = check_int("n", n, min_value=1)
-    signal = check_real("signal", signal, min_value=0)
-    noise = check_real("noise", noise, min_value=0, include_min=False)
-    return math.sqrt((signal + noise) / (n * signal + noise))
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
+    signal = check_real("signal", signal, min_value=0, scalar=True)
+    noise = check_real("noise", noise, min_value=0, include_min=False, scalar=True)
+    top = max(signal, noise)  # the ratio of scaled sums: no inf / inf for huge signal and noise
+    a, b = signal / top, noise / top
+    return math.sqrt((a + b) / (n * a + b))
