@@ -342,6 +342,10 @@ class Run:
         self.t_start = time.perf_counter()
         if shard is not None and self.dir is not None and not resume:
             raise ValueError("shard needs resume=True (shards share one run directory)")
+        if self.dir is not None:  # no symlinks; config fingerprint written, or checked on --resume
+            from claimcheck.gpu_validation import rundir
+
+            rundir.prepare(self.dir, job=job, profile=profile, seed=seed, cfg=cfg, resume=self.resume)
         if self.dir is not None and self.dir.is_dir() and shard is None:
             # temp files of a process killed mid-write (ours only; shards of an array may be
             # writing theirs concurrently, so only an unsharded run cleans up)
@@ -361,10 +365,11 @@ class Run:
         path = self.dir / "units" / f"{unit}.json"
         if not path.is_file():
             return None
-        import json
+        from claimcheck.gpu_validation import rundir
 
+        result = rundir.read_unit(path)  # ValueError naming the file if it is corrupt
         self.units_resumed.append(unit)
-        return json.loads(path.read_text())
+        return result
 
     def save_unit(self, unit: str, result: dict) -> dict:
         if self.dir is not None:
@@ -419,7 +424,9 @@ class Run:
         ckpt = None if self.dir is None or ckpt_every <= 0 else self.dir / "ckpt" / f"{unit}.pt"
         step, history = 0, []
         if self.resume and ckpt is not None and ckpt.is_file():
-            state = torch.load(ckpt, map_location=self.device, weights_only=True)
+            from claimcheck.gpu_validation import rundir
+
+            state = rundir.load_checkpoint(ckpt, self.device)  # torch.load(weights_only=True); corrupt -> ValueError
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             step, history = int(state["step"]), list(state["history"])

@@ -130,7 +130,7 @@ def _cifar5m(directory, num: int) -> tuple[np.ndarray, np.ndarray]:
         )
     xs, ys, have = [], [], 0
     for f in files:
-        with np.load(f) as d:
+        with np.load(f, allow_pickle=False) as d:
             xs.append(d["X"]), ys.append(d["Y"])
         have += len(ys[-1])
         if have >= num:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from claimcheck.theory._validation import check_int, check_real
+from claimcheck.theory._validation import MAX_EXACT_INT, MAX_REPS, check_array, check_int, check_real, check_rng, check_size
 
 __all__ = [
     "laguerre_bidiagonal",
@@ -41,15 +41,25 @@ __all__ = [
 ]
 
 
-def _check_common(n, p, signal, noise, lam, reps):
-    return (
-        check_int("n", n, min_value=1),
-        check_int("p", p, min_value=1),
-        check_real("signal", signal, min_value=0),
-        check_real("noise", noise, min_value=0),
-        check_real("lam", lam, min_value=0),
-        check_int("reps", reps, min_value=1),
+_MAX_LAM = 1e140  # supported ridge penalties: lam^2 and the shift n lam (n <= 1e8) stay far inside the float range
+_MAX_SHIFT = 1e150  # supported shifts of wishart_traces: shift^2 finite, so its derivative never meets inf * 0
+
+
+_NO_RNG = object()
+
+
+def _check_common(n, p, signal, noise, lam, reps, rng=_NO_RNG):
+    out = (
+        check_int("n", n, min_value=1, max_value=10**8),
+        check_int("p", p, min_value=1, max_value=10**8),
+        check_real("signal", signal, min_value=0, scalar=True),
+        check_real("noise", noise, min_value=0, scalar=True),
+        check_real("lam", lam, min_value=0, max_value=_MAX_LAM, scalar=True),
+        check_int("reps", reps, min_value=1, max_value=MAX_REPS),
     )
+    if rng is not _NO_RNG:
+        check_rng("rng", rng)
+    return out
 
 
 def laguerre_bidiagonal(dof: int, m: int, reps: int, rng: np.random.Generator):
@@ -60,8 +70,11 @@ def laguerre_bidiagonal(dof: int, m: int, reps: int, rng: np.random.Generator):
     has B B^T with the same eigenvalue law as W. Source: Dumitriu & Edelman, "Matrix
     models for beta ensembles" (2002), Thm 3.4 with beta = 1.
     """
-    dof = check_int("dof", dof, min_value=1)
-    m = check_int("m", m, min_value=1, max_value=dof)
+    dof = check_int("dof", dof, min_value=1, max_value=MAX_EXACT_INT)
+    m = check_int("m", m, min_value=1, max_value=min(dof, 10**8))
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    check_rng("rng", rng)
+    check_size("reps x m", reps * m)
     a = np.sqrt(rng.chisquare(dof - np.arange(m), size=(reps, m)))
     b = np.sqrt(rng.chisquare(m - 1 - np.arange(m - 1), size=(reps, m - 1))) if m > 1 else np.zeros((reps, 0))
     return a, b
@@ -76,7 +89,13 @@ def wishart_traces(a: np.ndarray, b: np.ndarray, shift: float = 0.0):
     Row norms of L^{-1}: S_0 = 1/l_0^2, S_{i+1} = (c_i^2 S_i + 1)/l_{i+1}^2, and
     tr T^{-1} = sum_i S_i. t2 = -d t1/d shift, carried alongside by forward differentiation.
     """
+    # supported range: chi variates in [1e-100, 1e100] (their squares, products and ratios stay finite)
+    a = check_array("a", a, min_value=1e-100, max_value=1e100, ndim=2)
+    b = check_array("b", b, min_value=0, max_value=1e100, ndim=2, min_size=0)
+    shift = check_real("shift", shift, min_value=0, max_value=_MAX_SHIFT, scalar=True)
     reps, m = a.shape
+    if b.shape != (reps, m - 1):
+        raise ValueError(f"b has shape {b.shape}, must be (reps, m - 1) = {(reps, m - 1)} for a of shape {a.shape}")
     a2 = a * a
     b2 = b * b
     u = np.full(reps, float(shift))
@@ -107,7 +126,7 @@ def fast_risk_samples(n: int, p: int, signal: float, noise: float, lam: float, r
     Each entry is E[ ||beta_hat - beta||^2 | spectrum of X^T X ] for one draw of the
     spectrum; the mean over entries is an unbiased estimate of the expected excess risk.
     """
-    n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps)
+    n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps, rng)
     m = min(n, p)
     a, b = laguerre_bidiagonal(max(n, p), m, reps, rng)
     # Eigenvalues of Sigma_hat = W / n: t1 = n tr (W + n lam)^{-1}, t2 = n^2 tr (W + n lam)^{-2}.
@@ -130,7 +149,8 @@ def direct_risk_samples(n: int, p: int, signal: float, noise: float, lam: float,
     lam = 0 uses ``numpy.linalg.lstsq`` (the min-norm solution for p > n); lam > 0 solves
     (X^T X / n + lam I) b = X^T y / n (or its n x n dual when p > n).
     """
-    n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps)
+    n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps, rng)
+    check_size("n x p", n * p)
     beta = _beta(p, signal)
     out = np.empty(reps)
     sd = np.sqrt(noise)
@@ -159,7 +179,9 @@ def direct_ridge_curves(n: int, p: int, signal: float, noise: float, reps: int, 
     Returns (mu, c2, null) with shapes (reps, m), (reps, m), (reps,); evaluate with
     :func:`ridge_curve`. Used to locate the finite-sample optimal lam by simulation.
     """
-    n, p, signal, noise, _, reps = _check_common(n, p, signal, noise, 0.0, reps)
+    n, p, signal, noise, _, reps = _check_common(n, p, signal, noise, 0.0, reps, rng)
+    check_size("n x p", n * p)
+    check_size("reps x min(n, p)", reps * min(n, p))
     beta = _beta(p, signal)
     m = min(n, p)
     mu = np.empty((reps, m))

@@ -183,7 +183,7 @@ def check_real(
 
 
 def check_array(name: str, value, *, min_value: float | None = None, max_value: float | None = None,
-                include_min: bool = True, include_max: bool = True, ndim: int = 1, min_size: int = 1,
+                include_min: bool = True, include_max: bool = True, ndim: int | None = 1, min_size: int = 1,
                 max_size: int | None = None, allow_inf: bool = False) -> np.ndarray:
     """Return a float array of the given ``ndim`` (a scalar counts as length 1 for ``ndim=1``)
     with at least ``min_size`` entries, each finite (unless ``allow_inf``) and in range.
@@ -200,9 +200,10 @@ def check_array(name: str, value, *, min_value: float | None = None, max_value: 
     arr = np.asarray(arr, dtype=float)
     if ndim == 1:
         arr = np.atleast_1d(arr)
-    if arr.ndim != ndim or arr.size < min_size or (max_size is not None and arr.size > max_size):
+    if (ndim is not None and arr.ndim != ndim) or arr.size < min_size or (max_size is not None and arr.size > max_size):
         size = f">= {min_size}" + (f" and <= {max_size}" if max_size is not None else "")
-        raise ValueError(f"{name} has shape {arr.shape}, must be a {ndim}-d array with {size} entries")
+        shape = f"a {ndim}-d array" if ndim is not None else "an array"
+        raise ValueError(f"{name} has shape {arr.shape}, must be {shape} with {size} entries")
     return arr
 
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from claimcheck.theory._numerics import log1pmx as _log1pmx
 from claimcheck.theory._validation import (MAX_EXACT_INT, as_output, check_broadcast, check_choice, check_int,
                                            check_int_array, check_real)
 
@@ -110,26 +111,6 @@ def kl_bernoulli(q, p):
     return as_output(_kl(q, p))
 
 
-def _log1pmx(x):
-    """log(1 + x) - x for x > -1, without cancellation at small x (relative accuracy ~ 1e-16).
-
-    |x| < 1/2: log1p(x) = 2 atanh(u), u = x / (2 + x), so log1p(x) - x = -x^2/(2 + x) +
-    2 (u^3/3 + u^5/5 + ...), |u| < 1/3 (18 terms reach 1e-17 relative); elsewhere directly."""
-    x = np.asarray(x, dtype=float)
-    small = np.abs(x) < 0.5
-    xs = np.where(small, x, 0.0)
-    u = xs / (2.0 + xs)
-    u2 = u * u
-    series = np.zeros_like(u)
-    term = u * u2
-    for j in range(3, 40, 2):
-        series = series + term / j
-        term = term * u2
-    with np.errstate(divide="ignore"):
-        direct = np.log1p(np.where(small, 0.0, x)) - np.where(small, 0.0, x)
-    return np.where(small, -xs * xs / (2.0 + xs) + 2.0 * series, direct)
-
-
 def _kl(q, p):
     """Vectorised kl(q||p) without validation (inf where undefined), accurate to a few ulps
     relative everywhere, also for p close to q: with d = p - q,
@@ -168,7 +149,8 @@ def kl_inverse_upper(q, c, *, _kl_fn=None):
     the tolerance holds for every c down to the smallest float, checked against a 50-digit
     mpmath reference in the tests; the end is then raised by 1e-14 (p - q) + 4 ulp to cover
     kl's own rounding). Edge cases: c = 0 -> q; q = 0 -> 1 - exp(-c) = -expm1(-c) exactly;
-    q = 1 -> 1; c = inf, or c >= ln(1/(1-q)) = kl(q||1^-), -> 1. Accepts arrays (broadcast).
+    q = 1 -> 1; c = inf -> 1 (for q < 1, kl(q||p) -> inf as p -> 1, so every finite c has p* < 1).
+    Accepts arrays (broadcast).
     Source: [Mau04] Thm 5; Seeger, JMLR 3 (2002), Thm 1.
 
     >>> round(kl_inverse_upper(0.1, 0.05), 6)

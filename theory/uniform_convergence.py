@@ -66,6 +66,7 @@ import math
 import numpy as np
 from scipy import integrate, special, stats
 
+from claimcheck.theory._numerics import log1pmx_scalar, stirling_correction
 from claimcheck.theory._validation import MAX_EXACT_INT, check_int, check_real
 
 __all__ = [
@@ -104,14 +105,17 @@ def _chi2_expect(g, D: int, centre: float | None = None) -> float:
     lo, hi = stats.chi2.ppf(_QUAD_TAIL, D), stats.chi2.isf(_QUAD_TAIL, D)
     pts = [p for p in (D - 2 * math.sqrt(2 * D), D, D + 2 * math.sqrt(2 * D), centre) if p is not None and lo < p < hi]
     # chi^2_D density written out (stats.chi2.pdf validates its arguments on every scalar call,
-    # ~100x the cost of the arithmetic); lo > 0, so log q is finite on the whole range
-    half = 0.5 * D
-    log_norm = -half * math.log(2.0) - math.lgamma(half)
+    # ~100x the cost of the arithmetic), as a density of x = Q/D - 1: with k = D/2,
+    #   log f_Q(D(1+x)) = -log 2 - (log k + log 2 pi)/2 - stirling(k) + k log1pmx(x) - log1p(x),
+    # free of the cancellation between k log q, q/2 and lgamma(k) (each ~D log D) that the
+    # direct form suffers at large D (D = 1e8 would lose ~8 digits); lo > 0, so x > -1.
+    k = 0.5 * D
+    log_norm = -math.log(2.0) - 0.5 * (math.log(k) + math.log(2.0 * math.pi)) - stirling_correction(k) + math.log(D)
 
-    def pdf(q: float) -> float:
-        return math.exp((half - 1.0) * math.log(q) - 0.5 * q + log_norm)
+    def integrand(x: float) -> float:
+        return g(D * (1.0 + x)) * math.exp(log_norm + k * log1pmx_scalar(x) - math.log1p(x))
 
-    val, _ = integrate.quad(lambda q: g(q) * pdf(q), lo, hi, points=sorted(set(pts)) or None,
+    val, _ = integrate.quad(integrand, lo / D - 1.0, hi / D - 1.0, points=sorted({p / D - 1.0 for p in pts}) or None,
                             epsabs=1e-13, epsrel=1e-10, limit=200)
     return float(min(max(val, 0.0), 1.0))
 
