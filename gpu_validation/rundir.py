@@ -14,7 +14,9 @@ checkpoints (``ckpt/*.pt``). :func:`prepare` is called when a run starts:
   links: results are never written through a link planted to point elsewhere.
 
 :func:`read_unit` and :func:`load_checkpoint` turn a corrupt file into a ``ValueError`` naming
-the file and what to do (delete it to recompute that unit, or rerun without ``--resume``).
+the file and what to do (delete it to recompute that unit, or rerun without ``--resume``):
+a :class:`~claimcheck.gpu_validation.run.UsageError` (exit 2 in ``claimcheck gpu``, one line), not
+a runtime failure.
 """
 from __future__ import annotations
 
@@ -45,10 +47,16 @@ def fingerprint(job: str, profile: str, seed: int, cfg: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def _usage_error(msg: str) -> ValueError:
+    from claimcheck.gpu_validation.run import UsageError  # lazy: run.py imports this module
+
+    return UsageError(msg)
+
+
 def _no_symlinks(*paths: Path) -> None:
     for p in paths:
         if p.is_symlink():
-            raise ValueError(f"{p} is a symbolic link, must be a real folder (run output is never written through links); "
+            raise _usage_error(f"{p} is a symbolic link, must be a real folder (run output is never written through links); "
                              "remove the link or choose another --out")
 
 
@@ -65,18 +73,18 @@ def prepare(run_dir: Path, *, job: str, profile: str, seed: int, cfg: Any, resum
                 stored = json.loads(path.read_text())
                 old_fp = stored["fingerprint"]
             except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path} is corrupt ({exc}); delete it and pass --force to resume anyway, "
+                raise _usage_error(f"{path} is corrupt ({exc}); delete it and pass --force to resume anyway, "
                                  "or rerun without --resume") from None
             if old_fp != fp:
                 old = stored.get("config", {}) if isinstance(stored.get("config"), dict) else {}
                 diff = sorted(k for k in set(old) | set(record["config"]) if old.get(k) != record["config"].get(k))
                 extra = [k for k in ("job", "profile", "seed") if stored.get(k) != record[k]]
-                raise ValueError(f"--resume: {run_dir} was started with a different configuration (differs in "
+                raise _usage_error(f"--resume: {run_dir} was started with a different configuration (differs in "
                                  f"{', '.join(extra + diff) or 'its fingerprint'}); rerun without --resume to start over, "
                                  "or add --force to resume it anyway")
             return
         if any((run_dir / sub).is_dir() and any((run_dir / sub).iterdir()) for sub in ("units", "ckpt")):
-            raise ValueError(f"--resume: {run_dir} holds results but no {CONFIG_FILE} (made by an older claimcheck?); "
+            raise _usage_error(f"--resume: {run_dir} holds results but no {CONFIG_FILE} (made by an older claimcheck?); "
                              "its configuration cannot be checked: add --force to resume it anyway, or rerun without --resume")
     if not path.is_file() or not resume or force_resume.get():
         atomic_write_json(path, record)
@@ -87,26 +95,29 @@ def read_unit(path: Path) -> dict:
     try:
         value = json.loads(Path(path).read_text())
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"unit file {path} is corrupt ({exc}); delete it to recompute that unit, "
+        raise _usage_error(f"unit file {path} is corrupt ({exc}); delete it to recompute that unit, "
                          "or rerun without --resume") from None
     if not isinstance(value, dict):
-        raise ValueError(f"unit file {path} holds a {type(value).__name__}, must hold a JSON object; delete it to "
+        raise _usage_error(f"unit file {path} holds a {type(value).__name__}, must hold a JSON object; delete it to "
                          "recompute that unit, or rerun without --resume")
     return value
 
 
-def load_checkpoint(path: Path, device) -> dict:
-    """``torch.load(weights_only=True)`` of a training checkpoint; ValueError naming the file if it
-    is corrupt or lacks the keys a checkpoint has (model, optimizer, step, history)."""
+def load_checkpoint(path: Path, device, keys=("model", "optimizer", "step", "history")) -> dict:
+    """``torch.load(weights_only=True)`` of a training checkpoint; UsageError naming the file if it
+    is corrupt or lacks the ``keys`` a checkpoint has (default model, optimizer, step, history;
+    ``keys=()`` for a bare state dict)."""
     import torch
 
     try:
         state = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises RuntimeError, UnpicklingError, EOFError, ... for bad files
-        raise ValueError(f"checkpoint {path} is corrupt ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+        raise _usage_error(f"checkpoint {path} is corrupt ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
                          "delete it to restart that unit from step 0, or rerun without --resume") from None
-    missing = [k for k in ("model", "optimizer", "step", "history") if not isinstance(state, dict) or k not in state]
+    missing = [k for k in keys if not isinstance(state, dict) or k not in state]
+    if not isinstance(state, dict):
+        missing = missing or ["a dict"]
     if missing:
-        raise ValueError(f"checkpoint {path} lacks {missing}, must be a claimcheck training checkpoint; delete it to "
+        raise _usage_error(f"checkpoint {path} lacks {missing}, must be a claimcheck training checkpoint; delete it to "
                          "restart that unit from step 0")
     return state

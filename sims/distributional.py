@@ -29,8 +29,9 @@ from scipy import stats as sps
 from threadpoolctl import threadpool_limits
 
 from claimcheck.theory import distributional as T
-from claimcheck.theory._validation import (MAX_REPS, check_array, check_choice, check_int, check_int_array, check_real, check_rng,
-                                           check_size)
+from claimcheck.stats import clopper_pearson
+from claimcheck.theory.validation import (MAX_REPS, check_array, check_choice, check_int, check_int_array, check_real, check_rng,
+                                          check_size)
 
 __all__ = [
     "noisy_binary_labels",
@@ -48,6 +49,7 @@ __all__ = [
     "KERNEL_SETTINGS",
     "predict_binary",
     "ensemble_slope",
+    "squared_distances",
     "feature_calibration_run",
 ]
 
@@ -76,7 +78,7 @@ def calibration_table(pred, y_class, p_c, *, confidence: float = 0.95) -> dict:
 
     Returns a dict of arrays over classes: ``p`` (the training rates p_c), ``count``
     (test points per class), ``ones`` (predicted 1), ``rate`` = ones/count, ``ci_low`` /
-    ``ci_high`` (exact Clopper-Pearson at ``confidence``, scipy.stats.binomtest), and the
+    ``ci_high`` (exact Clopper-Pearson at ``confidence``, :func:`claimcheck.stats.clopper_pearson`), and the
     scalars ``slope``, ``intercept`` (least squares of rate_c on p_c over classes with test
     points), ``slope_se`` (test-sampling SE: sqrt(sum_c d_c^2 v_c) / sum_c d_c^2 with
     d_c = p_c - mean p and v_c = r~_c (1 - r~_c) / N_c, r~_c = (ones + 1) / (count + 2)),
@@ -107,10 +109,9 @@ def calibration_table(pred, y_class, p_c, *, confidence: float = 0.95) -> dict:
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(count > 0, ones / np.maximum(count, 1), np.nan)
     lo, hi = np.full(k, np.nan), np.full(k, np.nan)
-    for c in np.flatnonzero(count):
-        ci = sps.binomtest(int(ones[c]), int(count[c])).proportion_ci(confidence_level=confidence, method="exact")
-        lo[c], hi[c] = ci.low, ci.high
     have = count > 0
+    if have.any():
+        lo[have], hi[have] = clopper_pearson(ones[have], count[have], confidence)
     d = p[have] - p[have].mean()
     ss = float(d @ d)
     out = {"p": p, "count": count, "ones": ones, "rate": rate, "ci_low": lo, "ci_high": hi, "confidence": confidence}
@@ -319,7 +320,20 @@ def load_split(dataset: str, n_train: int, n_test: int, split_seed: int = 0) -> 
     return _SPLITS[key]
 
 
-def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances between the rows of ``a`` and of ``b`` (clipped at 0 against rounding).
+
+    ``a`` (n, d) and ``b`` (m, d) finite, entries in the supported range |x| <= 1e100 (squares
+    and their sums stay finite, so no inf - inf = NaN).
+
+    >>> squared_distances(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]])).tolist()
+    [[25.0]]
+    """
+    a = check_array("a", a, min_value=-1e100, max_value=1e100, ndim=2)
+    b = check_array("b", b, min_value=-1e100, max_value=1e100, ndim=2)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"b has {b.shape[1]} columns, must have {a.shape[1]} like a (points of the same dimension)")
+    check_size("rows of a x rows of b", a.shape[0] * b.shape[0])
     d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
     return np.maximum(d, 0.0)
 
@@ -346,7 +360,7 @@ class KernelInterpolator:
             raise ValueError(f"x_train has shape {self.x_train.shape}, must have >= 2 rows (the bandwidth is a median distance)")
         n = self.x_train.shape[0]
         if sq_dists is None:
-            d2 = _sq_dists(self.x_train, self.x_train)
+            d2 = squared_distances(self.x_train, self.x_train)
         else:
             d2 = check_array("sq_dists", sq_dists, min_value=0, ndim=2)
             if d2.shape != (n, n):
@@ -368,7 +382,7 @@ class KernelInterpolator:
         from scipy import linalg
 
         alpha = linalg.cho_solve(self._chol, np.asarray(targets, dtype=float))
-        d2 = _sq_dists(np.asarray(x, dtype=float), self.x_train) if sq_dists is None else sq_dists
+        d2 = squared_distances(np.asarray(x, dtype=float), self.x_train) if sq_dists is None else sq_dists
         return np.exp(-d2 / (2 * self.bandwidth**2)) @ alpha
 
     def predict(self, labels: np.ndarray, x: np.ndarray, sq_dists=None) -> np.ndarray:
@@ -389,9 +403,9 @@ _DISTS: dict = {}
 def _split_dists(split_key, split: Split) -> tuple[np.ndarray, np.ndarray]:
     """Squared distances (train-train, test-train) of a split, cached by its key."""
     if split_key is None:
-        return _sq_dists(split.x_train, split.x_train), _sq_dists(split.x_test, split.x_train)
+        return squared_distances(split.x_train, split.x_train), squared_distances(split.x_test, split.x_train)
     if split_key not in _DISTS:
-        _DISTS[split_key] = (_sq_dists(split.x_train, split.x_train), _sq_dists(split.x_test, split.x_train))
+        _DISTS[split_key] = (squared_distances(split.x_train, split.x_train), squared_distances(split.x_test, split.x_train))
         if len(_DISTS) > 3:
             _DISTS.pop(next(iter(_DISTS)))
     return _DISTS[split_key]

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import special
 from threadpoolctl import threadpool_limits
 
-from claimcheck.theory._validation import MAX_EXACT_INT, MAX_REPS, check_int, check_real, check_rng, check_size
+from claimcheck.theory.validation import MAX_EXACT_INT, MAX_REPS, check_int, check_real, check_rng, check_size
 
 __all__ = ["direct_error_samples", "fast_error_samples"]
 

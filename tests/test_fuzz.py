@@ -41,7 +41,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claimcheck.errors import DataUnavailable
-from claimcheck.theory._validation import MAX_REPS
+from claimcheck.theory.validation import MAX_REPS
 
 HANG_S = 10.0
 """A single call running longer than this counts as a hang."""
@@ -311,6 +311,11 @@ class F:
     nan_ok: tuple = ()  # output keys that may be NaN by documented convention
 
 
+def _survival_g(q):
+    """A probability-valued g for chi2_expectation: P(N(0, 1) > sqrt(q) - 2)."""
+    return float(0.5 * math.erfc((math.sqrt(q) - 2.0) / math.sqrt(2.0)))
+
+
 def _V2():
     return np.diag([1.0, 0.5])
 
@@ -369,6 +374,7 @@ TABLE: dict[str, F] = {
     _th("ridgeless.min_norm_risk_asymptotic"): F(dict(gamma=0.5, signal=1.0, noise=1.0), {"gamma": R(0, lo_open=True, arr=True), **SIGNAL_NOISE}),
     _th("ridgeless.samplewise_risk"): F(dict(n_values=[10, 30], p=20, signal=1.0, noise=0.25),
                                         {"n_values": A(1, lo=1, integer=True), "p": Ipos, **SIGNAL_NOISE}),
+    _th("ridgeless.samplewise_rise_start"): F(dict(p=30, signal=2.0, noise=0.5), {"p": I(2, 2**53), **SIGNAL_NOISE}),
     _th("ridgeless.mp_stieltjes"): F(dict(z=-1.0, gamma=0.5), {"z": R(hi=0, arr=True), "gamma": R(0, lo_open=True, arr=True)}),
     _th("ridgeless.mp_stieltjes_derivative"): F(dict(z=-1.0, gamma=0.5), {"z": R(hi=0, arr=True), "gamma": R(0, lo_open=True, arr=True)}),
     _th("ridgeless.ridge_risk_asymptotic"): F(dict(gamma=2.0, lam=0.5, signal=1.0, noise=1.0),
@@ -389,6 +395,10 @@ TABLE: dict[str, F] = {
                  "generalization_gap", "margin_moments", "cantelli_test_error_bound", "cantelli_sprime_error_bound")},
     **{_th(f"uniform_convergence.{f}"): F(dict(n=8, signal=1 / 32, noise=1.0), {"n": Ipos, "signal": Rp, "noise": Rpos})
        for f in ("signal_to_noise_ratio", "sprime_error_limit", "rademacher_margin_bound")},
+    _th("uniform_convergence.chi2_expectation"): F(dict(g=_survival_g, D=3, centre=None),
+                                                   {"g": FN, "D": I(1, 2**53), "centre": R(none=True)},
+                                                   [("g returning NaN", {"g": lambda q: math.nan}, ("g",)),
+                                                    ("g returning inf", {"g": lambda q: math.inf}, ("g",))]),
     _th("uniform_convergence.expected_weight_norm_sq"): F(dict(n=8, signal=1 / 32, noise=1.0, eta=1.0),
                                                           {"n": Ipos, "signal": Rp, "noise": Rpos, "eta": Rpos}),
     # ---------------------------------------------------------------- theory.pac_bayes
@@ -463,6 +473,10 @@ TABLE: dict[str, F] = {
                                               [("not symmetric", {"V": [[1.0, 0.5], [0.0, 1.0]]}, ("V",)),
                                                ("not PSD", {"V": [[1.0, 0.0], [0.0, -0.5]]}, ("V",)),
                                                ("not square", {"V": [[1.0, 0.0]]}, ("V",))]),
+    _th("deep_bootstrap.check_beta_star"): F(dict(beta_star=[1.0, 0.5], V=_V2()), {"beta_star": A(1), "V": COV},
+                                             [("beta_star of another length", {"beta_star": [1.0, 0.0, 0.0]}, ("beta_star",)),
+                                              ("zero beta_star", {"beta_star": [0.0, 0.0]}, ("beta_star",)),
+                                              ("non-square V", {"V": np.ones((2, 3))}, ("V",))]),
     _th("deep_bootstrap.check_link"): F(dict(link="sign"), {"link": LINK}),
     _th("deep_bootstrap.powerlaw_covariance"): F(dict(d=3, exponent=1.0, trace=3.0),
                                                  {"d": I(1, 10**4, work=True), "exponent": Rp, "trace": Rpos}),
@@ -536,9 +550,10 @@ TABLE: dict[str, F] = {
     **{_sm(f"ridgeless.{f}"): F(dict(n=6, p=3, signal=1.0, noise=1.0, lam=0.1, reps=3, rng=Fresh(_rng)),
                                 {"n": I(1, 10**8, work=True), "p": I(1, 10**8, work=True), **SIGNAL_NOISE, "lam": R(0, 1e140), "reps": REPS,
                                  "rng": RNG})
-       for f in ("fast_risk_samples", "direct_risk_samples")},
-    _sm("ridgeless.direct_ridge_curves"): F(dict(n=6, p=3, signal=1.0, noise=1.0, reps=3, rng=Fresh(_rng)),
-                                            {"n": I(1, 10**8, work=True), "p": I(1, 10**8, work=True), **SIGNAL_NOISE, "reps": REPS, "rng": RNG}),
+       for f in ("fast_risk_samples", "direct_risk_samples", "bartlett_risk_samples")},
+    **{_sm(f"ridgeless.{f}"): F(dict(n=6, p=3, signal=1.0, noise=1.0, reps=3, rng=Fresh(_rng)),
+                                {"n": I(1, 10**8, work=True), "p": I(1, 10**8, work=True), **SIGNAL_NOISE, "reps": REPS, "rng": RNG})
+       for f in ("direct_ridge_curves", "spectral_ridge_curves")},
     # ---------------------------------------------------------------- sims.uniform_convergence
     _sm("uniform_convergence.direct_error_samples"): F(dict(n=4, D=8, signal=1 / 32, noise=1.0, reps=3, rng=Fresh(_rng), K=2, test_points=None),
                                                        {"n": I(1, 10**7, work=True), "D": I(1, 2**53, work=True), "signal": R(0, 1e100), "noise": R(1e-100, 1e100),
@@ -648,6 +663,9 @@ TABLE: dict[str, F] = {
     _sm("distributional.load_split"): F(dict(dataset="digits", n_train=20, n_test=20, split_seed=0),
                                         {"dataset": E(("digits", "mnist")), "n_train": I(10, 1787), "n_test": I(10, 1777), "split_seed": I(0)},
                                         [("n_train + n_test beyond the data set", {"n_train": 1000, "n_test": 1000}, ("n_test",))], slow=True),
+    _sm("distributional.squared_distances"): F(dict(a=_X, b=_X[:2]), {"a": A(2, lo=-1e100, hi=1e100, scalar_ok=False),
+                                                                       "b": A(2, lo=-1e100, hi=1e100, scalar_ok=False)},
+                                               [("b of another dimension", {"b": np.ones((2, 3))}, ("b", "a"))]),
     _sm("distributional.KernelInterpolator"): F(dict(x_train=_X, ridge=1e-8, bandwidth_factor=0.1, sq_dists=None),
                                                 {"x_train": A(2, lo=-1e100, hi=1e100, scalar_ok=False), "ridge": Rpos, "bandwidth_factor": R(1e-100, 1e100),
                                                  "sq_dists": A(2, lo=0, none=True, scalar_ok=False)},
@@ -688,6 +706,12 @@ EXEMPT: dict[str, str] = {
     _sm("datasets.CifarUnpickler"): "a pickle.Unpickler subclass; crafted batches are fuzzed in tests/test_safe_loading.py",
 }
 """Public callables that take no fuzzable input (with the reason)."""
+
+
+def _module_exempt(qualname: str) -> str | None:
+    """The argument validators themselves (``claimcheck.theory.validation``): every row of
+    :data:`TABLE` goes through them, and their own doctests and tests pin their messages."""
+    return "an argument validator (exercised by every row of TABLE)" if qualname.startswith("claimcheck.theory.validation.") else None
 
 
 def _sympy_exempt(qualname: str, obj) -> str | None:
@@ -903,7 +927,7 @@ def count_inputs() -> tuple[int, int]:
 def test_every_public_callable_is_fuzzed_or_exempt():
     missing = []
     for q, obj in public_callables().items():
-        if q in TABLE or q in EXEMPT or _sympy_exempt(q, obj):
+        if q in TABLE or q in EXEMPT or _module_exempt(q) or _sympy_exempt(q, obj):
             continue
         missing.append(q)
     assert not missing, f"public callables without a fuzz spec (add them to TABLE): {missing}"
@@ -960,3 +984,131 @@ def test_random_valid_inputs_give_no_nan_and_no_crash(qualname, data):
             kw[name] = data.draw(spec.strategy(), label=name)
     finding = check_survived(qualname, "random", kw, f)
     assert finding is None, finding
+
+
+# --------------------------------------------------------------------------- registered claims
+def _claim_specs(claim) -> dict[str, list]:
+    """Each parameter's specs over the claim's declared domain (one per branch of an AnyOf)."""
+    from claimcheck.domain import AnyOf
+
+    spec = claim.param_spec
+    branches = spec.branches if isinstance(spec, AnyOf) else (spec,)
+    out: dict[str, list] = {}
+    for b in branches:
+        for name, s in b.params.items():
+            out.setdefault(name, []).append(s)
+    return out
+
+
+def _ends(specs, params) -> tuple[float | None, float | None]:
+    """The lowest low end and highest high end over the branches (None: unbounded or not numeric)."""
+    from claimcheck.domain import Int, Real, _bound
+
+    lows, highs = [], []
+    for s in specs:
+        if isinstance(s, (Int, Real)):
+            try:
+                lows.append(float(_bound(s.low, params)))
+                highs.append(float(_bound(s.high, params)))
+            except (KeyError, TypeError, ValueError):
+                return None, None
+    return (min(lows) if lows else None), (max(highs) if highs else None)
+
+
+def claim_invalid_values(claim, name: str) -> list[tuple[str, Any]]:
+    """Values of parameter ``name`` that no branch of ``claim``'s declared domain accepts."""
+    from claimcheck.domain import Choice, Int, Real, Seq
+
+    specs = _claim_specs(claim)[name]
+    default = claim.default[name]
+    out: list[tuple[str, Any]] = [("None", None), ("object", object()), ("complex", 1 + 1j), ("bytes", b"1")]
+    kinds = {type(s) for s in specs}
+    if kinds <= {Int, Real}:
+        lo, hi = _ends(specs, claim.default)
+        out += [("numeric string", str(default)), ("bool", True), ("nan", NAN), ("-inf", -INF),
+                ("array for a scalar", np.array([default, default]))]
+        if not any(isinstance(s, Real) and s.allow_inf for s in specs):
+            out.append(("+inf", INF))
+        if lo is not None and math.isfinite(lo):
+            out += [("below min", lo - max(1.0, abs(lo))), ("far below min", lo - 1e6 - abs(lo) * 1e3)]
+            if all(isinstance(s, Int) for s in specs):
+                out.append(("min - 1", int(lo) - 1))
+            elif all(isinstance(s, Real) and s.low_open for s in specs):
+                out.append(("at open min", lo))
+        if hi is not None and math.isfinite(hi):
+            out += [("above max", hi + max(1.0, abs(hi))), ("10**400", 10**400)]
+            if all(isinstance(s, Int) for s in specs):
+                out.append(("max + 1", int(hi) + 1))
+        if all(isinstance(s, Int) for s in specs):
+            out.append(("fraction", float(default) + 0.5))
+    elif kinds == {Choice}:
+        if not any(s.callable_ok for s in specs):
+            out += [("unknown choice", "bogus-choice")]
+        if all(isinstance(v, str) for s in specs for v in s.values):
+            out += [("int", 1), ("upper case", str(default).upper() if str(default).upper() != str(default) else "BOGUS")]
+    elif kinds == {Seq}:
+        s0 = specs[0]
+        out += [("a bare number", 1.0), ("string", "1,2"), ("sequence with a nan", tuple(default)[:1] + (NAN,) + tuple(default)[2:])]
+        if all(s.min_len >= 1 for s in specs):
+            out.append(("empty", ()))
+        out.append(("too long", tuple(default) * (max(s.max_len for s in specs) // max(1, len(default)) + 2)))
+        if all(s.increasing for s in specs) and len(default) >= 2:
+            out.append(("not increasing", tuple(reversed(tuple(default)))))
+        if isinstance(s0.element, (Int, Real)):
+            out.append(("sequence of numeric strings", tuple(str(v) for v in default)))
+    return out
+
+
+def _claims():
+    from claimcheck.registry import all_claims
+
+    return list(all_claims())
+
+
+CLAIM_IDS = [c.id for c in _claims()]
+
+
+def _no_simulation(params, *args, **kwargs):
+    raise AssertionError("simulated: the parameters were not validated first")
+
+
+def claim_findings(claim) -> tuple[int, list[str]]:
+    """(number of invalid calls made, findings) for every invalid value of every parameter."""
+    guarded = dataclasses.replace(claim, simulate=_no_simulation)
+    n, findings = 0, []
+    for name in claim.default:
+        for label, value in claim_invalid_values(claim, name):
+            n += 1
+            try:
+                with watchdog(HANG_S), np.errstate(all="ignore"):
+                    v = guarded.check({name: value}, budget="quick", seed=0)
+            except (ValueError, TypeError) as exc:
+                msg = str(exc)
+                if not (_names_one(msg, [name]) or re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}\[", msg)):
+                    findings.append(f"{claim.id} [{name}: {label}]: {type(exc).__name__} does not name {name}: {msg[:160]!r}")
+                elif "must" not in msg and "violate" not in msg:
+                    findings.append(f"{claim.id} [{name}: {label}]: message does not say what {name} must be: {msg[:160]!r}")
+            except AssertionError as exc:
+                findings.append(f"{claim.id} [{name}: {label}]: accepted ({exc})")
+            except Exception as exc:  # noqa: BLE001 - any other exception is a finding
+                findings.append(f"{claim.id} [{name}: {label}]: {type(exc).__name__}: {str(exc)[:160]}")
+            else:
+                findings.append(f"{claim.id} [{name}: {label}]: accepted with status {v.status}")
+    return n, findings
+
+
+def count_claim_inputs() -> int:
+    claims = _claims()
+    return sum(len(claim_invalid_values(c, name)) for c in claims for name in c.default)
+
+
+@pytest.mark.parametrize("claim_id", CLAIM_IDS)
+def test_every_claim_refuses_nonsense_parameters_before_simulating(claim_id):
+    """``Claim.check`` validates against the declared domain first: an invalid value of any
+    parameter is a ValueError/TypeError naming it and its range; the simulator is never called,
+    so nonsense never produces PASSED or FAILED."""
+    from claimcheck.registry import get_claim
+
+    n, findings = claim_findings(get_claim(claim_id))
+    assert n > 0
+    assert not findings, f"{len(findings)} findings:\n" + "\n".join(findings)

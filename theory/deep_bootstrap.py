@@ -52,13 +52,14 @@ import math
 import numpy as np
 from scipy import optimize
 
-from claimcheck.theory._validation import (MAX_EXACT_INT, MAX_STEPS, check_array, check_bool, check_choice, check_int,
-                                           check_real)
+from claimcheck.theory.validation import (MAX_EXACT_INT, MAX_STEPS, check_array, check_bool, check_choice, check_int,
+                                          check_real)
 from claimcheck.theory.ridgeless import min_norm_risk_finite
 
 __all__ = [
     "LINKS",
     "check_covariance",
+    "check_beta_star",
     "check_link",
     "powerlaw_covariance",
     "default_beta_star",
@@ -117,7 +118,15 @@ def _v_norm(b, V) -> float:
     return math.sqrt(max(q, 0.0)) * math.sqrt(sv) * sb if q > 0 else 0.0
 
 
-def _check_beta_star(beta_star, V):
+def check_beta_star(beta_star, V):
+    """(beta*, ||beta*||_V) after checking beta* is a finite vector of length d with ||beta*||_V > 0.
+
+    ``V`` is a covariance as returned by :func:`check_covariance` (here only its shape and
+    finiteness are checked; a V that is not PSD can give ||beta*||_V^2 <= 0, refused).
+    """
+    V = np.asarray(check_real("V", V), dtype=float)
+    if V.ndim != 2 or V.shape[0] != V.shape[1] or V.shape[0] == 0:
+        raise ValueError(f"V has shape {V.shape}, must be a non-empty square matrix (a covariance, see check_covariance)")
     b = np.asarray(check_real("beta_star", beta_star), dtype=float)
     if b.ndim != 1 or b.size != V.shape[0]:
         raise ValueError(f"beta_star has shape {b.shape}, must be a vector of length d={V.shape[0]}")
@@ -183,7 +192,7 @@ def best_linear_predictor(beta_star, V, link: str) -> np.ndarray:
     """
     check_link(link)
     V = check_covariance(V)
-    b, s = _check_beta_star(beta_star, V)
+    b, s = check_beta_star(beta_star, V)
     return link_coefficient(link, s) * b / s
 
 
@@ -225,7 +234,7 @@ def population_loss(beta, beta_star, V, link: str):
     1.0
     """
     V = check_covariance(V)
-    b, s = _check_beta_star(beta_star, V)
+    b, s = check_beta_star(beta_star, V)
     bar = link_coefficient(link, s) * b / s
     beta = np.asarray(check_real("beta", beta), dtype=float)
     if beta.ndim < 1 or beta.shape[-1] != V.shape[0]:
@@ -374,7 +383,7 @@ def ideal_world_loss(V, beta_star, link: str, batch: int, eta: float, steps: int
     """
     check_link(link)
     V = check_covariance(V)
-    b, s = _check_beta_star(beta_star, V)
+    b, s = check_beta_star(beta_star, V)
     B = _check_batch(batch)
     eta = check_real("eta", eta, min_value=0, include_min=False, scalar=True)
     steps = check_int("steps", steps, min_value=0, max_value=MAX_STEPS)

@@ -26,7 +26,7 @@ import itertools
 
 import sympy as sp
 
-from claimcheck.theory._validation import check_int
+from claimcheck.theory.validation import check_int
 
 __all__ = [
     "u",

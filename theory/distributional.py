@@ -42,7 +42,7 @@ import math
 
 import numpy as np
 
-from claimcheck.theory._validation import MAX_EXACT_INT, check_array, check_int, check_int_array, check_real
+from claimcheck.theory.validation import MAX_EXACT_INT, check_array, check_int, check_int_array, check_real
 
 __all__ = [
     "SEED_RATES",

@@ -34,7 +34,7 @@ import math
 import numpy as np
 from scipy import linalg
 
-from claimcheck.theory._validation import check_bool, check_choice, check_int, check_real, check_rng, check_size
+from claimcheck.theory.validation import check_bool, check_choice, check_int, check_real, check_rng, check_size
 
 __all__ = [
     "make_regression_data",

@@ -40,8 +40,8 @@ import numpy as np
 from scipy import special
 
 from claimcheck.theory._numerics import log1pmx as _log1pmx
-from claimcheck.theory._validation import (MAX_EXACT_INT, as_output, check_broadcast, check_choice, check_int,
-                                           check_int_array, check_real)
+from claimcheck.theory.validation import (MAX_EXACT_INT, as_output, check_broadcast, check_choice, check_int,
+                                          check_int_array, check_real)
 
 __all__ = [
     "KL_INVERSE_TOL",

@@ -67,9 +67,10 @@ import numpy as np
 from scipy import integrate, special, stats
 
 from claimcheck.theory._numerics import log1pmx_scalar, stirling_correction
-from claimcheck.theory._validation import MAX_EXACT_INT, check_int, check_real
+from claimcheck.theory.validation import MAX_EXACT_INT, check_int, check_real
 
 __all__ = [
+    "chi2_expectation",
     "linear_test_error",
     "linear_train_error",
     "linear_sprime_error",
@@ -96,12 +97,35 @@ def _check(n, D, signal, noise):
     )
 
 
-def _chi2_expect(g, D: int, centre: float | None = None) -> float:
+def chi2_expectation(g, D: int, centre: float | None = None) -> float:
     """E g(Q), Q ~ chi^2_D, by adaptive quadrature of g * pdf over [ppf(1e-15), isf(1e-15)].
 
     ``centre`` (a Q where g changes fastest) is passed to ``quad`` as a break point.
-    The truncated mass (2e-15) bounds the truncation error since 0 <= g <= 1.
+    ``g`` must map [0, inf) into [0, 1] (a probability; the result is clipped to [0, 1]); the
+    truncated mass (2e-15) then bounds the truncation error. A ``g`` that returns NaN or inf is
+    refused (ValueError), never passed on as a NaN expectation.
+
+    >>> round(chi2_expectation(lambda q: float(q > 3.0), 3), 6)  # P(chi^2_3 > 3)
+    0.391625
     """
+    if not callable(g):
+        raise TypeError(f"g={g!r:.60}, must be callable (a function of q >= 0 with values in [0, 1])")
+    D = check_int("D", D, min_value=1, max_value=MAX_EXACT_INT)
+    if centre is not None:
+        centre = check_real("centre", centre, scalar=True)
+    val = _chi2_expect(g, D, centre)
+    if not math.isfinite(val):
+        raise ValueError(f"g gave E g(Q) = {val}, must return finite values in [0, 1] on q >= 0")
+    return float(min(max(val, 0.0), 1.0))
+
+
+def _clip01(v: float) -> float:
+    return float(min(max(v, 0.0), 1.0))
+
+
+def _chi2_expect(g, D: int, centre: float | None = None) -> float:
+    """:func:`chi2_expectation` without argument checks (the closed forms' own calls; a centre
+    outside the quadrature range, inf included, is simply not used as a break point); not clipped."""
     lo, hi = stats.chi2.ppf(_QUAD_TAIL, D), stats.chi2.isf(_QUAD_TAIL, D)
     pts = [p for p in (D - 2 * math.sqrt(2 * D), D, D + 2 * math.sqrt(2 * D), centre) if p is not None and lo < p < hi]
     # chi^2_D density written out (stats.chi2.pdf validates its arguments on every scalar call,
@@ -117,7 +141,7 @@ def _chi2_expect(g, D: int, centre: float | None = None) -> float:
 
     val, _ = integrate.quad(integrand, lo / D - 1.0, hi / D - 1.0, points=sorted({p / D - 1.0 for p in pts}) or None,
                             epsabs=1e-13, epsrel=1e-10, limit=200)
-    return float(min(max(val, 0.0), 1.0))
+    return val
 
 
 def signal_to_noise_ratio(n: int, signal: float, noise: float) -> float:
@@ -151,7 +175,7 @@ def linear_test_error(n: int, D: int, signal: float, noise: float) -> float:
     c = n * signal * D / noise
     if c == 0.0:
         return 0.5
-    return _chi2_expect(lambda q: special.ndtr(-c / math.sqrt(n * q)), D)
+    return _clip01(_chi2_expect(lambda q: special.ndtr(-c / math.sqrt(n * q)), D))
 
 
 def linear_train_error(n: int, D: int, signal: float, noise: float) -> float:
@@ -170,7 +194,7 @@ def linear_train_error(n: int, D: int, signal: float, noise: float) -> float:
     if n == 1:
         return 0.0
     c = n * signal * D / noise
-    return _chi2_expect(lambda q: special.ndtr(-(c + q) / math.sqrt((n - 1) * q)), D)
+    return _clip01(_chi2_expect(lambda q: special.ndtr(-(c + q) / math.sqrt((n - 1) * q)), D))
 
 
 def linear_sprime_error(n: int, D: int, signal: float, noise: float) -> float:
@@ -189,7 +213,7 @@ def linear_sprime_error(n: int, D: int, signal: float, noise: float) -> float:
     c = n * signal * D / noise
     if n == 1:
         return float(stats.chi2.sf(c, D))
-    return _chi2_expect(lambda q: special.ndtr((q - c) / math.sqrt((n - 1) * q)), D, centre=c)
+    return _clip01(_chi2_expect(lambda q: special.ndtr((q - c) / math.sqrt((n - 1) * q)), D, centre=c))
 
 
 def uniform_convergence_lower_bound(n: int, D: int, signal: float, noise: float) -> float:
