@@ -279,11 +279,23 @@ def _one_thread() -> None:
 def _worker_init(parent_pid: int) -> None:
     """Figure-worker initializer: one BLAS thread; Ctrl-C is the parent's to handle (it stops the
     workers, so a terminal's SIGINT to the whole group prints no worker tracebacks); and the
-    worker exits within a second of its parent's death, even a SIGKILL (no orphans left running)."""
+    worker exits within a second of its parent's death, even a SIGKILL (no orphans left running):
+    on Linux the kernel sends it SIGTERM then (``prctl(PR_SET_PDEATHSIG)``), elsewhere a watcher
+    thread polls the parent id. A worker still importing when the parent dies exits as soon as
+    this initializer runs (the parent id has changed by then)."""
     import threading
 
-    _one_thread()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl: the watcher below still runs
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+    _one_thread()
 
     def watch():
         while True:

@@ -1,7 +1,8 @@
 """Run folders that are safe to resume: a config fingerprint, no symlinks, clear errors for corrupt files.
 
 A run folder ``OUT/JOB-PROFILE-seedS/`` holds ``config.json`` (the job, profile, seed and the
-full config, with a SHA-256 fingerprint of them), finished units (``units/*.json``) and
+full config, with a SHA-256 fingerprint of them, execution-only fields such as
+``stop_after_steps`` or ``batched`` left out: :data:`EXECUTION_FIELDS`), finished units (``units/*.json``) and
 checkpoints (``ckpt/*.pt``). :func:`prepare` is called when a run starts:
 
 * a fresh run (no ``--resume``) writes ``config.json``;
@@ -29,7 +30,7 @@ from typing import Any
 
 from claimcheck.io import atomic_write_json, jsonable
 
-__all__ = ["CONFIG_FILE", "force_resume", "fingerprint", "prepare", "read_unit", "load_checkpoint"]
+__all__ = ["CONFIG_FILE", "EXECUTION_FIELDS", "force_resume", "fingerprint", "prepare", "read_unit", "load_checkpoint"]
 
 CONFIG_FILE = "config.json"
 
@@ -37,13 +38,32 @@ force_resume: contextvars.ContextVar[bool] = contextvars.ContextVar("claimcheck_
 """True: ``--resume`` continues a run folder even if its config fingerprint differs (``--force``)."""
 
 
+EXECUTION_FIELDS = frozenset({"stop_after_steps", "batched", "channels_last", "compile", "cuda_graphs", "warmup_steps",
+                              "ckpt_every", "data_dir"})
+"""Config fields left out of the fingerprint: how a run executes (grouping, compilation, memory
+layout, checkpoint spacing, untimed warm-up, a test's interruption point, where the data set is
+read from), not what it measures; a run interrupted by ``stop_after_steps`` or moved to a GPU
+(batched, channels_last) resumes without ``--force``."""
+
+
 def _config_dict(cfg: Any) -> dict:
-    return jsonable(dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg))
+    if dataclasses.is_dataclass(cfg):
+        d = dataclasses.asdict(cfg)
+    elif isinstance(cfg, dict):
+        d = dict(cfg)
+    else:  # a plain config object: its public non-callable attributes
+        d = {k: getattr(cfg, k) for k in dir(cfg) if not k.startswith("_") and not callable(getattr(cfg, k))}
+    return jsonable(d)
+
+
+def _measured(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k not in EXECUTION_FIELDS}
 
 
 def fingerprint(job: str, profile: str, seed: int, cfg: Any) -> str:
-    """SHA-256 of the canonical JSON of (job, profile, seed, config)."""
-    blob = json.dumps({"job": job, "profile": profile, "seed": seed, "config": _config_dict(cfg)}, sort_keys=True)
+    """SHA-256 of the canonical JSON of (job, profile, seed, config without :data:`EXECUTION_FIELDS`)."""
+    blob = json.dumps({"job": job, "profile": profile, "seed": seed, "config": _measured(_config_dict(cfg))},
+                      sort_keys=True, default=repr)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -76,8 +96,9 @@ def prepare(run_dir: Path, *, job: str, profile: str, seed: int, cfg: Any, resum
                 raise _usage_error(f"{path} is corrupt ({exc}); delete it and pass --force to resume anyway, "
                                  "or rerun without --resume") from None
             if old_fp != fp:
-                old = stored.get("config", {}) if isinstance(stored.get("config"), dict) else {}
-                diff = sorted(k for k in set(old) | set(record["config"]) if old.get(k) != record["config"].get(k))
+                old = _measured(stored.get("config", {}) if isinstance(stored.get("config"), dict) else {})
+                new = _measured(record["config"])
+                diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
                 extra = [k for k in ("job", "profile", "seed") if stored.get(k) != record[k]]
                 raise _usage_error(f"--resume: {run_dir} was started with a different configuration (differs in "
                                  f"{', '.join(extra + diff) or 'its fingerprint'}); rerun without --resume to start over, "

@@ -135,15 +135,33 @@ def _wait_for(cond, timeout: float, step: float = 0.2):
     return cond()
 
 
+def _ignores_sigint(pid: int) -> bool:
+    """True once the worker's initializer ran (it ignores SIGINT: bit 2 of /proc/PID/status SigIgn)."""
+    try:
+        for line in (Path("/proc") / str(pid) / "status").read_text().splitlines():
+            if line.startswith("SigIgn:"):
+                return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    except OSError:
+        pass
+    return False
+
+
 def _start_figures(tmp_path):
+    """``claimcheck figures --jobs 2`` in a subprocess, returned once both figure workers run
+    (initialised: past their imports, drawing)."""
     p = subprocess.Popen([sys.executable, "-m", "claimcheck.cli", "figures", "--jobs", "2", "--out", str(tmp_path / "figs")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-    workers = _wait_for(lambda: _children(p.pid) if len(_children(p.pid)) >= 2 else None, 120)  # 2 workers (+ resource tracker)
-    if not workers:
+
+    def workers():
+        ws = [c for c in _children(p.pid) if _ignores_sigint(c)]  # the resource tracker does not ignore SIGINT
+        return ws if len(ws) >= 2 else None
+
+    ws = _wait_for(workers, 180)
+    if not ws:
         p.kill()
-        pytest.skip("the figure workers did not start within 120 s (machine too loaded)")
-    time.sleep(1.0)  # let them start drawing
-    return p, workers
+        pytest.skip("the figure workers did not start within 180 s (machine too loaded)")
+    time.sleep(0.5)
+    return p, ws + [c for c in _children(p.pid) if c not in ws]  # and the resource tracker
 
 
 @pytest.mark.skipif(not LINUX, reason="reads /proc")
@@ -166,7 +184,9 @@ def test_killing_the_figures_parent_leaves_no_workers(tmp_path):
     p, workers = _start_figures(tmp_path)
     p.kill()  # SIGKILL: no handler runs in the parent
     p.wait(timeout=10)
+    t0 = time.monotonic()
     assert _wait_for(lambda: not any(_alive(w) for w in workers), 10), "orphaned figure workers still running"
+    assert time.monotonic() - t0 < 10
 
 
 @pytest.mark.skipif(not LINUX, reason="signals")
