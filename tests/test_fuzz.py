@@ -27,6 +27,7 @@ import dataclasses
 import importlib
 import inspect
 import math
+import os
 import pkgutil
 import re
 import signal
@@ -45,6 +46,15 @@ from claimcheck.theory.validation import MAX_REPS
 
 HANG_S = 10.0
 """A single call running longer than this counts as a hang."""
+
+LONG = os.environ.get("CLAIMCHECK_FUZZ_LONG", "") not in ("", "0")
+"""``CLAIMCHECK_FUZZ_LONG=1 pytest tests/test_fuzz.py``: the long run. The suite's run (default)
+makes every enumerated invalid call (functions and claims) but only the extreme valid calls of
+:func:`quick_extremes` and :data:`QUICK_EXAMPLES` random points per function, so that it costs a
+few CPU seconds beyond the imports; the long run makes every enumerated extreme call and
+:data:`LONG_EXAMPLES` random points per function."""
+
+QUICK_EXAMPLES, LONG_EXAMPLES = 2, 60
 
 NAN, INF = math.nan, math.inf
 TINY = 5e-324
@@ -309,6 +319,7 @@ class F:
     slow: bool = False  # extremes only at the base call's own ends (each call costs ~0.1 s)
     extremes: bool = True  # False: no extreme-value calls (symbolic functions: nothing numeric to overflow)
     nan_ok: tuple = ()  # output keys that may be NaN by documented convention
+    heavy: bool = False  # each call costs ~0.05 s: the suite's run makes only the corner extremes
 
 
 def _survival_g(q):
@@ -415,7 +426,7 @@ TABLE: dict[str, F] = {
     _th("pac_bayes.tuning_cost"): F(dict(kl=5.0, n=1000, delta=0.05, k=20, bound="maurer", emp_risk=0.1),
                                     {"kl": R(0, arr=True), "n": Ipos, "delta": R(0, 1, lo_open=True, hi_open=True, arr=True), "k": R(1, arr=True),
                                      "bound": BOUND, "emp_risk": R(0, 1, arr=True, none=True)},
-                                    [("maurer without emp_risk", {"emp_risk": None}, ("emp_risk",))]),
+                                    [("maurer without emp_risk", {"emp_risk": None}, ("emp_risk",))], heavy=True),
     _th("pac_bayes.tuning_cost_upper"): F(dict(n=1000, k=20), {"n": Ipos, "k": R(1, arr=True)}),
     _th("pac_bayes.break_even_k"): F(dict(risk_gain=0.01, kl=5.0, n=1000, delta=0.05, bound="mcallester", emp_risk=None, log=False),
                                      {"risk_gain": Rp, "kl": Rp, "n": Ipos, "delta": Rdelta, "bound": BOUND, "emp_risk": R(0, 1, none=True),
@@ -424,7 +435,7 @@ TABLE: dict[str, F] = {
                                       ("emp_risk + risk_gain > 1", {"bound": "maurer", "emp_risk": 0.9, "risk_gain": 0.2}, ("risk_gain", "emp_risk"))]),
     _th("pac_bayes.tuned_bound"): F(dict(emp_risk=0.1, kl=5.0, n=1000, delta=0.05, k=20, bound="maurer"),
                                     {"emp_risk": Rprob, "kl": Rp, "n": Ipos, "delta": Rdelta, "k": R(1), "bound": BOUND},
-                                    [("an option the bound does not take", {"C": 1.0}, ("C",))]),
+                                    [("an option the bound does not take", {"C": 1.0}, ("C",))], heavy=True),
     _th("pac_bayes.quantize_uniform"): F(dict(weights=[0.0, 0.4, 1.0], num_levels=3),
                                          {"weights": A(None), "num_levels": I(1, 2**24, work=True)}),
     _th("pac_bayes.code_length_bits"): F(dict(symbols=[0, 0, 0, 1], num_levels=2, codebook_bits_per_level=32),
@@ -602,10 +613,10 @@ TABLE: dict[str, F] = {
     _sm("pac_bayes.tuning_coverage_draws"): F(dict(n=10, k=3, delta=0.05, bound_fn=Fresh(_maurer), reps=4, rng=Fresh(_rng), charge_k=None,
                                                    method="inverse"),
                                               {"n": I(1, 10**7, work=True), "k": I(1, 2**53), "delta": Rdelta, "bound_fn": FN, "reps": REPS,
-                                               "rng": RNG, "charge_k": R(1, none=True), "method": E(("inverse", "brute"))}),
+                                               "rng": RNG, "charge_k": R(1, none=True), "method": E(("inverse", "brute"))}, heavy=True),
     _sm("pac_bayes.tuning_coverage_exact"): F(dict(n=10, k=3, delta=0.05, bound_fn=Fresh(_maurer), charge_k=None),
                                               {"n": I(1, 10**7, work=True), "k": I(1, 2**53), "delta": Rdelta, "bound_fn": FN,
-                                               "charge_k": R(1, none=True)}),
+                                               "charge_k": R(1, none=True)}, heavy=True),
     _sm("pac_bayes.threshold_true_risks"): F(dict(grid=4, noise=0.1, target=2),
                                              {"grid": I(1, 10**7, work=True), "noise": R(0, 0.5), "target": I(0, 4)}),
     _sm("pac_bayes.threshold_gibbs_draws"): F(dict(n=50, grid=4, noise=0.1, beta=2.0, reps=3, rng=Fresh(_rng), target=None),
@@ -615,10 +626,10 @@ TABLE: dict[str, F] = {
                                              {"draws": OBJ, "n": Ipos, "delta": Rdelta, "bound_fn": FN}),
     _sm("pac_bayes.occam_index_draws"): F(dict(n=20, groups=3, delta=0.05, bound_fn=Fresh(_maurer), reps=4, rng=Fresh(_rng), charge=1.0),
                                           {"n": I(1, 10**6, work=True), "groups": I(1, 40, work=True), "delta": Rdelta, "bound_fn": FN,
-                                           "reps": REPS, "rng": RNG, "charge": R(0, 1e300)}),
+                                           "reps": REPS, "rng": RNG, "charge": R(0, 1e300)}, heavy=True),
     _sm("pac_bayes.occam_index_exact"): F(dict(n=20, groups=3, delta=0.05, bound_fn=Fresh(_maurer), charge=1.0),
                                           {"n": I(1, 10**6, work=True), "groups": I(1, 40, work=True), "delta": Rdelta, "bound_fn": FN,
-                                           "charge": R(0, 1e300)}),
+                                           "charge": R(0, 1e300)}, heavy=True),
     _sm("pac_bayes.quantized_code_lengths"): F(dict(symbols=np.array([[0, 1, 1], [0, 0, 0]]), num_levels=2, codebook_bits_per_level=32),
                                                {"symbols": A(2, lo=0, integer=True, scalar_ok=False), "num_levels": I(1, 2**16, work=True),
                                                 "codebook_bits_per_level": I(0, 2**53)},
@@ -626,7 +637,7 @@ TABLE: dict[str, F] = {
     _sm("pac_bayes.occam_quantized_draws"): F(dict(n=10, d=3, snr=1.0, max_levels=3, delta=0.05, bound_fn=Fresh(_maurer), reps=3,
                                                    rng=Fresh(_rng), charge=1.0),
                                               {"n": I(1, 10**6, work=True), "d": I(1, 10**4, work=True), "snr": R(0, 1e100), "max_levels": I(1, 256, work=True),
-                                               "delta": Rdelta, "bound_fn": FN, "reps": REPS, "rng": RNG, "charge": R(0, 1e300)}),
+                                               "delta": Rdelta, "bound_fn": FN, "reps": REPS, "rng": RNG, "charge": R(0, 1e300)}, heavy=True),
     _sm("pac_bayes.gaussian_posterior_draws"): F(dict(n=10, d=2, snr=1.0, scale=1.0, sigma=0.5, sigma0=1.0, reps=3, rng=Fresh(_rng), chunk=500),
                                                  {"n": I(1, 10**6, work=True), "d": I(1, 10**4, work=True), "snr": R(0, 1e100), "scale": R(1e-100, 1e100),
                                                   "sigma": R(1e-100, 1e100), "sigma0": R(1e-100, 1e100), "reps": REPS, "rng": RNG, "chunk": I(1, 10**7, work=True)},
@@ -858,6 +869,22 @@ def extreme_cases(qualname: str, f: F) -> list[tuple[str, dict]]:
     return cases
 
 
+_QUICK_LABELS = {"min", "max", "subnormal", f"{sys.float_info.max:g}", "inf", "entries x 1e300", "entries x 1e-300"}
+
+
+def quick_extremes(qualname: str, f: F) -> list[tuple[str, dict]]:
+    """The extreme calls of the suite's run: each parameter at its low end, at the smallest
+    subnormal and at the largest float (or +inf where valid), and the two corners; for a
+    ``heavy`` function the corners only, for a ``slow`` one none (both: the long run)."""
+    if f.slow:
+        return []
+    cases = extreme_cases(qualname, f)
+    corners = [c for c in cases if c[0].startswith("all reals")]
+    if f.heavy:
+        return corners
+    return [c for c in cases if c[0].split("=", 1)[-1] in _QUICK_LABELS] + corners
+
+
 def check_refused(qualname, label, kwargs, names, f: F) -> str | None:
     """None if the call was refused properly, else a one-line finding."""
     outcome, detail = call(resolve(qualname), kwargs)
@@ -947,6 +974,8 @@ def test_specs_match_the_signatures():
 def test_base_call_is_valid(qualname):
     if not _available(qualname):
         pytest.skip("optional dependency missing")
+    if TABLE[qualname].slow and not LONG:
+        pytest.skip("a slow base call (a data set, a trained model): checked by the long run (CLAIMCHECK_FUZZ_LONG=1)")
     outcome, detail = call(resolve(qualname), TABLE[qualname].base)
     assert outcome == "ok", f"{qualname}: the valid base call gave {outcome}: {detail!r}"
     assert not _has_nan(detail, TABLE[qualname].nan_ok)
@@ -966,15 +995,18 @@ def test_extreme_valid_inputs_give_no_nan_and_no_crash(qualname):
     if not _available(qualname):
         pytest.skip("optional dependency missing")
     f = TABLE[qualname]
-    findings = [r for label, kw in extreme_cases(qualname, f) if (r := check_survived(qualname, label, kw, f))]
+    cases = extreme_cases(qualname, f) if LONG else quick_extremes(qualname, f)
+    findings = [r for label, kw in cases if (r := check_survived(qualname, label, kw, f))]
     assert not findings, f"{len(findings)} findings:\n" + "\n".join(findings)
 
 
-_RANDOM = [q for q in FUZZED if not TABLE[q].slow and any(isinstance(s, (R, I)) for s in TABLE[q].spec.values())]
+_RANDOM = [q for q in FUZZED if not TABLE[q].slow and (LONG or (not TABLE[q].heavy and ".theory." in q))
+           and any(isinstance(s, (R, I)) for s in TABLE[q].spec.values())]
+"""Random valid points: the closed forms (``theory``) in the suite's run, every function in the long run."""
 
 
 @pytest.mark.parametrize("qualname", _RANDOM)
-@settings(max_examples=6, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=LONG_EXAMPLES if LONG else QUICK_EXAMPLES, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_random_valid_inputs_give_no_nan_and_no_crash(qualname, data):
     f = TABLE[qualname]
