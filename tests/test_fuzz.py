@@ -1144,3 +1144,21 @@ def test_every_claim_refuses_nonsense_parameters_before_simulating(claim_id):
     n, findings = claim_findings(get_claim(claim_id))
     assert n > 0
     assert not findings, f"{len(findings)} findings:\n" + "\n".join(findings)
+
+
+def test_the_readme_states_the_fuzz_figures():
+    """The README's fuzz figures are this file's enumeration (kept in step when specs change)."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    n_invalid, n_extreme = count_inputs()
+    n_claims = count_claim_inputs()
+    n_quick = sum(len(quick_extremes(q, TABLE[q])) for q in FUZZED)
+    figures = {
+        "functions": f"{len(FUZZED)} `__all__` entries with {sum(len(TABLE[q].spec) for q in FUZZED)} parameters",
+        "claims": f"registered claim ({len(CLAIM_IDS)},",
+        "invalid calls": f"**{n_invalid + n_claims:,} invalid calls** ({n_invalid:,} to the functions, {n_claims:,} claim parameters)",
+        "extreme calls": f"{n_extreme:,} extreme valid calls",
+        "quick extremes": f"{n_quick:,} of the extreme ones",
+    }
+    flat = " ".join(text.split())
+    missing = {k: v for k, v in figures.items() if " ".join(v.split()) not in flat}
+    assert not missing, f"README fuzz figures out of date: {missing}"
