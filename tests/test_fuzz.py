@@ -521,8 +521,8 @@ TABLE: dict[str, F] = {
                                                   [("n <= d", {"n": 50}, ("n",))]),
     # ---------------------------------------------------------------- theory.marginal_likelihood
     _th("marginal_likelihood.make_regression_data"): F(dict(n=5, d=2, w_scale=1.0, noise_var=1.0, seed=0, n_test=0, sparse=False),
-                                                       {"n": I(1, 10**7, work=True), "d": I(1, 10**5, work=True), "w_scale": Rp,
-                                                        "noise_var": Rp, "seed": I(0), "n_test": I(0, 10**7, work=True), "sparse": BOOL}),
+                                                       {"n": I(1, 10**7, work=True), "d": I(1, 10**5, work=True), "w_scale": R(0, 1e40),
+                                                        "noise_var": R(0, 1e80), "seed": I(0), "n_test": I(0, 10**7, work=True), "sparse": BOOL}),
     _th("marginal_likelihood.posterior"): F(dict(ML_BASE), ML, ML_COMBOS),
     _th("marginal_likelihood.log_marginal_likelihood"): F(dict(ML_BASE), ML, ML_COMBOS),
     _th("marginal_likelihood.sequential_log_predictive"): F(dict(ML_BASE), ML, ML_COMBOS),

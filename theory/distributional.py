@@ -339,9 +339,10 @@ def dp_dg_bound(epsilon: float, delta: float, test_stat: float) -> float:
               \\mathbb E_{S, x}\\,T(x, f_S(x)) + \\delta,
 
     and the same with train and test swapped (so the gap is at most
-    e^eps - 1 + delta). Evaluated in log space: ``inf`` when e^eps t exceeds the largest float
-    (eps > 709.78 + ln(1/t); the bound is then vacuous anyway), never an OverflowError: swap z_i with a fresh z (the pairs (S, z_i) and (S^{i<-z}, z) have
+    e^eps - 1 + delta): swap z_i with a fresh z (the pairs (S, z_i) and (S^{i<-z}, z) have
     the same law) and apply DP to the [0, 1]-valued post-processing f -> T(z, f(z)).
+    Evaluated in log space: ``inf`` when e^eps t exceeds the largest float (eps > 709.78 +
+    ln(1/t); the bound is then vacuous anyway), never an OverflowError.
     Source: Kulynych, Yang, Yu, Blasiok, Nakkiran 2022 (arXiv:2204.03230), "DP
     implies DG"; cf. Dwork et al. 2015 (generalization of DP algorithms).
 

@@ -86,13 +86,15 @@ def make_regression_data(n: int, d: int, *, w_scale: float = 1.0, noise_var: flo
                          n_test: int = 0, sparse: bool = False):
     """A reproducible synthetic data set: X ~ N(0, I), w* ~ N(0, w_scale^2 I) (or only w*_1
     nonzero if ``sparse``), y = X w* + eps. Returns (X, y, w*) or, with n_test > 0,
-    (X, y, w*, X_test, y_test). Same seed -> same arrays."""
+    (X, y, w*, X_test, y_test). Same seed -> same arrays. Supported ranges: w_scale <= 1e40 and
+    noise_var <= 1e80, so that y stays inside the |data| <= 1e50 the other functions accept
+    (and X w* never meets inf - inf = NaN)."""
     n = check_int("n", n, min_value=1, max_value=10**7)
     d = check_int("d", d, min_value=1, max_value=10**5)
     n_test = check_int("n_test", n_test, min_value=0, max_value=10**7)
     check_size("(n + n_test) x d", (n + n_test) * d)
-    w_scale = check_real("w_scale", w_scale, min_value=0, scalar=True)
-    noise_var = check_real("noise_var", noise_var, min_value=0, scalar=True)
+    w_scale = check_real("w_scale", w_scale, min_value=0, max_value=1e40, scalar=True)
+    noise_var = check_real("noise_var", noise_var, min_value=0, max_value=1e80, scalar=True)
     sparse = check_bool("sparse", sparse)
     rng = np.random.default_rng(np.random.SeedSequence([check_int("seed", seed, min_value=0), n, d]))
     w = np.zeros(d)
