@@ -1,7 +1,7 @@
 """``claimcheck gpu``: list and run the GPU validation jobs (wired into ``claimcheck.cli``).
 
     claimcheck gpu list
-    claimcheck gpu JOB --profile smoke|small|full [--seed N] [--device D] [--threads N] [--out DIR] [--resume]
+    claimcheck gpu JOB --profile smoke|cpu|small|full [--seed N] [--device D] [--threads N] [--out DIR] [--resume]
                        [--data-dir DIR] [--set FIELD=VALUE ...] [--slurm [--partition P] [--shards M] ...]
 
 Exit codes (0-3 as ``claimcheck verify``):
@@ -66,7 +66,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g.add_argument("job", metavar="JOB", help=f"'list' or one of: {', '.join(JOBS)}")
-    g.add_argument("--profile", default="smoke", help="smoke (CPU, seconds), small (one GPU, ~10 min) or full (paper scale)")
+    g.add_argument("--profile", default="smoke", help="smoke (CPU, seconds), cpu (CPU evidence, <= ~15 min of one core), small (one GPU, ~10 min) or full (paper scale)")
     g.add_argument("--seed", type=nonneg_int, default=0, help="base seed; replicates use seed, seed+1, ...")
     g.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cuda if available, else cpu)")
     g.add_argument("--threads", type=positive_int, default=None,

@@ -167,6 +167,7 @@ class Run:
         self.units_resumed: list[str] = []
         self.notes: dict[str, Any] = {}   # how the run was executed (batched, compile, precision, ...)
         self.t_start = time.perf_counter()
+        self.cpu_start = time.process_time()   # process CPU seconds (all threads): next to wall time on a busy box
         if shard is not None and self.dir is not None and not resume:
             raise ValueError("shard needs resume=True (shards share one run directory)")
         if self.dir is not None:  # no symlinks; config fingerprint written, or checked on resume
@@ -267,6 +268,8 @@ class Run:
             "python": platform.python_version(),
             "timings": {
                 "wall_s": wall_s,
+                "cpu_s": time.process_time() - self.cpu_start,
+                "load_avg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
                 "train_s": train_s,
                 "steps": self.steps_done,
                 "samples": self.samples,

@@ -1104,10 +1104,39 @@ def _no_simulation(params, *args, **kwargs):
     raise AssertionError("simulated: the parameters were not validated first")
 
 
+def _measured_claim_cases(tmp: Path) -> list[tuple[str, Any, tuple]]:
+    """Invalid ``result`` values of a claim on measured results (no declared domain: its one
+    parameter is a result file): (label, value, exception types allowed)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    corrupt, truncated, listed = tmp / "corrupt.json", tmp / "truncated.json", tmp / "list.json"
+    corrupt.write_bytes(b"\x80\x81 not json")
+    truncated.write_text('{"job": "x", "measurements": {"a": ')
+    listed.write_text("[1, 2]")
+    return [("None", None, (TypeError,)), ("int", 1, (TypeError,)), ("nan", NAN, (TypeError,)), ("bool", True, (TypeError,)),
+            ("bytes", b"x", (TypeError,)), ("empty string", "", (TypeError,)), ("object", object(), (TypeError,)),
+            ("a folder", str(tmp), (DataUnavailable,)), ("a missing file", str(tmp / "absent.json"), (DataUnavailable,)),
+            ("a corrupt file", str(corrupt), (ValueError,)), ("a truncated file", str(truncated), (ValueError,)),
+            ("a JSON list", str(listed), (ValueError,))]
+
+
 def claim_findings(claim) -> tuple[int, list[str]]:
     """(number of invalid calls made, findings) for every invalid value of every parameter."""
     guarded = dataclasses.replace(claim, simulate=_no_simulation)
     n, findings = 0, []
+    if claim.param_spec is None:  # a claim on measured results: its parameter is a result file, read by its simulate
+        for label, value, allowed in _measured_claim_cases(_tmpdir() / "measured"):
+            n += 1
+            try:
+                v = claim.check({"result": value}, budget="quick", seed=0)
+            except allowed as exc:
+                msg = str(exc)
+                if not (_names_one(msg, ["result"]) or (isinstance(value, str) and value and value in msg)):
+                    findings.append(f"{claim.id} [result: {label}]: {type(exc).__name__} names neither result nor the file: {msg[:160]!r}")
+            except Exception as exc:  # noqa: BLE001
+                findings.append(f"{claim.id} [result: {label}]: {type(exc).__name__}: {str(exc)[:160]}")
+            else:
+                findings.append(f"{claim.id} [result: {label}]: accepted with status {v.status}")
+        return n, findings
     for name in claim.default:
         for label, value in claim_invalid_values(claim, name):
             n += 1
@@ -1131,7 +1160,9 @@ def claim_findings(claim) -> tuple[int, list[str]]:
 
 def count_claim_inputs() -> int:
     claims = _claims()
-    return sum(len(claim_invalid_values(c, name)) for c in claims for name in c.default)
+    n_measured = len(_measured_claim_cases(_tmpdir() / "measured"))
+    return sum(n_measured if c.param_spec is None else sum(len(claim_invalid_values(c, name)) for name in c.default)
+               for c in claims)
 
 
 @pytest.mark.parametrize("claim_id", CLAIM_IDS)
