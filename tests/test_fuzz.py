@@ -1193,3 +1193,53 @@ def test_the_readme_states_the_fuzz_figures():
     flat = " ".join(text.split())
     missing = {k: v for k, v in figures.items() if " ".join(v.split()) not in flat}
     assert not missing, f"README fuzz figures out of date: {missing}"
+
+
+# --------------------------------------------------------------------------- check objects
+_CHECK_BAD = [("nan", NAN), ("+inf", INF), ("-inf", -INF), ("bool", True), ("None", None), ("object", object()),
+              ("complex", 1j), ("zero", 0), ("negative", -1.0), ("empty tuple", ())]
+
+
+def _check_classes():
+    import claimcheck.checks as C
+
+    return [getattr(C, n) for n in C.__all__ if isinstance(getattr(C, n), type) and issubclass(getattr(C, n), C.Check)
+            and getattr(C, n) is not C.Check]
+
+
+def _check_base(cls) -> dict:
+    """The fields a check needs to be constructible at all (Asymptotic: sizes; Band: an end)."""
+    import claimcheck.checks as C
+
+    return {C.Asymptotic: {"sizes": lambda p: []}, C.Band: {"low": 0.0}, C.AllOf: {"parts": (("a", C.Exact()),)}}.get(cls, {})
+
+
+@pytest.mark.parametrize("cls", _check_classes(), ids=lambda c: c.__name__)
+def test_every_check_field_refuses_values_it_cannot_hold(cls):
+    """A check built with rel_tol=nan, alpha=True, direction=0, ... is refused at construction,
+    naming the field: such a rule could otherwise pass or fail every claim."""
+    from claimcheck.checks import _FIELD_RULES
+
+    cls(**_check_base(cls))  # the base is valid
+    findings, n = [], 0
+    for f in dataclasses.fields(cls):
+        rule = _FIELD_RULES.get(f.name)
+        if rule is None:
+            continue
+        for label, value in _CHECK_BAD:
+            if rule[0](value):  # a valid value of this field (e.g. None for an optional end)
+                continue
+            n += 1
+            kw = {**_check_base(cls), f.name: value}
+            if cls.__name__ == "Band" and f.name in ("high", "half_width"):
+                kw.pop("low")
+            try:
+                cls(**kw)
+            except (ValueError, TypeError) as exc:
+                if not _names_one(str(exc), [f.name]) or "must" not in str(exc):
+                    findings.append(f"{cls.__name__}({f.name}={label}): message {str(exc)[:120]!r}")
+            except Exception as exc:  # noqa: BLE001
+                findings.append(f"{cls.__name__}({f.name}={label}): {type(exc).__name__}: {exc}")
+            else:
+                findings.append(f"{cls.__name__}({f.name}={label}): accepted")
+    assert not findings, "\n".join(findings)
