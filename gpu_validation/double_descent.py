@@ -412,6 +412,24 @@ def verdict(cfg: Config, m: dict, *, seed: int, profile: str):
     return rules.decide(JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)
 
 
+def _tick_labels(xs, min_gap: float = 0.5) -> list[str]:
+    """Tick labels on a log2 axis: a value is written only if it lies >= ``min_gap`` octaves from the
+    last written one (dense sweeps would overprint), the largest always.
+
+    >>> _tick_labels([2, 4, 6, 8, 12, 16, 24, 32, 40, 48, 64])
+    ['2', '4', '6', '', '12', '', '24', '', '40', '', '64']
+    """
+    out, last = [], None
+    for i, v in enumerate(xs):
+        keep = last is None or math.log2(v / last) >= min_gap - 1e-9
+        if i == len(xs) - 1 and not keep and out:   # the largest value wins over its neighbour
+            out[-1 - next(j for j, t in enumerate(reversed(out)) if t)] = ""
+            keep = True
+        out.append(str(v) if keep else "")
+        last = v if keep else last
+    return out
+
+
 def figure(result: dict, out_dir) -> list[str]:
     """Test error vs the sweep variable, one line per noise level, seed range as a band, and a
     dotted line at each noise level's interpolation threshold (mean train error <= 1%)."""
@@ -430,9 +448,11 @@ def figure(result: dict, out_dir) -> list[str]:
                            label=None if labelled else "interpolation threshold (train error <= 1%)")
                 labelled = True
         ax.set_xscale("log", base=2)
-        ax.set_xticks(m["x"], [str(v) for v in m["x"]])
+        ax.set_xticks(m["x"], _tick_labels(m["x"]))
         ax.minorticks_off()
-        ax.set_xlabel("ResNet-18 width k" if m["x_name"] == "k" else "training samples n")
+        model = (result.get("config") or {}).get("model", "resnet18k")
+        width = "MLP hidden width k" if model == "mlp" else "ResNet-18 width k"
+        ax.set_xlabel(width if m["x_name"] == "k" else "training samples n")
         ax.set_ylabel("test error")
         ax.legend(frameon=False)
 

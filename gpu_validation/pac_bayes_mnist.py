@@ -59,7 +59,14 @@ generator re-seeded per step (resume draws the same noise); the certificate eval
     claimcheck gpu pac_bayes_mnist --profile small   # one GPU: 5000/4000/1000, PBB's 784-600-600-600-10
     claimcheck gpu pac_bayes_mnist --profile full --data-dir MNIST_DIR   # 30k/30k/10k
 
-Evidence: smoke only (CPU). ``small`` and ``full`` have not been run on a GPU.
+Evidence: ``cpu`` (``gpu_validation/evidence/pac_bayes_mnist/``, shared 2-core CPU, one thread,
+1,963 s wall, 621 s CPU): passed -- certificate 0.122 (MC risk of Q 0.049 on the 4,000 bound
+points, 0.101 after the 300-draw kl-inverse; KL 0.03 nats), held-out error of Q 0.048 (prior mean
+net 0.038), untrained-prior certificate 0.960; but the posterior step adds nothing: with PBB's SGD
+(lr 0.001, momentum 0.95, 50 epochs) Q stays at KL 0.03 nats from P and its certificate equals the
+trained prior's own (Q = P: 0.122, difference -0.0002). The certificate's slack is the Monte Carlo
+term (0.049 -> 0.101 at 300 draws), which ``small``'s 10,000 draws shrink. ``small`` and ``full``
+have not been run on a GPU.
 """
 from __future__ import annotations
 

@@ -18,8 +18,8 @@ predicts 1 on about a fraction p_c of the test points of class c.
     Panel (b) also shows the deep network of the GPU suite, *read, not trained*: the committed
     ``feature_calibration --profile cpu`` run (``gpu_validation/evidence/feature_calibration/
     result.json``: MLP 784-512-512-2 trained to interpolation with Adam on 2,000 MNIST points,
-    p_c = 0.4 c / 9, 3 seeds), per-class mean rate with a Student-t 95% interval over the seeds
-    and the seed-mean slope +- its t 95% half-width. This figure trains no network (torch is not
+    p_c = 0.4 c / 9, 3 seeds; legend "MLP, MNIST, t95"), per-class mean rate with a Student-t 95%
+    interval over the seeds and the seed-mean slope +- its t 95% half-width. This figure trains no network (torch is not
     in the core install); the evidence arrays do not depend on ``seed``.
 (d) the seed's table layout: fractions of class-c points with label 0/1 in the training
     set (top, the design) and with prediction 0/1 at test time (bottom) for 1-NN on MNIST.
@@ -189,8 +189,7 @@ def draw(d: dict[str, np.ndarray], venue: str):
             ax.errorbar(ep, er, yerr=np.vstack([er - d["b/evidence/ci_low"], d["b/evidence/ci_high"] - er]), fmt="v",
                         color=COLORS["mlp"], markersize=2.4, markerfacecolor=COLORS["mlp"], markeredgewidth=0.7,
                         elinewidth=0.55, capsize=0.8,
-                        label=rf"MLP {int(d['b/evidence/width'][0])}$^2$, MNIST $n={int(d['b/evidence/n_train'][0])}$, "
-                              rf"$p_c=0.4c/9$: ${es:.2f}\pm{eh:.2f}$ (t 95%, {int(d['b/evidence/seeds'][0])} seeds)")
+                        label=rf"MLP, MNIST, t95: ${es:.2f}\pm{eh:.2f}$")
         ax.set_title(title)
         _axes(ax, pp[-1] + step, 1.45 * (pp[-1] + step))
         ax.legend(loc="upper left", fontsize=5.5, handlelength=1.0, labelspacing=0.2, borderaxespad=0.1, frameon=False,

@@ -119,8 +119,8 @@ def test_real_vs_ideal_key_numbers_follow_the_measurements():
 def test_pac_bayes_key_numbers_say_whether_the_posterior_beat_its_prior():
     c = {"bound": 0.2, "kl": 27.0, "emp_risk_mc": 0.06, "emp_risk_upper": 0.09, "eval_error_Q": 0.06}
     m = {"candidates": [c], "bound": 0.2, "prior_only_bound": 0.15, "untrained_prior_bound": 0.95}
-    assert "**not below**" in ET._pac_bayes_mnist(m, {"mc_samples": 300, "n_bound": 4000})
-    assert "is below it" in ET._pac_bayes_mnist(dict(m, prior_only_bound=0.3), {})
+    assert "**not below** it: +0.0500" in ET._pac_bayes_mnist(m, {"mc_samples": 300, "n_bound": 4000})
+    assert "is below it: -0.1000" in ET._pac_bayes_mnist(dict(m, prior_only_bound=0.3), {})
 
 
 # --------------------------------------------------------------------------- the evidence shows what it claims

@@ -180,6 +180,12 @@ def test_double_descent_needs_the_interpolation_threshold_inside_the_sweep(thres
     assert v.status is status and "interpolation_threshold" in v.detail
 
 
+def test_double_descent_without_label_noise_is_not_the_claim():
+    m = _syn("deep_double_descent", n_seeds=5)
+    v = _decide("deep_double_descent", {**m, "label_noise": [0.0, 0.0]})
+    assert v.status is Status.UNDERPOWERED and "label_noise" in v.detail
+
+
 def test_double_descent_window_at_the_edges_of_the_sweep():
     assert rules.peak_window(1, 3) == [1] and rules.peak_window(2, 3) == [1] and rules.peak_window(8, 9) == [7]
     h = rules.peak_contrasts(np.array([[0.3, 0.5, 0.2]]), [1])
