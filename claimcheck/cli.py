@@ -2,13 +2,19 @@
 
 Exit codes of ``verify``: 0 every check passed; 1 some check failed; 3 none failed but
 some were underpowered or skipped for want of optional data (not confirmed); 2 usage errors
-(unknown claim id, bad option).
+(unknown claim id, bad option, an output path that cannot be written: refused in one line
+naming the option before any work starts); 4 interrupted (Ctrl-C or SIGTERM: worker
+processes are stopped, no partial or temp file is left); 5 an unexpected internal error (one
+line; ``CLAIMCHECK_DEBUG=1`` prints the traceback). A traceback never exits with 1, the code
+of a failed claim.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -19,12 +25,12 @@ import numpy as np
 
 from claimcheck import __version__
 from claimcheck.budget import BUDGETS
-from claimcheck.cliargs import nonneg_int, positive_int
+from claimcheck.cliargs import check_output_dir, check_output_file, nonneg_int, positive_int
 from claimcheck.io import atomic_write_json, jsonable
 from claimcheck.registry import all_claims, claim_ids, get_claim
 from claimcheck.verdict import Status, Verdict
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNDERPOWERED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNDERPOWERED, EXIT_INTERRUPTED, EXIT_ERROR = 0, 1, 2, 3, 4, 5
 
 
 class _Parser(argparse.ArgumentParser):
@@ -143,6 +149,8 @@ def _progress(total: int):
 
 
 def cmd_verify(args) -> int:
+    if args.json:
+        check_output_file("--json", args.json)  # before any work: no hour of checks lost to a bad path
     claims = _select(args.claims, getattr(args, "evidence", "simulation"))
     jobs = [(c, pt) for c in claims for pt in c.points()]
     mutant_jobs = [(c, m.name) for c in claims for m in c.mutants] if args.mutants else []
@@ -228,6 +236,7 @@ def _check_or_skip(claim, params, budget, seed) -> Verdict:
 def cmd_figures(args) -> int:
     from claimcheck import paper_figures
 
+    check_output_dir("--out", args.out)
     names = paper_figures.figures_for_claims([c.id for c in _select(args.claims)] if args.claims else [])
     if not names:
         print("no figure illustrates the selected claims", file=sys.stderr)
@@ -243,14 +252,19 @@ def cmd_figures(args) -> int:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            with ProcessPoolExecutor(max_workers=min(args.jobs, len(names)), initializer=_one_thread,
-                                     mp_context=multiprocessing.get_context("spawn")) as pool:
+            pool = ProcessPoolExecutor(max_workers=min(args.jobs, len(names)), initializer=_worker_init,
+                                       initargs=(os.getpid(),), mp_context=multiprocessing.get_context("spawn"))
+            try:
                 futures = {pool.submit(paper_figures.make_all, args.out, names=[name], seed=args.seed,
                                        venue=args.venue): name for name in names}
                 for fut in as_completed(futures):
                     by_name[futures[fut]] = fut.result()   # re-raises a figure's error here
                     bar.set_description(futures[fut])
                     bar.update()
+            except BaseException:  # Ctrl-C, SIGTERM, a figure's error: stop every worker now, not after its figure
+                _stop_pool(pool)
+                raise
+            pool.shutdown()
     for name in names:   # in the registry's order, whatever order the processes finished in
         for path in by_name[name]:
             print(path)
@@ -259,13 +273,56 @@ def cmd_figures(args) -> int:
 
 def _one_thread() -> None:
     """Process-pool initializer: one BLAS/OpenMP thread per figure process (no oversubscription)."""
-    import os
-
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Figure-worker initializer: one BLAS thread; Ctrl-C is the parent's to handle (it stops the
+    workers, so a terminal's SIGINT to the whole group prints no worker tracebacks); and the
+    worker exits within a second of its parent's death, even a SIGKILL (no orphans left running):
+    on Linux the kernel sends it SIGTERM then (``prctl(PR_SET_PDEATHSIG)``), elsewhere a watcher
+    thread polls the parent id. A worker still importing when the parent dies exits as soon as
+    this initializer runs (the parent id has changed by then)."""
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl: the watcher below still runs
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+    _one_thread()
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="claimcheck-parent-watch", daemon=True).start()
+
+
+def _stop_pool(pool) -> None:
+    """Cancel pending figures and terminate the running workers (SIGTERM, then SIGKILL after 3 s)."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + 3.0
+    for p in procs:
+        p.join(timeout=max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=1.0)
 
 
 def cmd_gpu(args) -> int:
@@ -278,11 +335,21 @@ def cmd_gpu(args) -> int:
     return run_cli(args)
 
 
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt("SIGTERM")  # unwind like Ctrl-C: temp files removed, workers stopped
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    old_term = signal.getsignal(signal.SIGTERM)
+    if _in_main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         _load_modules(args)
         return {"list": cmd_list, "verify": cmd_verify, "figures": cmd_figures, "gpu": cmd_gpu}[args.command](args)
+    except KeyboardInterrupt:
+        print("claimcheck: interrupted (nothing partial was written)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except ValueError as exc:
         print(f"claimcheck: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -290,9 +357,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         from claimcheck.errors import MissingOptionalDependency
 
         if not isinstance(exc, MissingOptionalDependency):
-            raise
+            return _internal_error(exc)
         print(f"claimcheck: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - a bug: one line and exit 5, never a traceback with exit 1
+        return _internal_error(exc)
+    finally:
+        if _in_main_thread():
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _internal_error(exc: BaseException) -> int:
+    if os.environ.get("CLAIMCHECK_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc)
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None:
+        where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+    msg = str(exc).splitlines()[0] if str(exc) else ""
+    print(f"claimcheck: internal error: {type(exc).__name__}: {msg}{where} (a bug; CLAIMCHECK_DEBUG=1 shows the traceback)",
+          file=sys.stderr)
+    return EXIT_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

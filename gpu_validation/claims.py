@@ -54,7 +54,10 @@ def load_result(job: str, result: str = DEFAULT_RESULT) -> dict:
                  else f"{path} is absent")
         raise DataUnavailable(f"no measured result for {rules.CLAIM_IDS[job]}: {where} "
                               f"(a run: claimcheck gpu {job} --out DIR; then result=DIR/.../result.json)")
-    res = json.loads(path.read_text(encoding="utf-8"))   # JSON only: nothing is unpickled
+    try:
+        res = json.loads(path.read_text(encoding="utf-8"))   # JSON only: nothing is unpickled
+    except (UnicodeDecodeError, ValueError) as exc:  # a corrupt or truncated file: name it
+        raise ValueError(f"result={str(path)!r} is not valid JSON ({exc}), must be a GPU job's result.json") from None
     if not isinstance(res, dict) or "measurements" not in res:
         raise ValueError(f"result={str(path)!r} is not a GPU job result (no 'measurements')")
     if res.get("job") not in (None, job):

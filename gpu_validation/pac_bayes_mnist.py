@@ -272,7 +272,9 @@ def _prior(ctx) -> tuple[nn.Module, float]:
         flops = 3.0 * forward_flops(base, tuple(xp.shape[1:]))
         path = None if rn.dir is None else rn.dir / "ckpt" / "prior-mean.pt"
         if rn.resume and path is not None and path.is_file():
-            base.load_state_dict(torch.load(path, map_location=ctx.device, weights_only=True))
+            from claimcheck.gpu_validation import rundir
+
+            base.load_state_dict(rundir.load_checkpoint(path, ctx.device, keys=()))  # weights_only; corrupt -> named
         else:
             batch, per_epoch = loop.epoch_batches(xp, yp, cfg.batch_size, rn.seed, "prior-order")
             opt_kw = {"lr": cfg.prior_lr} | ({"momentum": cfg.prior_momentum} if cfg.prior_optimizer == "sgd" else {})

@@ -152,7 +152,7 @@ def _cifar5m(directory, num: int) -> tuple[np.ndarray, np.ndarray]:
         )
     xs, ys, have = [], [], 0
     for f in files:
-        with np.load(f) as d:
+        with np.load(f, allow_pickle=False) as d:
             x = d["X"]
             if x.dtype != np.uint8 or x.ndim != 4 or x.shape[1:] != (32, 32, 3):
                 raise UsageError(f"{f}: X has dtype {x.dtype} and shape {x.shape}, must be uint8 (N, 32, 32, 3)")

@@ -170,6 +170,10 @@ class Run:
         self.cpu_start = time.process_time()   # process CPU seconds (all threads): next to wall time on a busy box
         if shard is not None and self.dir is not None and not resume:
             raise ValueError("shard needs resume=True (shards share one run directory)")
+        if self.dir is not None:  # no symlinks; config fingerprint written, or checked on resume
+            from claimcheck.gpu_validation import rundir
+
+            rundir.prepare(self.dir, job=job, profile=profile, seed=seed, cfg=cfg, resume=self.resume)
         if self.dir is not None and self.dir.is_dir() and shard is None:
             # temp files of a process killed mid-write (ours only; shards of an array may be
             # writing theirs concurrently, so only an unsharded run cleans up)
@@ -187,13 +191,14 @@ class Run:
 
     def load_unit(self, unit: str) -> dict | None:
         """The stored result of a finished unit (resume only), else None."""
-        import json
+        from claimcheck.gpu_validation import rundir
 
         path = self._unit_path(unit)
         if not self.resume or path is None or not path.is_file():
             return None
+        result = rundir.read_unit(path)  # UsageError naming the file if it is corrupt
         self.units_resumed.append(unit)
-        return json.loads(path.read_text())
+        return result
 
     def save_unit(self, unit: str, result: dict) -> dict:
         """Store a finished unit atomically and drop its checkpoint."""
