@@ -293,8 +293,9 @@ def _stat_asymptotic(v) -> str:
     mean, se, _ = _est(v)
     x = v.get("extra") or {}
     text = f"limit {_g(v.get('prediction'), 5)} vs extrapolated {_g(mean, 5)} ± {_g(se, 2)}, z {_signed(v.get('z'))}"
-    if x.get("observed_rate") is not None:
-        text += f"; rate n^−{_g(x['observed_rate'], 3)} ± {_g(x.get('observed_rate_se'), 2)}"
+    a = _num(x.get("observed_rate"))
+    if math.isfinite(a):  # the discrepancy shrinks like n^-a (a < 0: it grows)
+        text += f"; rate n^{'−' if a >= 0 else '+'}{_g(abs(a), 3)} ± {_g(x.get('observed_rate_se'), 2)}"
     return text
 
 
@@ -401,7 +402,23 @@ def power(v: Mapping[str, Any], meta: Mapping[str, Any] | None = None, kind: str
 
 # --------------------------------------------------------------------------- the verify table
 def _wrap(text: str, width: int) -> list[str]:
-    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
+    """Lines of at most ``width``: broken at spaces, and a word longer than a line (a tuple of
+    values) after its commas, only as a last resort inside a token."""
+    pieces: list[tuple[str, bool]] = []   # (piece, glued to the previous piece without a space)
+    for word in text.split():
+        if len(word) <= width:
+            pieces.append((word, False))
+            continue
+        for i, chunk in enumerate(re.findall(r"[^,]*,|[^,]+$", word)):
+            pieces.extend((c, i > 0 or j > 0) for j, c in enumerate(textwrap.wrap(chunk, width) or [chunk]))
+    lines: list[str] = []
+    for piece, glued in pieces:
+        sep = "" if glued else " "
+        if lines and len(lines[-1]) + len(sep) + len(piece) <= width:
+            lines[-1] += sep + piece
+        else:
+            lines.append(piece)
+    return lines or [""]
 
 
 def verify_table(verdicts: Sequence[Mapping[str, Any]], metas: Mapping[str, Mapping[str, Any]],
@@ -610,9 +627,9 @@ _TEX_UNICODE = {"±": r"$\pm$", "≤": r"$\le$", "≥": r"$\ge$", "−": "--", "
 
 def _tex(text: Any) -> str:
     """Plain text escaped for LaTeX; the Unicode symbols the report uses become math."""
-    parts = re.split(r"n\^−([0-9.]+)", str(text))   # the observed rate n^-a as math
+    parts = re.split(r"n\^([−+][0-9.e]+)", str(text))   # the observed rate n^-a as math
     if len(parts) > 1:
-        return "".join(_tex(p) if i % 2 == 0 else f"$n^{{-{p}}}$" for i, p in enumerate(parts))
+        return "".join(_tex(p) if i % 2 == 0 else f"$n^{{{p.replace('−', '-')}}}$" for i, p in enumerate(parts))
     out = []
     for ch in str(text):
         if ch in _TEX_SPECIAL:

@@ -21,8 +21,8 @@ Given the nonzero eigenvalues mu_i of Sigma_hat = X^T X / n (m = min(n, p) of th
 t1 = sum 1/(mu+lam), t2 = sum 1/(mu+lam)^2 come from a Cholesky recursion on the
 tridiagonal B B^T + n lam I, O(m) per replicate and vectorised over replicates.
 
-Heavy tails: the min-norm variance term has finite variance only when |n - p| >= 4
-(inverse-Wishart second moments); at |n - p| in {2, 3} its mean is finite but the sample
+Heavy tails: the min-norm variance term has finite variance only when ``|n - p| >= 4``
+(inverse-Wishart second moments); at ``|n - p|`` in {2, 3} its mean is finite but the sample
 mean converges slowly, and z-tests there are not trustworthy. Claims restrict their domain.
 """
 from __future__ import annotations
