@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "Claim", "Mutant", "Estimate", "Verdict", "Status", "Budget", "BUDGETS",
-    "register", "get_claim", "all_claims", "claim_ids",
+    "register", "get_claim", "all_claims", "claim_ids", "load_claims",
 ]
 __version__ = "0.1.0"
 
@@ -25,14 +25,14 @@ _LAZY = {
     "Claim": "claimcheck.claim", "Mutant": "claimcheck.claim", "Estimate": "claimcheck.estimate",
     "Verdict": "claimcheck.verdict", "Status": "claimcheck.verdict", "Budget": "claimcheck.budget",
     "BUDGETS": "claimcheck.budget", "register": "claimcheck.registry", "get_claim": "claimcheck.registry",
-    "all_claims": "claimcheck.registry", "claim_ids": "claimcheck.registry",
+    "all_claims": "claimcheck.registry", "claim_ids": "claimcheck.registry", "load_claims": "claimcheck.registry",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from claimcheck.budget import BUDGETS, Budget
     from claimcheck.claim import Claim, Mutant
     from claimcheck.estimate import Estimate
-    from claimcheck.registry import all_claims, claim_ids, get_claim, register
+    from claimcheck.registry import all_claims, claim_ids, get_claim, load_claims, register
     from claimcheck.verdict import Status, Verdict
 
 

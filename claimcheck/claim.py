@@ -78,8 +78,13 @@ class Claim:
     notes: str = ""
     figure: str | None = None
     extra_meta: Mapping[str, Any] = field(default_factory=dict)
+    module: str | None = None  # where the claim was defined (filled in from the caller); reproduce lines import it
 
     def __post_init__(self):
+        if self.module is None:
+            import sys
+
+            object.__setattr__(self, "module", sys._getframe(2).f_globals.get("__name__"))
         if self.kind not in KINDS:
             raise ValueError(f"kind={self.kind!r}, must be one of {KINDS}")
         needs = {"exact": "simulate", "bound": "simulate", "coverage": "simulate", "asymptotic": "sizes", "qualitative": "check_fn"}
@@ -132,6 +137,8 @@ class Claim:
             prediction, result = self._run_once(p, reps, seed, round_, pooled)
             if result.status is not Status.UNDERPOWERED:
                 break
+        from claimcheck.registry import reproduce_call
+
         return Verdict(
             claim_id=self.id,
             status=result.status,
@@ -144,6 +151,7 @@ class Claim:
             budget=b.name,
             detail=result.detail,
             extra=result.extra,
+            call=reproduce_call(self),
         )
 
     def _run_once(self, p, reps, seed, round_, pooled):

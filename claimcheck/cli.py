@@ -1,7 +1,8 @@
 """Command line: ``claimcheck list | verify | figures | report | sweep | gpu``.
 
 Exit codes of ``verify``: 0 every check passed; 1 some check failed; 3 none failed but
-some were underpowered (not confirmed); 2 usage errors (unknown claim id, bad option).
+some were underpowered or skipped for want of optional data (not confirmed); 2 usage errors
+(unknown claim id, bad option).
 """
 from __future__ import annotations
 
@@ -36,8 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"claimcheck {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    module_help = ("also load claims from a module (name on sys.path or in the current folder) or a .py file; "
+                   "repeatable (installed packages declaring the entry point 'claimcheck.claims' load by themselves)")
     ls = sub.add_parser("list", help="list the registered claims")
     ls.add_argument("--long", action="store_true", help="also show statement, source and default parameters")
+    ls.add_argument("--module", action="append", default=[], metavar="MODULE|FILE.py", help=module_help)
 
     v = sub.add_parser("verify", help="check claims by simulation (default: all)")
     v.add_argument("claims", nargs="*", metavar="CLAIM_ID", help="claim ids or family prefixes (e.g. ridgeless)")
@@ -45,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=nonneg_int, default=0, help="random seed; same seed, same verdicts bit for bit")
     v.add_argument("--json", type=Path, metavar="PATH", help="write a JSON report (atomically)")
     v.add_argument("--mutants", action="store_true", help="also check every registered mutant is rejected")
+    v.add_argument("--module", action="append", default=[], metavar="MODULE|FILE.py", help=module_help)
 
     f = sub.add_parser("figures", help="write paper figures (PDF + PNG)")
     f.add_argument("claims", nargs="*", metavar="CLAIM_ID", help="only figures illustrating these claims")
@@ -53,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--venue", default="neurips", help="figure widths and fonts: neurips, icml or iclr")
     f.add_argument("--jobs", type=positive_int, default=1,
                    help="figures made in parallel processes (one BLAS thread each); same files as --jobs 1")
+    f.add_argument("--module", action="append", default=[], metavar="MODULE|FILE.py", help=module_help)
     f.add_argument("--size", metavar="W,H", help="your own figure size in inches (written to OUT/VENUE-custom/)")
     f.add_argument("--rc", action="append", default=[], metavar="KEY=VALUE",
                    help="matplotlib rcParams on top of the venue style (repeatable; written to OUT/VENUE-custom/)")
@@ -102,6 +108,13 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _load_modules(args) -> None:
+    from claimcheck.registry import load_claims
+
+    for source in getattr(args, "module", []) or []:
+        load_claims(source)
+
+
 def cmd_list(args) -> int:
     claims = all_claims()
     rows = [["id", "kind", "title", "source"]]
@@ -137,14 +150,18 @@ def cmd_verify(args) -> int:
     with _progress(len(jobs) + len(mutant_jobs)) as bar:
         for c, pt in jobs:
             with ticking(bar, c.id):
-                verdicts.append(c.check(pt, budget=args.budget, seed=args.seed))
+                verdicts.append(_check_or_skip(c, pt, args.budget, args.seed))
             bar.update()
         for c, name in mutant_jobs:
             with ticking(bar, f"{c.id} [{name}]"):
                 mc, pt = c.mutant(name)
-                mv = mc.check(pt, budget=args.budget, seed=args.seed)
-            mutant_rows.append({"claim_id": c.id, "mutant": name, "rejected": mv.status is Status.FAILED,
-                                "z": mv.z, "detail": mv.detail, "verdict": mv.to_dict()})
+                mv = _check_or_skip(mc, pt, args.budget, args.seed)
+            if mv.status is Status.SKIPPED:
+                mutant_rows.append({"claim_id": c.id, "mutant": name, "rejected": None, "z": mv.z, "detail": mv.detail,
+                                    "verdict": mv.to_dict()})
+            else:
+                mutant_rows.append({"claim_id": c.id, "mutant": name, "rejected": mv.status is Status.FAILED,
+                                    "z": mv.z, "detail": mv.detail, "verdict": mv.to_dict()})
             bar.update()
     elapsed = time.perf_counter() - t0
 
@@ -159,8 +176,12 @@ def cmd_verify(args) -> int:
         print(mutant_table(mutant_rows, metas))
 
     counts = {s.value: sum(v.status is s for v in verdicts) for s in Status}
-    missed = sum(not r["rejected"] for r in mutant_rows)
-    print(f"\n{counts['passed']} passed, {counts['failed']} failed, {counts['underpowered']} underpowered"
+    missed = sum(r["rejected"] is False for r in mutant_rows)
+    skipped_txt = ""
+    if counts["skipped"]:
+        reasons = sorted({v.detail.removeprefix("skipped: ") for v in verdicts if v.status is Status.SKIPPED})
+        skipped_txt = f", {counts['skipped']} SKIPPED (not checked: {'; '.join(reasons)})"
+    print(f"\n{counts['passed']} passed, {counts['failed']} failed, {counts['underpowered']} underpowered{skipped_txt}"
           f"{f', {missed} mutants not rejected' if mutant_rows else ''} in {elapsed:.1f} s (budget {args.budget}, seed {args.seed})")
     if args.json:
         env = environment()
@@ -177,16 +198,29 @@ def cmd_verify(args) -> int:
             "elapsed_s": round(elapsed, 3),
             "summary": counts,
             "claims": metas,
-            "verdicts": [{**d, "kind": d.get("kind") or metas[d["claim_id"]]["kind"]} for d in dicts],
+            "verdicts": dicts,   # each claim's kind is in "claims" (and in the verdict once Verdict carries it)
             "mutants": mutant_rows,
         }
         atomic_write_json(args.json, jsonable(report))
         print(f"report: {args.json}")
     if counts["failed"] or missed:
         return EXIT_FAILED
-    if counts["underpowered"]:
+    if counts["underpowered"] or counts["skipped"]:
         return EXIT_UNDERPOWERED
     return EXIT_OK
+
+
+def _check_or_skip(claim, params, budget, seed) -> Verdict:
+    """``claim.check``; a missing optional data set or dependency gives a SKIPPED verdict saying
+    which (reported in the table and the JSON summary, never dropped)."""
+    from claimcheck.errors import DataUnavailable, MissingOptionalDependency
+
+    try:
+        return claim.check(params, budget=budget, seed=seed)
+    except (DataUnavailable, MissingOptionalDependency) as exc:
+        from claimcheck.registry import reproduce_call
+
+        return Verdict.skipped(claim.id, claim.resolve(params), budget, seed, str(exc), call=reproduce_call(claim))
 
 
 def cmd_report(args) -> int:
@@ -250,6 +284,10 @@ def _one_thread() -> None:
 
 
 def cmd_gpu(args) -> int:
+    from claimcheck.errors import require
+
+    if args.job != "list":
+        require("torch", extra="gpu", purpose="claimcheck gpu")
     from claimcheck.gpu_validation.cli import run_cli
 
     return run_cli(args)
@@ -258,9 +296,17 @@ def cmd_gpu(args) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        _load_modules(args)
         return {"list": cmd_list, "verify": cmd_verify, "figures": cmd_figures, "report": cmd_report,
                 "sweep": cmd_sweep, "gpu": cmd_gpu}[args.command](args)
     except ValueError as exc:
+        print(f"claimcheck: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ImportError as exc:
+        from claimcheck.errors import MissingOptionalDependency
+
+        if not isinstance(exc, MissingOptionalDependency):
+            raise
         print(f"claimcheck: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -350,6 +350,8 @@ def statistic(v: Mapping[str, Any], kind: str | None = None) -> str:
     ...            "z": 0.5, "extra": {"ci95_low": 0.9443}}, "coverage")
     'coverage 0.9512 (n = 4000), 95% lower bound 0.9443 vs 1−δ = 0.95'
     """
+    if v.get("status") == "skipped":  # not run: a missing optional data set or dependency
+        return _short_detail(v)
     kind = kind or kind_of(v)
     return _STATISTICS.get(kind, _stat_exact)(v)
 
@@ -390,6 +392,8 @@ def power(v: Mapping[str, Any], meta: Mapping[str, Any] | None = None, kind: str
         ok = "≤" if se <= _num(x["required_se"]) else ">"
         return f"SE {_g(se, 2)} {ok} {_g(x['required_se'], 2)} needed for {what}"
     status = v.get("status")
+    if status == "skipped":
+        return "not run"
     if status == "underpowered":
         return "underpowered: " + _short_detail(v, 70)
     if kind == "gpu":
@@ -476,7 +480,7 @@ def mutant_table(rows: Sequence[Mapping[str, Any]], metas: Mapping[str, Mapping[
         stats_ = _wrap(stat, w_stat)
         for i in range(max(len(names), len(stats_))):
             n = ("  " + names[i]) if i < len(names) else ""
-            rej = ("yes" if r.get("rejected") else "NO") if i == 0 else ""
+            rej = ("skipped" if r.get("rejected") is None else "yes" if r.get("rejected") else "NO") if i == 0 else ""
             st_ = stats_[i] if i < len(stats_) else ""
             lines.append(f"{n:<{w_name}}  {rej:<{w_rej}}  {st_}".rstrip())
     return "\n".join(lines)
@@ -500,10 +504,14 @@ def _groups(report: Mapping[str, Any]) -> list[tuple[str, dict, list[dict], list
 
 
 def _summary(report) -> dict[str, int]:
-    counts = {"passed": 0, "failed": 0, "underpowered": 0}
+    counts = {"passed": 0, "failed": 0, "underpowered": 0, "skipped": 0}
     for v in report["verdicts"]:
         counts[str(v.get("status"))] = counts.get(str(v.get("status")), 0) + 1
     return counts
+
+
+def _skipped(counts) -> str:
+    return f", {counts['skipped']} SKIPPED (not run: missing optional data or dependency)" if counts.get("skipped") else ""
 
 
 def _mutant_text(rows: list[dict], meta: Mapping[str, Any]) -> list[str]:
@@ -512,7 +520,7 @@ def _mutant_text(rows: list[dict], meta: Mapping[str, Any]) -> list[str]:
         desc = {m["name"]: m.get("description", "") for m in meta.get("mutants", [])}
         out = []
         for r in rows:
-            mark = "rejected" if r.get("rejected") else "NOT rejected"
+            mark = "skipped" if r.get("rejected") is None else "rejected" if r.get("rejected") else "NOT rejected"
             d = desc.get(r.get("mutant"), "")
             out.append(f"{r.get('mutant')}{f' ({d})' if d else ''}: {mark}, z {_signed(r.get('z'), 1)}")
         return out
@@ -579,8 +587,9 @@ def to_markdown(report: Mapping[str, Any], *, figures: "str | os.PathLike | None
     figures = Path(figures) if figures is not None else None
     counts = _summary(report)
     lines = ["# claimcheck report", "",
-             f"{counts['passed']} passed, {counts['failed']} failed, {counts['underpowered']} underpowered "
-             f"({len(report['verdicts'])} checks of {len(_groups(report))} claims).", "", "## Environment", ""]
+             f"{counts['passed']} passed, {counts['failed']} failed, {counts['underpowered']} underpowered"
+             f"{_skipped(counts)} ({len(report['verdicts'])} checks of {len(_groups(report))} claims).", "",
+             "## Environment", ""]
     for src in report["sources"]:
         lines += ["| | |", "|---|---|"] + [f"| {k} | {_md_cell(v)} |" for k, v in _env_rows(src)] + [""]
     lines += ["## Claims", ""]
@@ -644,7 +653,8 @@ def _tex(text: Any) -> str:
 
 
 def _tex_status(status: str) -> str:
-    return {"passed": "passed", "failed": r"\textbf{FAILED}", "underpowered": r"\emph{underpowered}"}.get(status, _tex(status))
+    return {"passed": "passed", "failed": r"\textbf{FAILED}", "underpowered": r"\emph{underpowered}",
+            "skipped": r"\emph{SKIPPED}"}.get(status, _tex(status))
 
 
 def _tex_params(params) -> str:
@@ -680,7 +690,7 @@ def to_tex(report: Mapping[str, Any], *, label: str = "tab:claimcheck") -> str:
     lines += [
         r"\begin{longtable}{@{}>{\raggedright\arraybackslash}p{0.27\linewidth}>{\raggedright\arraybackslash}p{0.36\linewidth}>{\raggedright\arraybackslash}p{0.2\linewidth}l@{}}",
         r"\caption{claimcheck results: " + f"{counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['underpowered']} underpowered. " + _tex(" | ".join(envs)) + r"}\label{" + label + r"}\\",
+        f"{counts['underpowered']} underpowered{_skipped(counts)}. " + _tex(" | ".join(envs)) + r"}\label{" + label + r"}\\",
         *head, r"\endfirsthead", *head, r"\endhead", r"\bottomrule", r"\endfoot",
     ]
     for cid, meta, vs, muts in _groups(report):
@@ -759,7 +769,7 @@ h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid
 table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}td,th{padding:.2rem .5rem;text-align:left;vertical-align:top}
 thead th{border-top:2px solid #111;border-bottom:1px solid #111}tbody tr:last-child td{border-bottom:2px solid #111}
 .env td:first-child{font-weight:bold;white-space:nowrap}.passed{color:#006d2c;font-weight:bold}
-.failed{color:#b30000;font-weight:bold}.underpowered{color:#8a5a00;font-weight:bold}
+.failed{color:#b30000;font-weight:bold}.underpowered{color:#8a5a00;font-weight:bold}.skipped{color:#666;font-weight:bold}
 .claim{margin-bottom:2rem}.meta{color:#444;font-size:.9rem}math[display=block]{margin:.5rem 0;font-size:1.1rem}
 code{font-family:"DejaVu Sans Mono",monospace;font-size:.85rem}img{max-width:100%;height:auto;border:1px solid #eee}
 .detail{font-size:.85rem;color:#444}.tex-fallback{color:#b30000}
@@ -783,8 +793,8 @@ def to_html(report: Mapping[str, Any], *, figures: "str | os.PathLike | None" = 
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>claimcheck report</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
         "<h1>claimcheck report</h1>",
-        f'<p id="summary">{counts["passed"]} passed, {counts["failed"]} failed, {counts["underpowered"]} underpowered '
-        f"({len(report['verdicts'])} checks of {len(groups)} claims).</p>",
+        f'<p id="summary">{counts["passed"]} passed, {counts["failed"]} failed, {counts["underpowered"]} underpowered'
+        f"{_skipped(counts)} ({len(report['verdicts'])} checks of {len(groups)} claims).</p>",
         "<h2>Environment</h2>",
     ]
     for src in report["sources"]:

@@ -194,17 +194,23 @@ def check_point(claim, params: Mapping[str, Any], budget: str, seed: int, cache:
     """
     from claimcheck.registry import get_claim
 
+    from claimcheck.errors import DataUnavailable, MissingOptionalDependency
+    from claimcheck.verdict import Verdict
+
     claim = get_claim(claim)
     params = dict(params)
     t0 = time.perf_counter()
+    skipped = False
     try:
         verdict, error = claim.check(params, budget=budget, seed=seed).to_dict(), None
+    except (DataUnavailable, MissingOptionalDependency) as exc:   # SKIPPED, as in verify; never cached
+        verdict, error, skipped = Verdict.skipped(claim.id, params, budget, seed, str(exc)).to_dict(), None, True
     except ValueError as exc:
         verdict, error = None, str(exc)
     entry = {"claim_id": claim.id, "params": jsonable(params), "budget": budget, "seed": seed,
              "claimcheck": _version(), "key": cache_key(claim.id, params, budget, seed),
              "verdict": verdict, "error": error, "seconds": round(time.perf_counter() - t0, 4)}
-    if cache is not None:
+    if cache is not None and not skipped:
         atomic_write_json(_cache_path(Path(cache), claim.id, entry["key"]), entry)
     return entry
 
@@ -270,7 +276,7 @@ def sweep(claim, grid: Mapping[str, Sequence], *, budget: str = "quick", seed: i
     elapsed = time.perf_counter() - t0
     results = [{**e, "cached": c} for e, c in zip(entries, cached)]
     summary = {"points": len(points), "computed": len(todo), "cached": sum(cached), "invalid": 0,
-               "passed": 0, "failed": 0, "underpowered": 0}
+               "passed": 0, "failed": 0, "underpowered": 0, "skipped": 0}
     for e in results:
         if e["verdict"] is None:
             summary["invalid"] += 1
@@ -330,10 +336,9 @@ def _run_pool(claim_id, points, todo, budget, seed, cache, jobs, progress):
 
 def _run_slurm(claim_id, points, budget, seed, cache, opts) -> list[dict]:
     """Uncached points as one submitit job array (``chunk`` points per task); waits for it."""
-    try:
-        import submitit
-    except ImportError:
-        raise ValueError("--slurm needs submitit: pip install 'claimcheck[gpu]' (or pip install submitit)") from None
+    from claimcheck.errors import require
+
+    submitit = require("submitit", extra="gpu", purpose="claimcheck sweep --slurm")
     executor = opts.get("executor", "slurm")
     if executor not in ("slurm", "local", "debug"):
         raise ValueError(f"executor={executor!r}, must be 'slurm', 'local' or 'debug'")
@@ -497,6 +502,9 @@ def draw_heatmap(result: Mapping[str, Any], *, color: str = "z", venue: str = "n
                     ax.add_patch(_hatch(ix, iy))
                     continue
                 status = e["verdict"]["status"]
+                if status == "skipped":
+                    ax.add_patch(_hatch(ix, iy))
+                    continue
                 _mark(ax, ix, iy, status)
                 if annotate and math.isfinite(val) or (annotate and math.isinf(val)):
                     txt = _cell_text(val, errs[i], color)
@@ -588,6 +596,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
     s = sub.add_parser("sweep", help="check one claim over a grid of parameters (parallel, cached, heatmap)")
     s.add_argument("claim", metavar="CLAIM_ID")
+    s.add_argument("--module", action="append", default=[], metavar="MODULE|FILE.py",
+                   help="also load claims from a module or a .py file (checked in this process: worker processes "
+                        "only know claimcheck's own catalogue)")
     s.add_argument("--grid", action="append", default=[], metavar="NAME=VALUES", required=True,
                    help="a swept parameter: a,b,c | START:STOP:STEP (inclusive) | log:START:STOP:COUNT; repeat for a "
                         "cartesian product")
@@ -636,8 +647,9 @@ def run_cli(args) -> int:
         if e["verdict"] is None:
             print(f"not defined at {e['params']}: {e['error']}")
     s = result["summary"]
+    skipped = f", {s['skipped']} SKIPPED (missing optional data or dependency)" if s["skipped"] else ""
     print(f"\n{s['points']} points ({s['computed']} computed, {s['cached']} from the cache): {s['passed']} passed, "
-          f"{s['failed']} failed, {s['underpowered']} underpowered, {s['invalid']} not defined "
+          f"{s['failed']} failed, {s['underpowered']} underpowered, {s['invalid']} not defined{skipped} "
           f"in {result['elapsed_s']:.1f} s (budget {result['budget']}, seed {result['seed']})")
     if not args.no_figure:
         paths = save_heatmap(result, args.figures, color=args.color, venue=args.venue, size=size, rc=rc)
@@ -649,6 +661,6 @@ def run_cli(args) -> int:
         print(f"report: {args.json}")
     if s["failed"]:
         return 1
-    if s["underpowered"]:
+    if s["underpowered"] or s["skipped"]:
         return 3
     return 0

@@ -14,11 +14,13 @@ __all__ = ["Status", "Verdict"]
 class Status(str, enum.Enum):
     """passed: consistent with the claim and powered to detect the stated deviation.
     failed: the simulation contradicts the prediction at the claim's alpha.
-    underpowered: not contradicted, but too imprecise to count as confirmation."""
+    underpowered: not contradicted, but too imprecise to count as confirmation.
+    skipped: not run, for want of an optional data set or dependency (never counted as passed)."""
 
     PASSED = "passed"
     FAILED = "failed"
     UNDERPOWERED = "underpowered"
+    SKIPPED = "skipped"  # could not run: an optional data set or dependency is missing (the detail says which)
 
 
 @dataclass(frozen=True)
@@ -36,17 +38,28 @@ class Verdict:
     budget: str
     detail: str
     extra: dict[str, Any] = field(default_factory=dict)
+    call: str = ""  # expression (with its imports) giving the claim in a fresh interpreter; see reproduce()
+
+    @classmethod
+    def skipped(cls, claim_id: str, params: dict, budget: str, seed: int, reason: str, call: str = "") -> "Verdict":
+        """The verdict of a check that could not run (missing optional data or dependency)."""
+        return cls(claim_id=claim_id, status=Status.SKIPPED, prediction=float("nan"),
+                   estimate=Estimate(float("nan"), float("nan"), 0), z=float("nan"), alpha=float("nan"),
+                   seed=seed, params=dict(params), budget=budget, detail=f"skipped: {reason}", call=call)
 
     @property
     def passed(self) -> bool:
         return self.status is Status.PASSED
 
     def reproduce(self) -> str:
-        """A Python snippet that re-runs this exact check."""
-        return (
-            f"claimcheck.get_claim({self.claim_id!r}).check({self.params!r}, "
-            f"budget={self.budget!r}, seed={self.seed})"
-        )
+        """A Python snippet that re-runs this exact check in a fresh interpreter (same seed, same bits)."""
+        call = self.call or f"import claimcheck; claimcheck.get_claim({self.claim_id!r})"
+        if call == "?":  # registry.UNREACHABLE
+            return (f"claim.check({self.params!r}, budget={self.budget!r}, seed={self.seed})  "
+                    f"# claim {self.claim_id!r} is not registered: claimcheck.register(claim) makes this line self-contained")
+        prefix, _, expr = call.rpartition("; ")
+        return (f"{prefix + '; ' if prefix else ''}{expr}.check({self.params!r}, "
+                f"budget={self.budget!r}, seed={self.seed})")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

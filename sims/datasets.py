@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from claimcheck.errors import DataUnavailable, require
+
 __all__ = [
     "IDX_DTYPES",
     "IDX_FILES",
@@ -83,7 +85,7 @@ def read_idx(path) -> np.ndarray:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"IDX file {str(path)!r} does not exist")
+        raise DataUnavailable(f"IDX file {str(path)!r} does not exist")
     try:
         with _open(path) as fh:
             raw = fh.read()
@@ -133,7 +135,7 @@ def load_idx_dataset(directory, split: str = "test") -> tuple[np.ndarray, np.nda
     img_path, lab_path = _find(directory, img_stem), _find(directory, lab_stem)
     if img_path is None or lab_path is None:
         missing = [s for s, p in ((img_stem, img_path), (lab_stem, lab_path)) if p is None]
-        raise FileNotFoundError(
+        raise DataUnavailable(
             f"IDX {split} split not found in {str(directory)!r}: missing {', '.join(f'{m}[.gz]' for m in missing)}. "
             f"Put the files {img_stem}[.gz] and {lab_stem}[.gz] (from {_MNIST_URL}) into that directory "
             f"(or unset CLAIMCHECK_MNIST_DIR to use the MNIST test set shipped with claimcheck); nothing is downloaded at run time."
@@ -186,6 +188,7 @@ def make_mnist1d(seed: int = 0, num_samples: int = 4000, **overrides) -> dict[st
     """
     import random
 
+    require("mnist1d", extra="gpu", purpose="make_mnist1d")
     from mnist1d.data import get_dataset_args, make_dataset
     from mnist1d.utils import ObjectView
 
@@ -248,7 +251,7 @@ def load_cifar10(directory, split: str = "train") -> tuple[np.ndarray, np.ndarra
     directory = Path(directory)
     missing = [b for b in splits[split] if not (directory / b).is_file()]
     if missing:
-        raise FileNotFoundError(
+        raise DataUnavailable(
             f"CIFAR-10 {split} split not found in {str(directory)!r}: missing {', '.join(missing)}. "
             f"Download {_CIFAR10_URL} manually, extract it, and pass the extracted 'cifar-10-batches-py' "
             f"folder (holding {', '.join(CIFAR10_TRAIN_BATCHES + (CIFAR10_TEST_BATCH,))}); nothing is downloaded at run time."

@@ -34,7 +34,7 @@ def test_verify_prints_table_and_writes_json_report(tmp_path, capsys):
     data = json.loads(report.read_text())
     assert data["seed"] == 3 and data["budget"] == "quick"
     assert data["summary"]["passed"] == len(data["verdicts"]) >= 1
-    assert {"prediction", "estimate", "z", "params", "seed", "detail", "kind"} <= set(data["verdicts"][0])
+    assert {"prediction", "estimate", "z", "params", "seed", "detail"} <= set(data["verdicts"][0])
     assert [p.name for p in report.parent.iterdir()] == ["report.json"]  # no temp file left
     # what a report needs: the claim's title, statement, source and kind; versions; git dirty flag; machine
     meta = data["claims"]["ridgeless.minnorm_finite"]
