@@ -107,15 +107,18 @@ def _pct(x: Any) -> str:
     return "n/a" if math.isnan(v) else f"{v:.0%}"
 
 
+def fmt_value(v: Any) -> str:
+    """One parameter value: floats in ``%g``, lists and tuples in parentheses."""
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, (list, tuple)):
+        return "(" + ",".join(fmt_value(x) for x in v) + ")"
+    return str(v)
+
+
 def fmt_params(params: Mapping[str, Any]) -> str:
     """``n=100 p=50 signal=1`` (floats in ``%g``, lists in parentheses)."""
-    def f(v):
-        if isinstance(v, float):
-            return f"{v:g}"
-        if isinstance(v, (list, tuple)):
-            return "(" + ",".join(f(x) for x in v) + ")"
-        return str(v)
-    return " ".join(f"{k}={f(v)}" for k, v in params.items())
+    return " ".join(f"{k}={fmt_value(v)}" for k, v in params.items())
 
 
 # --------------------------------------------------------------------------- claims
@@ -271,27 +274,41 @@ def _est(v):
     return _num(e.get("mean")), _num(e.get("se")), e.get("n")
 
 
+def _numbers(v) -> dict:
+    """The verdict's kind-specific numbers: ``statistic`` (the check library's), over ``extra``."""
+    return {**(v.get("extra") or {}), **(v.get("statistic") or {})}
+
+
+def _seq(x) -> list[float]:
+    return [_num(t) for t in x] if isinstance(x, (list, tuple)) else []
+
+
 def _stat_exact(v) -> str:
+    x = _numbers(v)
+    zs = _seq(x.get("z"))
+    if isinstance(x.get("x"), list) and len(zs) > 1:   # a curve of exact points (Holm over the points)
+        k = max(range(len(zs)), key=lambda i: abs(zs[i]) if math.isfinite(zs[i]) else math.inf)
+        return f"{len(zs)} points, max |z| {abs(zs[k]):.2f} at x={fmt_value(x['x'][k])}"
     mean, se, _ = _est(v)
     return f"{_g(v.get('prediction'), 5)} vs {_g(mean, 5)} ± {_g(se, 2)}, z {_signed(v.get('z'))}"
 
 
 def _stat_bound(v) -> str:
     mean, se, _ = _est(v)
-    margin = (v.get("extra") or {}).get("margin", _num(v.get("prediction")) - mean)
+    margin = _numbers(v).get("margin", _num(v.get("prediction")) - mean)
     return f"{_g(mean, 5)} ± {_g(se, 2)} ≤ bound {_g(v.get('prediction'), 5)}, margin {_g(margin, 3)}, z {_signed(v.get('z'))}"
 
 
 def _stat_coverage(v) -> str:
     rate, _, n = _est(v)
-    x = v.get("extra") or {}
+    x = _numbers(v)
     return (f"coverage {_g(rate, 4)} (n = {n}), 95% lower bound {_g(x.get('ci95_low'), 4)} "
             f"vs 1−δ = {_g(v.get('prediction'), 4)}")
 
 
 def _stat_asymptotic(v) -> str:
     mean, se, _ = _est(v)
-    x = v.get("extra") or {}
+    x = _numbers(v)
     text = f"limit {_g(v.get('prediction'), 5)} vs extrapolated {_g(mean, 5)} ± {_g(se, 2)}, z {_signed(v.get('z'))}"
     a = _num(x.get("observed_rate"))
     if math.isfinite(a):  # the discrepancy shrinks like n^-a (a < 0: it grows)
@@ -300,7 +317,7 @@ def _stat_asymptotic(v) -> str:
 
 
 def _stat_qualitative(v) -> str:
-    x = v.get("extra") or {}
+    x = _numbers(v)
     z = _num(v.get("z"))
     for key, word in (("step_z", "steps"), ("steps", "steps"), ("tests", "tests"), ("ns", "sizes"), ("n", "sizes")):
         seq = x.get(key)
@@ -316,9 +333,68 @@ def _stat_qualitative(v) -> str:
     return "deterministic: " + _short_detail(v)
 
 
+def _stat_monotone(v) -> str:
+    x = _numbers(v)
+    z = _seq(x.get("step_z"))          # positive = the claimed direction
+    if not z:
+        return _stat_qualitative(v)
+    word = "down" if _num(x.get("direction")) < 0 else "up"
+    return f"{len(z)} steps {word}, weakest step z {min(z):+.2f}, {int(sum(map(bool, x.get('against') or [])))} against"
+
+
+def _stat_band(v) -> str:
+    x = _numbers(v)
+    lo, hi = _seq(x.get("low")), _seq(x.get("high"))
+    if not lo or not hi:
+        return _stat_qualitative(v)
+    zmin = [min(a, b) for a, b in zip(_seq(x.get("z_low")), _seq(x.get("z_high")))]
+    edge = (f"min z to the edge {min(zmin):.1f}" if x.get("every", True) else f"max z inside {max(zmin):.1f}") if zmin else ""
+    band = f"[{_g(lo[0])}, {_g(hi[0])}]" if len(set(lo)) == 1 and len(set(hi)) == 1 else "the band"
+    return f"{len(lo)} point{'s' if len(lo) > 1 else ''} in {band}, {edge}".rstrip(", ")
+
+
+def _stat_ci_threshold(v) -> str:
+    x = _numbers(v)
+    rel = ">" if x.get("side", "above") == "above" else "<"
+    return (f"{_g(x.get('mean'))} [{_g(x.get('ci_low'))}, {_g(x.get('ci_high'))}] ({x.get('n')} seeds) "
+            f"vs claim {rel} {_g(x.get('threshold'))}")
+
+
+def _stat_two_sample(v) -> str:
+    x = _numbers(v)
+    z = _seq(x.get("z"))
+    labels = x.get("labels") or ("a", "b")
+    if not z:
+        return _stat_qualitative(v)
+    return (f"{labels[0]} − {labels[1]} at {len(z)} points: max |z| {max(abs(t) for t in z):.2f}, "
+            f"{int(sum(map(bool, x.get('rejected') or [])))} differ; claim: {'equal' if x.get('equal') else 'different'}")
+
+
+def _stat_deterministic(v) -> str:
+    x = _numbers(v)
+    viol = _seq(x.get("violation"))
+    if not viol:
+        return "deterministic: " + _short_detail(v)
+    inputs = sum(int(_num(n)) for n in (x.get("inputs") or []) if math.isfinite(_num(n)))
+    return f"deterministic: worst violation {max(viol):.3g} tolerance units over {inputs} inputs (holds iff ≤ 1)"
+
+
+def _stat_parts(v) -> str:
+    """A rule made of several checks (kind ``a+b``): each part's statistic, by name."""
+    parts = (v.get("statistic") or {}).get("parts") or {}
+    if not parts:
+        return v.get("summary") or _short_detail(v)
+    out = []
+    for name, part in parts.items():
+        pv = {"status": part.get("status"), "detail": part.get("detail", ""), "statistic": part.get("statistic") or {},
+              "kind": part.get("kind")}
+        out.append(f"{name}: {statistic(pv, part.get('kind'))}")
+    return "; ".join(out)
+
+
 def _stat_gpu(v) -> str:
     mean, _, n = _est(v)
-    x = v.get("extra") or {}
+    x = _numbers(v)
     level = _num(x.get("ci_level"))
     lvl = f"{level:.0%}" if math.isfinite(level) else "95%"
     return (f"{_g(mean, 4)} [{_g(x.get('ci_low'), 4)}, {_g(x.get('ci_high'), 4)}] ({lvl} bootstrap CI, "
@@ -336,6 +412,11 @@ _STATISTICS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "coverage": _stat_coverage,
     "asymptotic": _stat_asymptotic,
     "qualitative": _stat_qualitative,
+    "monotone": _stat_monotone,
+    "band": _stat_band,
+    "ci_threshold": _stat_ci_threshold,
+    "two_sample": _stat_two_sample,
+    "deterministic": _stat_deterministic,
     "gpu": _stat_gpu,
 }
 
@@ -353,13 +434,17 @@ def statistic(v: Mapping[str, Any], kind: str | None = None) -> str:
     if v.get("status") == "skipped":  # not run: a missing optional data set or dependency
         return _short_detail(v)
     kind = kind or kind_of(v)
-    return _STATISTICS.get(kind, _stat_exact)(v)
+    if "+" in kind:
+        return _stat_parts(v)
+    if kind not in _STATISTICS:   # a rule this report does not know: the check's own one-line summary
+        return v.get("summary") or _stat_exact(v)
+    return _STATISTICS[kind](v)
 
 
 def decision_rule(v: Mapping[str, Any], kind: str | None = None) -> str:
     """When the check fails, in numbers (e.g. ``|z| > 4.89``; coverage: the exact upper bound below 1 - delta)."""
     kind = kind or kind_of(v)
-    x = v.get("extra") or {}
+    x = _numbers(v)
     zc = x.get("z_critical")
     if kind in ("exact", "asymptotic"):
         rule = f"fails if |z| > {_g(zc, 3)}" if zc is not None else f"two-sided, α = {_g(v.get('alpha'), 2)}"
@@ -371,8 +456,18 @@ def decision_rule(v: Mapping[str, Any], kind: str | None = None) -> str:
     if kind == "coverage":
         return (f"fails if the exact {1 - _num(v.get('alpha')):.6g} upper bound ({_g(x.get('upper_bound'), 4)}) "
                 f"< {_g(v.get('prediction'), 4)}")
-    if kind == "gpu":
+    if kind in ("gpu", "ci_threshold"):
         return "passes if the CI clears the threshold; fails if it lies on the wrong side"
+    if kind == "monotone":
+        return "Holm over the steps: fails if a step goes significantly the wrong way"
+    if kind == "band":
+        return "Holm over the points: fails if a point lies significantly outside the band"
+    if kind == "two_sample":
+        return "Holm over the points: fails if the curves significantly contradict the claim"
+    if kind == "deterministic":
+        return "fails if any violation exceeds its tolerance"
+    if "+" in kind:
+        return "every part must pass"
     if zc is not None:
         return f"Bonferroni, fails if a step's |z| > {_g(zc, 3)}"
     return f"α = {_g(v.get('alpha'), 2)}"
@@ -382,7 +477,7 @@ def power(v: Mapping[str, Any], meta: Mapping[str, Any] | None = None, kind: str
     """How well the check could detect a wrong claim: the SE against the SE needed to see a
     ``rel_tol`` deviation with 90% power, or the coverage test's power, or the status's meaning."""
     kind = kind or kind_of(v, meta)
-    x = v.get("extra") or {}
+    x = _numbers(v)
     rel = (meta or {}).get("rel_tol")
     what = f"a {_num(rel):.0%} deviation" if rel is not None and math.isfinite(_num(rel)) else "the stated deviation"
     if isinstance(x.get("power"), (int, float, str)) and math.isfinite(_num(x.get("power"))):

@@ -249,3 +249,29 @@ def test_a_report_from_before_the_claims_metadata_still_renders_from_the_registr
     assert report["claims"]["pac_bayes.coverage"]["statement"] == get_claim("pac_bayes.coverage").statement
     tex = to_tex(report)
     assert "95\\% lower bound" in tex and "numpy" in tex
+
+
+def test_the_check_librarys_kinds_and_statistics_are_formatted_too():
+    # the numbers the claimcheck.checks rules put in Verdict.statistic (documented in each class's STATISTIC)
+    mono = _v(kind="monotone", statistic={"x": [1, 2, 4], "step_z": [12.0, 7.5], "direction": -1, "against": [False, False]})
+    assert statistic(mono) == "2 steps down, weakest step z +7.50, 0 against"
+    band = _v(kind="band", statistic={"x": [1, 2], "low": [0.5, 0.5], "high": [1.5, 1.5], "z_low": [6.0, 3.0],
+                                      "z_high": [4.0, 9.0], "every": True})
+    assert statistic(band) == "2 points in [0.5, 1.5], min z to the edge 3.0"
+    ci = _v(kind="ci_threshold", statistic={"mean": 0.3, "ci_low": 0.2, "ci_high": 0.4, "n": 5, "threshold": 0.0,
+                                            "side": "above"})
+    assert statistic(ci) == "0.3 [0.2, 0.4] (5 seeds) vs claim > 0"
+    two = _v(kind="two_sample", statistic={"z": [0.5, -1.2], "rejected": [False, False], "labels": ["real", "ideal"],
+                                           "equal": True})
+    assert statistic(two) == "real − ideal at 2 points: max |z| 1.20, 0 differ; claim: equal"
+    det = _v(kind="deterministic", statistic={"x": ["order"], "violation": [0.02], "inputs": [2000]})
+    assert statistic(det) == "deterministic: worst violation 0.02 tolerance units over 2000 inputs (holds iff ≤ 1)"
+    both = _v(kind="monotone+band", statistic={"parts": {
+        "falls": {"kind": "monotone", "status": "passed", "detail": "", "statistic": mono["statistic"]},
+        "stays": {"kind": "band", "status": "passed", "detail": "", "statistic": band["statistic"]}}})
+    assert statistic(both) == "falls: 2 steps down, weakest step z +7.50, 0 against; stays: 2 points in [0.5, 1.5], min z to the edge 3.0"
+    curve = _v(kind="exact", statistic={"x": [10, 20, 40], "z": [0.5, -2.5, 1.0]})
+    assert statistic(curve) == "3 points, max |z| 2.50 at x=20"
+    assert statistic(_v(kind="new_rule", summary="what the rule says")) == "what the rule says"
+    skipped = _v(status="skipped", detail="skipped: the MNIST test set is not in /nowhere")
+    assert statistic(skipped, "exact") == "skipped: the MNIST test set is not in /nowhere" and power(skipped) == "not run"
