@@ -161,8 +161,9 @@ def test_mathml_uses_unicode_letters_for_variants_that_browsers_ignore():
 
 
 # --------------------------------------------------------------------------- GPU results
-def test_report_reads_a_gpu_jobs_result_json_next_to_a_verify_report(inputs, tmp_path):
+def test_report_reads_a_gpu_jobs_result_json_next_to_a_verify_report(inputs, tmp_path, request):
     pytest.importorskip("torch")
+    request.getfixturevalue("one_torch_thread")
     runs = tmp_path / "runs"
     fast = ["--set", "steps=20", "--set", "n_test=256", "--set", "hidden=(16,)", "--set", "n_evals=3", "--no-figures"]
     main(["gpu", "real_vs_ideal", "--profile", "smoke", "--device", "cpu", "--out", str(runs), *fast])

@@ -150,10 +150,10 @@ def test_screenshot_is_not_blank(page, tmp_path):
     from matplotlib import image
 
     shot = tmp_path / "shot.png"
-    res = _run(["--window-size=1200,2400", f"--screenshot={shot}", page.as_uri()], tmp_path)
+    res = _run(["--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()], tmp_path)
     assert res.returncode == 0 and shot.is_file(), res.stderr[-2000:]
     px = image.imread(shot)[..., :3]
-    assert px.shape[:2] == (2400, 1200)
+    assert px.shape[:2] == (1600, 1200)
     ink = (px.min(axis=2) < 0.6).mean()                        # dark pixels: text, rules, the figure's lines
     assert 0.005 < ink < 0.5, ink
     colours = np.unique((px * 255).astype(np.uint8).reshape(-1, 3), axis=0)
