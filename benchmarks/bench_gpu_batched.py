@@ -1,6 +1,7 @@
 """Benchmark: S seeds trained one by one vs batched in one forward/backward (gpu_validation.batched).
 
-Both arms use the same training loop (:meth:`gpu_validation.common.Run.train`: per-step
+The baseline is the strongest a competent user would write without ``torch.func``: the same
+training loop run one seed after another. Both arms use the same training loop (:meth:`gpu_validation.common.Run.train`: per-step
 batch gathering, divergence checks, timing) on the same S replicates (seeded inits, per-seed
 data and data order); the batched arm stacks the S models with ``torch.func``
 (:class:`gpu_validation.batched.BatchedModels`). Throughput = training samples (S x B per
@@ -188,6 +189,8 @@ def to_markdown(res: dict) -> str:
         f"Training samples/s (S x B per step / training seconds), median [min, max] over repeats; SGD lr {LR} "
         "(packing case: 0.02).",
         "max |diff| = largest parameter/buffer difference between the two arms' trained networks.",
+        "Baseline: what a competent user runs without `torch.func` -- the same training loop, one seed after "
+        "another (for the packing case: one group per width); the speed-up is against it.",
         "",
         "| case | S | steps | one by one (samples/s) | batched (samples/s) | speed-up | max abs diff | equivalent |",
         "|---|---|---|---|---|---|---|---|",

@@ -33,21 +33,25 @@ def anisotropic_risk_samples(n: int, spectrum, lam: float, signal: float, noise:
     root = np.sqrt(s)
     trace_sigma = s.sum()
     out = np.empty(reps)
+    m = min(n, p)
+    chunk = max(1, min(reps, (1 << 21) // (n * p + m * m)))  # batches of replicates, <= ~16 MiB of X
     with threadpool_limits(limits=1, user_api="blas"):  # tiny matrices: BLAS threads only contend
-        for r in range(reps):
-            X = rng.standard_normal((n, p)) * root
+        for start in range(0, reps, chunk):
+            k = min(chunk, reps - start)
+            X = rng.standard_normal((k, n, p)) * root  # the same draws, in order, as one replicate at a time
+            Xt = np.swapaxes(X, 1, 2)
             if p <= n:
-                mu, U = np.linalg.eigh(X.T @ X / n)  # all p eigenpairs of Sigma_hat
+                mu, U = np.linalg.eigh(Xt @ X / n)  # all p eigenpairs of Sigma_hat, batched
             else:
-                # Thin route: the n nonzero eigenpairs of Sigma_hat from the n x n Gram matrix.
-                g, V = np.linalg.eigh(X @ X.T / n)
+                # Thin route: the n nonzero eigenpairs of Sigma_hat from the n x n Gram matrices.
+                g, V = np.linalg.eigh(X @ Xt / n)
                 mu = np.maximum(g, 1e-300)
-                U = (X.T @ V) / np.sqrt(n * mu)  # (p, n), orthonormal columns
+                U = (Xt @ V) / np.sqrt(n * mu)[:, None, :]  # (k, p, n), orthonormal columns
             mu = np.maximum(mu, 0.0)
-            w = s @ (U * U)  # (U^T Sigma U)_jj, shape (m,)
+            w = np.einsum("i,kij->kj", s, U * U)  # (U^T Sigma U)_jj, shape (k, m)
             d2 = (mu + lam) ** 2
-            null = trace_sigma - w.sum() if p > n else 0.0  # Sigma's mass on the null space of Sigma_hat
-            bias = signal * lam**2 / p * (np.sum(w / d2) + null / lam**2)
-            var = noise / n * np.sum(mu * w / d2)
-            out[r] = bias + var
+            null = trace_sigma - w.sum(axis=1) if p > n else 0.0  # Sigma's mass on the null space of Sigma_hat
+            bias = signal * lam**2 / p * (np.sum(w / d2, axis=1) + null / lam**2)
+            var = noise / n * np.sum(mu * w / d2, axis=1)
+            out[start:start + k] = bias + var
     return out

@@ -267,23 +267,38 @@ def occam_quantized_draws(n: int, d: int, snr: float, max_levels: int, delta: fl
     z = mu + rng.standard_normal((reps, n, d))
     w = z.mean(axis=1)
     u = w / np.abs(w).max(axis=1, keepdims=True)  # in [-1, 1]
-    best_b = np.full(reps, np.inf)
-    best_r = np.zeros(reps)
-    for K in range(1, max_levels + 1):
+    levels = range(1, max_levels + 1)
+    syms, vs = [], []
+    for K in levels:
         cb = np.linspace(-1.0, 1.0, K) if K > 1 else np.array([-1.0])
         sym = np.zeros(u.shape, dtype=int) if K == 1 else np.clip(np.rint((u + 1) / 2 * (K - 1)), 0, K - 1).astype(int)
-        v = cb[sym]
-        emp = (np.einsum("rnd,rd->rn", z, v) < 0).mean(axis=1)
+        syms.append(sym)
+        vs.append(cb[sym])
+    # Error counts of every K's classifier in one pass over z: (reps, n, d) @ (reps, d, K_max).
+    errors = (np.matmul(z, np.stack(vs, axis=2)) < 0).sum(axis=1)  # (reps, K_max)
+    best_b = np.full(reps, np.inf)
+    best_r = np.zeros(reps)
+    for i, K in enumerate(levels):
+        v = vs[i]
         norm = np.linalg.norm(v, axis=1)
         # v = 0 (possible for odd K) predicts +1 always: risk 1/2 and errs exactly on y = -1; scored
-        # as errs everywhere (emp = 1), which can only loosen its bound (never selected over others).
+        # as errs everywhere (n errors), which can only loosen its bound (never selected over others).
         risk = np.where(norm > 0, special.ndtr(-(v @ mu) / np.where(norm > 0, norm, 1.0)), 0.5)
-        emp = np.where(norm > 0, emp, 1.0)
-        bits = quantized_code_lengths(sym, K, codebook_bits_per_level=0)
-        b = np.asarray(bound_fn(emp, charge * bits * math.log(2), n, delta, 1), dtype=float)
+        err = np.where(norm > 0, errors[:, i], n)
+        bits = quantized_code_lengths(syms[i], K, codebook_bits_per_level=0)
+        b = _bound_per_distinct_pair(bound_fn, err, bits, n, delta, charge)
         take = b < best_b
         best_b, best_r = np.where(take, b, best_b), np.where(take, risk, best_r)
     return best_r <= best_b
+
+
+def _bound_per_distinct_pair(bound_fn: BoundFn, errors: np.ndarray, bits: np.ndarray, n: int, delta: float,
+                             charge: float) -> np.ndarray:
+    """bound_fn(errors / n, charge x bits x ln 2, n, delta) per replicate, evaluated once per distinct
+    (errors, bits) pair (a few dozen among thousands of replicates; the KL inversions dominate)."""
+    pairs, inverse = np.unique(np.stack([errors, bits], axis=1), axis=0, return_inverse=True)
+    b = np.asarray(bound_fn(pairs[:, 0] / n, charge * pairs[:, 1] * math.log(2), n, delta, 1), dtype=float)
+    return np.broadcast_to(b, (pairs.shape[0],))[inverse.ravel()]
 
 
 # --------------------------------------------------------------------------- Gaussian posteriors

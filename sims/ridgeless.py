@@ -1,6 +1,6 @@
 """Monte Carlo simulators for ridge / min-norm least squares risk.
 
-Two simulators that must agree statistically (tests/test_sims_ridgeless.py):
+Three simulators that must agree statistically (tests/test_sims_ridgeless.py):
 
 * **direct** (:func:`direct_risk_samples`): sample X (n x p), y = X beta + eps, fit by
   ``lstsq`` (min-norm) or the ridge normal equations, measure ||beta_hat - beta||^2.
@@ -10,7 +10,14 @@ Two simulators that must agree statistically (tests/test_sims_ridgeless.py):
   model (Dumitriu & Edelman 2002, Thm 3.4) and return the *conditional expectation* of the
   risk given the spectrum (averaged over noise and over beta's direction, which is uniform
   relative to the Haar eigenvectors): a Rao-Blackwellised estimator with the same mean
-  and smaller variance. Per replicate it costs O(min(n, p)) instead of O(n p min(n, p)).
+  and smaller variance. Per replicate it costs O(min(n, p)) instead of O(n p min(n, p)):
+  its 2 m - 1 gamma draws plus a few flops per draw (benchmarks/results/ridgeless.md).
+* **Bartlett** (:func:`bartlett_risk_samples`): the same random variable as the fast path by
+  dense linear algebra (Bartlett factor of W, one ``dtrtri``), O(m^3): the strongest direct
+  baseline, used by the benchmarks.
+
+For the fixed-beta ridge curves of the optimal-lambda claim, :func:`spectral_ridge_curves`
+samples what :func:`direct_ridge_curves` gets from an SVD of X, in the same joint law.
 
 Given the nonzero eigenvalues mu_i of Sigma_hat = X^T X / n (m = min(n, p) of them):
 
@@ -19,7 +26,9 @@ Given the nonzero eigenvalues mu_i of Sigma_hat = X^T X / n (m = min(n, p) of th
 
 (lam = 0: bias = r^2 (1 - n/p)_+, variance = sigma^2 tr(W^{-1})). The two traces
 t1 = sum 1/(mu+lam), t2 = sum 1/(mu+lam)^2 come from a Cholesky recursion on the
-tridiagonal B B^T + n lam I, O(m) per replicate and vectorised over replicates.
+tridiagonal B B^T + n lam I, O(m) per replicate, run row by row over "lanes" (replicates,
+and for lam = 0 also chunks of one replicate's chain) so that numpy's per-call overhead is
+spread over thousands of numbers (see the fast-engine section below).
 
 Heavy tails: the min-norm variance term has finite variance only when ``|n - p| >= 4``
 (inverse-Wishart second moments); at ``|n - p|`` in {2, 3} its mean is finite but the sample
@@ -28,6 +37,7 @@ mean converges slowly, and z-tests there are not trustworthy. Claims restrict th
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import blas, lapack
 from threadpoolctl import threadpool_limits
 
 from claimcheck.theory._validation import check_int, check_real
@@ -36,8 +46,10 @@ __all__ = [
     "laguerre_bidiagonal",
     "wishart_traces",
     "fast_risk_samples",
+    "bartlett_risk_samples",
     "direct_risk_samples",
     "direct_ridge_curves",
+    "spectral_ridge_curves",
 ]
 
 
@@ -70,35 +82,17 @@ def laguerre_bidiagonal(dof: int, m: int, reps: int, rng: np.random.Generator):
 def wishart_traces(a: np.ndarray, b: np.ndarray, shift: float = 0.0):
     """t1 = tr (B B^T + shift I)^{-1} and t2 = tr (B B^T + shift I)^{-2} per replicate.
 
-    Cholesky of the tridiagonal T = B B^T + shift I is lower bidiagonal with diagonal
-    l_i and subdiagonal c_i; writing l_i^2 = a_i^2 + u_i gives the cancellation-free
-    recursion u_0 = shift, u_{i+1} = shift + b_i^2 u_i / l_i^2, c_i^2 = a_i^2 b_i^2 / l_i^2.
-    Row norms of L^{-1}: S_0 = 1/l_0^2, S_{i+1} = (c_i^2 S_i + 1)/l_{i+1}^2, and
-    tr T^{-1} = sum_i S_i. t2 = -d t1/d shift, carried alongside by forward differentiation.
+    ``a`` (reps, m) and ``b`` (reps, m - 1) as returned by :func:`laguerre_bidiagonal`.
+    The cancellation-free Cholesky recursion of :func:`_shifted_traces_lanes`, O(m) per
+    replicate, vectorised over replicates.
     """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
     reps, m = a.shape
-    a2 = a * a
-    b2 = b * b
-    u = np.full(reps, float(shift))
-    du = np.ones(reps)
-    l2 = a2[:, 0] + u
-    S = 1.0 / l2
-    dS = -du / l2**2
-    t1 = S.copy()
-    dt1 = dS.copy()
-    for i in range(m - 1):
-        c2 = a2[:, i] * b2[:, i] / l2
-        dc2 = -a2[:, i] * b2[:, i] * du / l2**2
-        u_next = shift + b2[:, i] * u / l2
-        du_next = 1.0 + b2[:, i] * a2[:, i] * du / l2**2
-        l2_next = a2[:, i + 1] + u_next
-        num = c2 * S + 1.0
-        S_next = num / l2_next
-        dS = (dc2 * S + c2 * dS) / l2_next - num * du_next / l2_next**2
-        S, u, du, l2 = S_next, u_next, du_next, l2_next
-        t1 += S
-        dt1 += dS
-    return t1, -dt1
+    ga = (0.5 * a * a).T[:, None, :].copy()
+    gb = np.zeros_like(ga)
+    gb[1:, 0, :] = (0.5 * b * b).T
+    return _shifted_traces_lanes(ga, gb, float(shift))
 
 
 def fast_risk_samples(n: int, p: int, signal: float, noise: float, lam: float, reps: int, rng: np.random.Generator) -> np.ndarray:
@@ -106,16 +100,232 @@ def fast_risk_samples(n: int, p: int, signal: float, noise: float, lam: float, r
 
     Each entry is E[ ||beta_hat - beta||^2 | spectrum of X^T X ] for one draw of the
     spectrum; the mean over entries is an unbiased estimate of the expected excess risk.
+    Cost: the 2 m - 1 gamma draws of the bidiagonal model plus an O(m) recursion per
+    replicate (a few percent of the draws for lam = 0, benchmarks/results/ridgeless.md).
     """
     n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps)
     m = min(n, p)
-    a, b = laguerre_bidiagonal(max(n, p), m, reps, rng)
     # Eigenvalues of Sigma_hat = W / n: t1 = n tr (W + n lam)^{-1}, t2 = n^2 tr (W + n lam)^{-2}.
-    t1, t2 = wishart_traces(a, b, shift=n * lam)
-    t1, t2 = n * t1, n * n * t2
+    t1, t2 = _traces(max(n, p), m, reps, n * lam, rng)
+    t1 *= n
+    if lam == 0.0:
+        return signal / p * (p - m) + noise / n * t1
+    t2 *= n * n
     bias = signal / p * (lam * lam * t2 + (p - m))
     variance = noise / n * (t1 - lam * t2)
     return bias + variance
+
+
+# ----------------------------------------------------------------------------- fast engine
+#
+# Layout. The recursions run along the m positions of the bidiagonal and are vectorised over
+# *lanes*: one lane is one replicate, or (lam = 0) one chunk of one replicate. The draws are
+# made directly in the loop's layout, a C-ordered (L, C, R) array (L steps, C chunks, R
+# replicates; position k = c L + j - pad of the chain sits at [j, c, :]), so every step of the
+# Python loop touches one contiguous row of C R lanes. Rows of ~4k lanes amortise numpy's
+# per-call overhead; then the loop costs a few percent of the gamma draws themselves.
+#
+# Units. Draws are standard gammas g = chi^2 / 2 (the same variates numpy's ``chisquare``
+# returns, halved); traces are rescaled at the end (tr (2T)^{-1} = tr T^{-1} / 2).
+
+_LANES = 4096
+"""Target row length of the recursion loop (replicates x chunks)."""
+
+_BLOCK_DRAWS = 1 << 22
+"""At most this many positions x replicates per block: two float64 arrays of 32 MiB each."""
+
+_MIN_CHUNK = 64
+"""Shortest chunk of a chunked (lam = 0) chain: the serial pass over chunks stays negligible."""
+
+
+def _layout(m: int, reps: int, chunked: bool) -> tuple[int, int]:
+    """(L, C): steps and chunks per lane for a block of ``reps`` replicates of length m."""
+    c = 1
+    if chunked and reps < _LANES:
+        c = max(1, min(-(-_LANES // reps), m // _MIN_CHUNK))
+    return -(-m // c), c
+
+
+def _gamma_draws(dof: int, m: int, reps: int, chunks: int, rng: np.random.Generator):
+    """Halved Dumitriu-Edelman chi-squares in the (L, C, reps) loop layout.
+
+    ga[k] = a_k^2 / 2 with a_k^2 ~ chi^2_{dof-k}; gb[k] = b_{k-1}^2 / 2 with
+    b_{k-1}^2 ~ chi^2_{m-k} (k >= 1) and gb[0] = 0. Padding positions (k < 0, in front of
+    chunk 0) get shape 0, which numpy returns as 0.0 without consuming random numbers;
+    ga is set to 1 there (the loop zeroes their contribution).
+    """
+    L = -(-m // chunks)
+    pad = L * chunks - m
+    k = np.arange(L * chunks) - pad  # position in the chain, negative for padding
+    shape_a = np.where(k >= 0, (dof - k) / 2.0, 0.0)
+    shape_b = np.where(k >= 1, (m - k) / 2.0, 0.0)
+    grid = (chunks, L)  # position c L + j  ->  [j, c]
+    ga = rng.standard_gamma(shape_a.reshape(grid).T[:, :, None], size=(L, chunks, reps))
+    gb = rng.standard_gamma(shape_b.reshape(grid).T[:, :, None], size=(L, chunks, reps))
+    if pad:
+        ga[(k < 0).reshape(grid).T] = np.inf
+    return ga, gb
+
+
+def _inverse_trace_lanes(ga: np.ndarray, gb: np.ndarray) -> np.ndarray:
+    """tr W^{-1} per replicate for W = B B^T, from halved draws in the (L, C, R) layout.
+
+    With Cholesky factor B itself (l_k = a_k, c_k = b_k): S_k = ||row k of B^{-1}||^2 obeys
+    S_k = (b_{k-1}^2 S_{k-1} + 1) / a_k^2, tr W^{-1} = sum_k S_k; in halved units
+    S'_k = 2 S_k = (gb_k S'_{k-1} + 1) / ga_k (gb = 0 at each chain start).
+
+    Chunks (C > 1) run from a zero state y alongside the homogeneous solution h (the product
+    of gb_k / ga_k since the chunk's start); a serial pass over the C chunks then adds each
+    chunk's true incoming state: S'_k = y_k + h_k S'_in, all terms positive (no cancellation).
+    Padding positions (ga = inf, gb = 0) contribute 0 and pass no state on.
+    """
+    L, C, R = ga.shape
+    mul, add, div = np.multiply, np.add, np.divide  # positional out=: least per-call overhead
+    y = np.reciprocal(ga[0])
+    ysum = y.copy()
+    if C == 1:
+        for ga_j, gb_j in zip(ga[1:, 0], gb[1:, 0]):
+            mul(y[0], gb_j, y[0])
+            add(y[0], 1.0, y[0])
+            div(y[0], ga_j, y[0])
+            add(ysum[0], y[0], ysum[0])
+        return 0.5 * ysum[0]
+    h = gb[0] / ga[0]  # links a chunk's first position to the previous chunk's last
+    hsum = h.copy()
+    alpha = np.empty_like(h)
+    for ga_j, gb_j in zip(ga[1:], gb[1:]):
+        div(gb_j, ga_j, alpha)
+        mul(y, gb_j, y)
+        add(y, 1.0, y)
+        div(y, ga_j, y)
+        add(ysum, y, ysum)
+        mul(h, alpha, h)
+        add(hsum, h, hsum)
+    # Serial pass over chunks: the state leaving chunk c is x_c = y_c + h_c x_{c-1}
+    # (x_{-1} = 0), a unit lower-bidiagonal solve, one LAPACK call for all replicates
+    # (chains of C unknowns laid end to end, uncoupled across replicates).
+    sub = np.zeros((R, C))
+    sub[:, :-1] = -h[1:].T
+    ab = np.stack([np.ones(R * C), sub.ravel()])
+    x, info = lapack.dtbtrs(ab, y.T.reshape(R * C, 1), uplo="L", diag="U")
+    if info != 0:  # pragma: no cover - a unit triangular solve cannot be singular
+        raise RuntimeError(f"dtbtrs failed, info={info}")
+    x = x.reshape(R, C).T
+    return 0.5 * (ysum.sum(axis=0) + np.einsum("cr,cr->r", hsum[1:], x[:-1]))
+
+
+def _shifted_traces_lanes(ga: np.ndarray, gb: np.ndarray, shift: float):
+    """(tr T^{-1}, tr T^{-2}) per replicate, T = B B^T + shift I, halved draws (L, 1, R).
+
+    Cancellation-free Cholesky T = L L^T: l_k^2 = a_k^2 + u_k, u_0 = shift,
+    u_k = shift + b_{k-1}^2 u_{k-1} / l_{k-1}^2, c_{k-1}^2 = a_{k-1}^2 b_{k-1}^2 / l_{k-1}^2
+    (all terms >= 0). Row norms S_k = ||row k of L^{-1}||^2 obey
+    S_k = x_k S_{k-1} + 1 / l_k^2 with x_k = c_{k-1}^2 / l_k^2, and tr T^{-1} = sum_k S_k.
+    Their derivatives V_k = -dS_k/dshift (by dl_k^2/dshift = l_k^2 S_k) obey
+    V_k = S_k^2 + x_k (S_{k-1}^2 + V_{k-1}); with Y_k = (S_k^2 + V_k) / 2 =
+    S_k^2 + x_k Y_{k-1}: tr T^{-2} = -d tr T^{-1}/dshift = sum_k V_k = 2 sum Y - sum S^2
+    (V_k >= S_k^2, so this difference loses at most a factor 2 in relative accuracy).
+    In halved units (T' = T / 2, shift' = shift / 2) the same recursion gives
+    tr T^{-1} = tr T'^{-1} / 2 and tr T^{-2} = tr T'^{-2} / 4.
+
+    """
+    L, C, R = ga.shape
+    if C != 1:
+        raise ValueError(f"chunks={C}, must be 1 (the shifted recursion is not linear)")
+    s = 0.5 * float(shift)
+    ga, gb = ga[:, 0, :], gb[:, 0, :]
+    mul, add, rec = np.multiply, np.add, np.reciprocal  # positional out=: least per-call overhead
+    u = np.full(R, s)
+    w = rec(ga[0] + s)  # 1 / l_0^2
+    S = w.copy()
+    S2 = S * S
+    Y = S2.copy()
+    sum_s, sum_s2, sum_y = S.copy(), S2.copy(), Y.copy()
+    q, x = np.empty(R), np.empty(R)
+    for ga_prev, ga_k, gb_k in zip(ga[:-1], ga[1:], gb[1:]):
+        mul(gb_k, w, q)  # b_{k-1}^2 / l_{k-1}^2
+        mul(u, q, u)
+        add(u, s, u)
+        mul(ga_prev, q, x)  # c_{k-1}^2
+        add(ga_k, u, w)
+        rec(w, w)  # 1 / l_k^2
+        mul(x, w, x)
+        mul(S, x, S)
+        add(S, w, S)
+        mul(S, S, S2)
+        mul(Y, x, Y)
+        add(Y, S2, Y)
+        add(sum_s, S, sum_s)
+        add(sum_s2, S2, sum_s2)
+        add(sum_y, Y, sum_y)
+    return 0.5 * sum_s, 0.25 * (2.0 * sum_y - sum_s2)
+
+
+def _traces(dof: int, m: int, reps: int, shift: float, rng: np.random.Generator, chunks: int | None = None):
+    """tr (W + shift I)^{-1} (and tr (W + shift I)^{-2} when shift > 0) for ``reps``
+    independent W ~ Wishart_m(dof, I), through the bidiagonal model; blocks of replicates
+    keep the draws under ``_BLOCK_DRAWS`` positions x replicates. ``chunks`` forces the
+    chunk count (tests); default from :func:`_layout`."""
+    block = max(1, min(reps, _BLOCK_DRAWS // m))
+    t1, t2 = np.empty(reps), np.empty(reps) if shift > 0 else None
+    for start in range(0, reps, block):
+        r = min(block, reps - start)
+        if shift > 0:
+            ga, gb = _gamma_draws(dof, m, r, 1, rng)
+            t1[start:start + r], t2[start:start + r] = _shifted_traces_lanes(ga, gb, shift)
+        else:
+            c = chunks if chunks is not None else _layout(m, r, True)[1]
+            t1[start:start + r] = _inverse_trace_lanes(*_gamma_draws(dof, m, r, c, rng))
+    return t1, t2
+
+
+def bartlett_risk_samples(n: int, p: int, signal: float, noise: float, lam: float, reps: int, rng: np.random.Generator) -> np.ndarray:
+    """The same Rao-Blackwellised risk samples as :func:`fast_risk_samples`, by dense linear algebra.
+
+    The strongest *direct* method: sample the m x m Wishart W ~ W_m(max(n, p), I) through its
+    Bartlett factor (W = L L^T, L lower triangular, L_ii ~ chi_{dof - i}, L_ij ~ N(0, 1) below
+    the diagonal; Bartlett 1933, e.g. Anderson, *An Introduction to Multivariate Statistical
+    Analysis*, Thm 7.2.1) and average over noise and beta's direction exactly as the fast path:
+    lam = 0 needs tr W^{-1} = ||L^{-1}||_F^2 (one LAPACK ``dtrtri``, m^3 / 3 flops); lam > 0
+    needs tr T^{-1} and tr T^{-2} = ||T^{-1}||_F^2 for T = W + n lam I (``dsyrk``, ``dpotrf``,
+    ``dpotri``: ~2 m^3 flops). Same random variable as the fast path (tests, and the benchmark
+    checks it before timing), O(m^3) instead of O(m) per replicate. Used as the baseline of
+    ``benchmarks/bench_ridgeless.py``.
+    """
+    n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps)
+    m, dof = min(n, p), max(n, p)
+    shift = n * lam
+    rows, cols = np.tril_indices(m, -1)
+    diag = np.arange(m)
+    t1, t2 = np.empty(reps), np.empty(reps)
+    with threadpool_limits(limits=1, user_api="blas"):  # one thread: BLAS threads only contend here
+        for r in range(reps):
+            L = np.zeros((m, m), order="F")
+            L[diag, diag] = np.sqrt(rng.chisquare(dof - diag))
+            L[rows, cols] = rng.standard_normal(rows.size)
+            if shift == 0.0:
+                Linv, info = lapack.dtrtri(L, lower=1, overwrite_c=1)
+                if info != 0:  # pragma: no cover - chi-square diagonal entries are positive a.s.
+                    raise RuntimeError(f"dtrtri failed, info={info}")
+                flat = Linv.ravel(order="K")
+                t1[r] = flat @ flat
+            else:
+                T = blas.dsyrk(1.0, L, lower=1)  # lower triangle of L L^T
+                T[diag, diag] += shift
+                C, info = lapack.dpotrf(T, lower=1, overwrite_a=1, clean=1)
+                if info == 0:
+                    Tinv, info = lapack.dpotri(C, lower=1, overwrite_c=1)
+                if info != 0:  # pragma: no cover - T is positive definite for shift > 0
+                    raise RuntimeError(f"Cholesky inverse failed, info={info}")
+                d = Tinv[diag, diag]
+                low = Tinv[rows, cols]
+                t1[r] = d.sum()
+                t2[r] = d @ d + 2.0 * (low @ low)
+    t1 *= n
+    if lam == 0.0:
+        return signal / p * (p - m) + noise / n * t1
+    t2 *= n * n
+    return signal / p * (lam * lam * t2 + (p - m)) + noise / n * (t1 - lam * t2)
 
 
 def _beta(p: int, signal: float) -> np.ndarray:
@@ -172,6 +382,37 @@ def direct_ridge_curves(n: int, p: int, signal: float, noise: float, reps: int, 
             c2[r] = (vt @ beta) ** 2
     null = signal - c2.sum(axis=1)
     return mu, c2, np.maximum(null, 0.0)
+
+
+def spectral_ridge_curves(n: int, p: int, signal: float, noise: float, reps: int, rng: np.random.Generator):
+    """The ingredients (mu, c2, null) of :func:`direct_ridge_curves`, in the same joint law, without X.
+
+    For isotropic Gaussian X the eigenvectors V of Sigma_hat are Haar distributed and independent
+    of its eigenvalues (X -> X O leaves the law of X unchanged for every orthogonal O), so
+    c = V^T beta is a uniformly random vector of norm r = ||beta||: with g ~ N(0, I_p),
+    c_i^2 = r^2 g_i^2 / ||g||^2 for the m = min(n, p) nonzero eigenvalues and
+    ||P_null beta||^2 = r^2 sum_{i > m} g_i^2 / ||g||^2 (a chi^2_{p - m} draw, no cancellation).
+    The eigenvalues mu are those of B B^T / n for the Dumitriu-Edelman bidiagonal B (as in
+    :func:`laguerre_bidiagonal`), by LAPACK ``dsterf`` on the tridiagonal B B^T: O(m^2) per
+    replicate instead of an SVD of the n x p matrix X. Returned eigenvalues are ascending
+    (the direct ones descending; the curves do not depend on the order).
+    """
+    n, p, signal, noise, _, reps = _check_common(n, p, signal, noise, 0.0, reps)
+    m, dof = min(n, p), max(n, p)
+    a, b = laguerre_bidiagonal(dof, m, reps, rng)
+    diag = a * a
+    diag[:, 1:] += b * b
+    off = a[:, :-1] * b
+    mu = diag.copy()  # m = 1: the 1 x 1 matrix is its own eigenvalue
+    for r in range(reps if m > 1 else 0):
+        mu[r], info = lapack.dsterf(diag[r], off[r])
+        if info != 0:  # pragma: no cover - QL iteration converges for symmetric tridiagonals
+            raise RuntimeError(f"dsterf failed, info={info}")
+    mu = np.maximum(mu, 0.0) / n  # B B^T is positive semi-definite; rounding may not be
+    g2 = rng.standard_normal((reps, m)) ** 2
+    rest = rng.chisquare(p - m, size=reps) if p > m else np.zeros(reps)
+    total = g2.sum(axis=1) + rest
+    return mu, signal * g2 / total[:, None], signal * rest / total
 
 
 def ridge_curve(lam: float, mu, c2, null, n: int, noise: float, derivative: int = 0) -> np.ndarray:

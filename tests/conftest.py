@@ -5,6 +5,7 @@ property (the suite must stay under its time budget), and derandomized search so
 same code gives the same examples, hence the same verdicts, on every run.
 """
 import os
+import sys
 
 import pytest
 from hypothesis import settings
@@ -15,15 +16,19 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     # OpenMP threads then slow the whole suite by up to 2x. Subprocesses inherit the variables.
     for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[_var] = "1"
+    # torch is not imported here (a 3 s import per worker that most tests never need): it reads
+    # OMP_NUM_THREADS when a test first imports it, and pytest_runtest_setup below pins it anyway.
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
-    try:
-        import torch
-    except ImportError:  # the suite runs without torch too (GPU-suite tests skip)
-        pass
-    else:
+
+
+def pytest_runtest_setup(item):
+    """Under pytest-xdist, torch (if some test imported it) runs on one intra-op thread."""
+    torch = sys.modules.get("torch")
+    if torch is not None and os.environ.get("PYTEST_XDIST_WORKER") and torch.get_num_threads() != 1:
         torch.set_num_threads(1)
+
 
 settings.register_profile("ci", deadline=None, max_examples=25, derandomize=True)
 settings.load_profile("ci")

@@ -118,6 +118,81 @@ def test_wishart_traces_equal_dense_traces(m, extra, shift, seed):
         assert t2[r] == pytest.approx(np.sum(Tinv * Tinv), rel=rtol)  # tr T^-2, T symmetric
 
 
+def _chain_from_layout(ga, gb, m):
+    """(a, b) of the bidiagonal (reps, m), (reps, m - 1) from halved draws in the loop layout."""
+    L, C, R = ga.shape
+    pad = L * C - m
+    chain_a = ga.transpose(1, 0, 2).reshape(L * C, R)[pad:]
+    chain_b = gb.transpose(1, 0, 2).reshape(L * C, R)[pad:]
+    assert np.all(chain_b[0] == 0.0)  # no subdiagonal entry above the first row
+    return np.sqrt(2.0 * chain_a.T), np.sqrt(2.0 * chain_b[1:].T)
+
+
+@given(
+    m=st.integers(1, 40),
+    extra=st.integers(0, 10),
+    reps=st.integers(1, 4),
+    chunks=st.integers(1, 40),
+    seed=st.integers(0, 2**32 - 1),
+)
+@example(m=1, extra=0, reps=1, chunks=1, seed=0)
+@example(m=10, extra=4, reps=2, chunks=7, seed=1)  # L = 2, 4 padding positions: more than one chunk
+@example(m=40, extra=0, reps=3, chunks=40, seed=2)  # one position per chunk, dof = m
+@example(m=37, extra=5, reps=1, chunks=6, seed=3)
+def test_chunked_inverse_trace_equals_dense_trace(m, extra, reps, chunks, seed):
+    # The lam = 0 engine: every chunking of the chain (with its padding) gives tr W^{-1} of
+    # the same bidiagonal model, to rounding (dense inverse, condition-number tolerance).
+    chunks = min(chunks, m)
+    ga, gb = sr._gamma_draws(m + extra, m, reps, chunks, np.random.default_rng(seed))
+    a, b = _chain_from_layout(ga, gb, m)
+    t1 = sr._inverse_trace_lanes(ga, gb)
+    for r in range(reps):
+        B = np.diag(a[r]) + np.diag(b[r], -1)
+        W = B @ B.T
+        evals = np.linalg.eigvalsh(W)
+        assume(evals[0] > 1e-8 * evals[-1])
+        rtol = 1e3 * np.finfo(float).eps * evals[-1] / evals[0]
+        assert t1[r] == pytest.approx(np.trace(np.linalg.inv(W)), rel=rtol)
+
+
+def test_gamma_draws_in_any_layout_are_the_laguerre_chi_squares():
+    # Layout and padding change where the draws sit, not their law: the chain's positions have
+    # the chi-square means dof - k (diagonal) and m - k (subdiagonal, k >= 1), resolved to 5 SE.
+    m, dof, reps, chunks, seed = 9, 12, 20000, 4, 15
+    ga, gb = sr._gamma_draws(dof, m, reps, chunks, np.random.default_rng(seed))
+    a, b = _chain_from_layout(ga, gb, m)
+    for k in range(m):
+        assert_matches_prediction(a[:, k] ** 2, dof - k, seed=seed, what=f"a_{k}^2")
+    for k in range(m - 1):
+        assert_matches_prediction(b[:, k] ** 2, m - 1 - k, seed=seed, what=f"b_{k}^2")
+
+
+def test_shifted_recursion_refuses_a_chunked_layout():
+    ga, gb = sr._gamma_draws(12, 8, 2, 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=re.escape("chunks=2, must be 1")):
+        sr._shifted_traces_lanes(ga, gb, 1.0)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.5])
+def test_fast_risk_with_few_replicates_and_small_blocks_matches_theory(monkeypatch, lam):
+    # Few replicates at a larger m take the chunked path (lam = 0); a tiny block size forces
+    # many blocks. Both must still estimate the exact risk (lam = 0) or agree with the
+    # one-block run (lam > 0).
+    n, p, seed = 400, 800, 107
+    assert sr._layout(min(n, p), 300, True)[1] > 1  # the chunked path is exercised
+    chunked = np.concatenate([sr.fast_risk_samples(n, p, 1.0, 1.0, lam, 300, np.random.default_rng([seed, k])) for k in range(4)])
+    monkeypatch.setattr(sr, "_BLOCK_DRAWS", 3 * min(n, p))  # blocks of 3 replicates
+    blocked = sr.fast_risk_samples(n, p, 1.0, 1.0, lam, 600 if lam == 0.0 else 90, np.random.default_rng(seed))
+    if lam == 0.0:
+        exact = rl.min_norm_risk_finite(n, p, 1.0, 1.0)
+        assert_matches_prediction(chunked, exact, seed=seed, what="chunked vs exact")
+        assert_matches_prediction(blocked, exact, seed=seed, what="blocked vs exact")
+        for x in (chunked, blocked):
+            assert Z_CRIT * _mean_se(x)[1] < 1e-3 * exact  # the check resolves 0.1%
+    else:
+        assert_same_mean(chunked, blocked, seed=seed, what="one block vs many blocks")
+
+
 # ---------------------------------------------------------------------------------------
 # Fast (Rao-Blackwellised) vs direct (lstsq / normal equations) simulators vs theory.
 
@@ -169,6 +244,36 @@ def test_fast_simulator_rejects_a_perturbed_min_norm_formula():
     assert abs(mean - p / (n - p)) > Z_CRIT * se
 
 
+def _var_se(x) -> tuple[float, float]:
+    """Sample variance and its large-sample SE sqrt((m4 - s^4) / N)."""
+    x = np.asarray(x, dtype=float)
+    c = x - x.mean()
+    var = float(np.mean(c * c))
+    return var, float(math.sqrt(max(np.mean(c**4) - var * var, 0.0) / x.size))
+
+
+@pytest.mark.parametrize("n,p,lam,seed", [
+    pytest.param(40, 80, 0.0, 111, id="minnorm-p>n"),
+    pytest.param(80, 40, 0.0, 112, id="minnorm-p<n"),
+    pytest.param(30, 60, 0.5, 113, id="ridge-p>n"),
+    pytest.param(60, 30, 0.2, 114, id="ridge-p<n"),
+    pytest.param(25, 25, 1.0, 115, id="ridge-square"),
+])
+def test_bartlett_baseline_is_the_same_random_variable_as_the_fast_path(n, p, lam, seed):
+    # The benchmark's strongest baseline must estimate the same thing with the same per-replicate
+    # law: equal means and equal variances (5-SE z-tests), and the exact formula where known.
+    rng = np.random.default_rng(seed)
+    bart = sr.bartlett_risk_samples(n, p, 1.0, 1.0, lam, 3000, rng)
+    fast = sr.fast_risk_samples(n, p, 1.0, 1.0, lam, 20000, rng)
+    assert_same_mean(bart, fast, seed=seed, what=f"Bartlett vs fast, n={n} p={p} lam={lam}")
+    (vb, sb), (vf, sf) = _var_se(bart), _var_se(fast)
+    z = (vb - vf) / math.hypot(sb, sf)
+    assert abs(z) <= Z_CRIT, f"variances {vb:.4g} +- {sb:.2g} vs {vf:.4g} +- {sf:.2g}, z = {z:.2f}, seed {seed}"
+    assert Z_CRIT * math.hypot(sb, sf) < 0.25 * vf  # power: a 25% variance difference is detected
+    if lam == 0.0:
+        assert_matches_prediction(bart, rl.min_norm_risk_finite(n, p, 1.0, 1.0), seed=seed, what="Bartlett vs exact")
+
+
 def test_fast_ridge_risk_approaches_asymptotic_ridge_risk_at_rate_one_over_n():
     # At fixed gamma = 2, lam = 0.5 the finite-n mean risk tends to the HMRT limit with an
     # O(1/n) discrepancy D_n: n D_n is the same at n = 15, 30, 60 within 5 SE plus 10% for
@@ -191,11 +296,17 @@ def test_fast_ridge_risk_approaches_asymptotic_ridge_risk_at_rate_one_over_n():
 
 SIMULATORS = {
     "fast": lambda rng: sr.fast_risk_samples(20, 30, 1.0, 1.0, 0.1, 50, rng),
+    "fast_minnorm_chunked": lambda rng: sr.fast_risk_samples(200, 400, 1.0, 1.0, 0.0, 3, rng),
     "direct": lambda rng: sr.direct_risk_samples(20, 30, 1.0, 1.0, 0.0, 5, rng),
+    "bartlett": lambda rng: sr.bartlett_risk_samples(20, 30, 1.0, 1.0, 0.0, 5, rng),
+    "bartlett_ridge": lambda rng: sr.bartlett_risk_samples(20, 30, 1.0, 1.0, 0.1, 5, rng),
     "direct_ridge": lambda rng: sr.direct_risk_samples(20, 30, 1.0, 1.0, 0.1, 5, rng),
     "laguerre": lambda rng: np.concatenate(sr.laguerre_bidiagonal(12, 5, 10, rng), axis=1),
     "ridge_curves": lambda rng: np.concatenate(
         [x.reshape(5, -1) for x in sr.direct_ridge_curves(20, 30, 1.0, 1.0, 5, rng)], axis=1
+    ),
+    "spectral_ridge_curves": lambda rng: np.concatenate(
+        [x.reshape(5, -1) for x in sr.spectral_ridge_curves(20, 30, 1.0, 1.0, 5, rng)], axis=1
     ),
 }
 
@@ -229,16 +340,17 @@ BAD = [
 
 BAD_SIM_CASES = [
     pytest.param(func, name, value, exc, msg, id=f"{func.__name__}-{name}={value}")
-    for func in (sr.fast_risk_samples, sr.direct_risk_samples, sr.direct_ridge_curves)
+    for func in (sr.fast_risk_samples, sr.bartlett_risk_samples, sr.direct_risk_samples, sr.direct_ridge_curves,
+                 sr.spectral_ridge_curves)
     for name, value, exc, msg in BAD
-    if not (func is sr.direct_ridge_curves and name == "lam")  # it takes no lam
+    if not (func in (sr.direct_ridge_curves, sr.spectral_ridge_curves) and name == "lam")  # they take no lam
 ]
 
 
 @pytest.mark.parametrize("func,name,value,exc,msg", BAD_SIM_CASES)
 def test_simulators_reject_bad_input_naming_the_parameter(func, name, value, exc, msg):
     kwargs = dict(GOOD)
-    if func is sr.direct_ridge_curves:
+    if func in (sr.direct_ridge_curves, sr.spectral_ridge_curves):
         del kwargs["lam"]
     func(rng=np.random.default_rng(0), **kwargs)  # the good point is accepted
     kwargs[name] = value
@@ -327,3 +439,44 @@ def test_mean_ridge_curve_matches_fast_ridge_risk(n, p, lam, seed):
     # and the noise-averaged curve equals the direct simulator's risk in mean
     direct = sr.direct_risk_samples(n, p, 1.0, 1.0, lam, 1000, rng)
     assert_same_mean(curve, direct, seed=seed, what="mean ridge curve vs direct")
+
+
+@pytest.mark.parametrize("n,p,seed", [(20, 30, 205), (30, 20, 206), (15, 15, 207), (1, 6, 208), (6, 1, 209)])
+def test_spectral_ridge_curves_have_the_law_of_the_direct_svd_curves(n, p, seed):
+    # Fixed-beta ridge curves from the bidiagonal spectrum + a uniform direction (no X, no SVD)
+    # against the SVD of sampled X: same mean and variance of R(lam), R'(lam), of the captured
+    # signal sum c_i^2 and of the smallest eigenvalue (5-SE z-tests), at corners n = p, m = 1.
+    rng = np.random.default_rng(seed)
+    direct = sr.direct_ridge_curves(n, p, 1.0, 0.5, 1200, rng)
+    spectral = sr.spectral_ridge_curves(n, p, 1.0, 0.5, 20000, rng)
+    for lam in (0.05, 0.5, 5.0):
+        for d in (0, 1):
+            a, b = (sr.ridge_curve(lam, *x, n, 0.5, derivative=d) for x in (direct, spectral))
+            what = f"R^({d})({lam}), n={n} p={p}"
+            assert_same_mean(a, b, seed=seed, what=what)
+            (va, sa), (vb, sb) = _var_se(a), _var_se(b)
+            assert abs(va - vb) <= Z_CRIT * math.hypot(sa, sb), (what, va, sa, vb, sb)
+    captured = [x[1].sum(axis=1) for x in (direct, spectral)]
+    if p > n:
+        assert_same_mean(*captured, seed=seed, what="sum c_i^2")
+        assert_matches_prediction(captured[1], n / p, seed=seed, what="E sum c_i^2 = r^2 n / p")
+    else:  # p <= n: all of beta is captured, in both
+        assert np.allclose(np.concatenate(captured), 1.0, rtol=1e-12, atol=0)
+    for x in (direct, spectral):
+        assert np.allclose(x[1].sum(axis=1) + x[2], 1.0, rtol=1e-12, atol=0)  # c and the null part make up r^2
+    assert_same_mean(direct[0].min(axis=1), spectral[0].min(axis=1), seed=seed, what="smallest eigenvalue")
+
+
+def test_spectral_ridge_curves_reject_a_wrong_direction_law():
+    # Mutation: weighting the eigen-directions by a non-uniform law (all signal on the top
+    # eigenvector) changes the mean curve, and the same 5-SE comparison rejects it.
+    n, p, seed = 20, 30, 210
+    rng = np.random.default_rng(seed)
+    direct = sr.direct_ridge_curves(n, p, 1.0, 0.5, 1200, rng)
+    mu, c2, null = sr.spectral_ridge_curves(n, p, 1.0, 0.5, 20000, rng)
+    wrong = np.zeros_like(c2)
+    wrong[:, -1] = c2.sum(axis=1)  # same captured signal, all on the largest eigenvalue
+    a = sr.ridge_curve(0.5, *direct, n, 0.5)
+    b = sr.ridge_curve(0.5, mu, wrong, null, n, 0.5)
+    (ma, sa), (mb, sb) = _mean_se(a), _mean_se(b)
+    assert abs(ma - mb) > Z_CRIT * math.hypot(sa, sb)

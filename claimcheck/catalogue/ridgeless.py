@@ -13,7 +13,7 @@ from claimcheck.estimate import Estimate
 from claimcheck.registry import register
 from claimcheck.verdict import Status
 from claimcheck.sims.anisotropic import anisotropic_risk_samples
-from claimcheck.sims.ridgeless import direct_ridge_curves, fast_risk_samples, ridge_curve
+from claimcheck.sims.ridgeless import fast_risk_samples, ridge_curve, spectral_ridge_curves
 from claimcheck.theory import ridgeless as T
 
 HMRT = "Hastie, Montanari, Rosset, Tibshirani, Ann. Statist. 2022 (arXiv:1903.08560)"
@@ -137,7 +137,7 @@ def _sim_optimal_lambda(params, reps, rng):
     sd(R_r'(lam_hat)) / (sqrt(N) |mean_r R_r''(lam_hat)|).
     """
     n, p, noise = params["n"], params["p"], params["noise"]
-    mu, c2, null = direct_ridge_curves(n, p, params["signal"], noise, reps, rng)
+    mu, c2, null = spectral_ridge_curves(n, p, params["signal"], noise, reps, rng)
 
     def mean_grad(log_lam):
         return ridge_curve(math.exp(log_lam), mu, c2, null, n, noise, derivative=1).mean()
