@@ -82,9 +82,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _select(ids: Sequence[str]) -> list:
-    """Claims by exact id or by family prefix ('ridgeless' -> 'ridgeless.*')."""
+    """Claims by exact id or by family prefix ('ridgeless' -> 'ridgeless.*'); none given: every claim
+    decided by simulation (claims on measured results, e.g. gpu.*, are named explicitly)."""
     if not ids:
-        return all_claims()
+        return all_claims(evidence="simulation")
     valid = claim_ids()
     chosen: list[str] = []
     for token in ids:
@@ -125,6 +126,8 @@ def cmd_list(args) -> int:
         for c in claims:
             print(f"\n{c.id}\n  statement: ${c.statement}$\n  source:    {c.source}\n  default:   {_fmt_params(dict(c.default))}"
                   f"\n  mutants:   {', '.join(m.name for m in c.mutants) or '-'}")
+            if c.param_spec is not None:
+                print(f"  domain:    {c.param_spec.describe()}")
             if c.notes:
                 print(f"  notes:     {c.notes}")
     return EXIT_OK

@@ -11,7 +11,14 @@ Three sources, in this order:
    my_claims`` or ``--module path/to/my_claims.py``).
 
 Each registered claim remembers where it came from (:func:`origin_of`), so a verdict's reproduce
-line imports what is needed in a fresh interpreter.
+line imports what is needed in a fresh interpreter. ``get_claim("id[mutant]")`` is the claim with
+its registered mutant ``mutant`` installed, so every verdict's reproduce line runs, mutants included.
+
+Claims whose check runs on *measured* results (``Claim(evidence="measurement")``, e.g. the GPU
+jobs' ``gpu.<job>`` claims) are registered the same way, from the modules named in
+:data:`MEASURED_MODULES` when they exist (they must import without torch);
+``all_claims(evidence="measurement")`` lists them and ``claimcheck verify`` leaves them out unless
+named.
 """
 from __future__ import annotations
 
@@ -26,8 +33,11 @@ from claimcheck.claim import Claim
 
 __all__ = [
     "ENTRY_POINT_GROUP", "register", "get_claim", "all_claims", "claim_ids", "catalogue_modules",
-    "load_claims", "origin_of", "plugin_errors", "reproduce_call",
+    "load_claims", "origin_of", "plugin_errors", "reproduce_call", "MEASURED_MODULES",
 ]
+
+MEASURED_MODULES: tuple[str, ...] = ("claimcheck.gpu_validation.claims",)
+"""Modules that register claims decided on measured results (imported with the catalogue if present)."""
 
 ENTRY_POINT_GROUP = "claimcheck.claims"
 
@@ -43,6 +53,8 @@ def register(claim: Claim) -> Claim:
     ``my_claim = register(Claim(...))`` registers at import time."""
     if not isinstance(claim, Claim):
         raise TypeError(f"claim={claim!r}, must be a claimcheck.Claim")
+    if "[" in claim.id or "]" in claim.id:
+        raise ValueError(f"claim id {claim.id!r} must not contain '[' or ']' (reserved for 'id[mutant]')")
     if claim.id in _REGISTRY and _REGISTRY[claim.id] is not claim:
         raise ValueError(f"claim id {claim.id!r} is already registered (from {_ORIGIN.get(claim.id, '?')})")
     _REGISTRY[claim.id] = claim
@@ -81,6 +93,9 @@ def _load() -> None:
     try:
         for mod in catalogue_modules():
             importlib.import_module(mod)
+        for mod in MEASURED_MODULES:
+            if _module_exists(mod):
+                importlib.import_module(mod)
     finally:
         _loading_origin.pop()
     for ep in _entry_points():
@@ -96,6 +111,13 @@ def _load() -> None:
                           RuntimeWarning, stacklevel=2)
         finally:
             _loading_origin.pop()
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def plugin_errors() -> dict[str, str]:
@@ -173,6 +195,12 @@ def reproduce_call(claim: Claim) -> str:
     ``from module import name; name`` for an unregistered module-level claim, else
     :data:`UNREACHABLE`."""
     cid = claim.id
+    base_id, name = _split_mutant(cid)
+    if name is not None and base_id in _REGISTRY:  # a registered mutant: get_claim("id[mutant]") rebuilds it
+        base = _REGISTRY[base_id]
+        if any(m.name == name and m.predict is claim.predict for m in base.mutants):
+            prefix, _, _ = reproduce_call(base).rpartition("; ")
+            return f"{prefix}; claimcheck.get_claim({cid!r})"
     if _REGISTRY.get(cid) is claim:
         origin = _ORIGIN.get(cid, "builtin")
         get = f"claimcheck.get_claim({cid!r})"
@@ -196,28 +224,44 @@ UNREACHABLE = "?"
 """:func:`reproduce_call` of a claim that no import reaches (not registered, not a module global)."""
 
 
-def claim_ids() -> list[str]:
+def _split_mutant(claim_id: str):
+    """("id", "mutant") for "id[mutant]", else (claim_id, None)."""
+    if isinstance(claim_id, str) and claim_id.endswith("]") and "[" in claim_id:
+        base, _, name = claim_id[:-1].partition("[")
+        return base, name
+    return claim_id, None
+
+
+def claim_ids(evidence: str | None = None) -> list[str]:
     """Registered ids in catalogue order (ridgeless first, then families alphabetically;
-    registration order within a family; then plugin and user claims in registration order),
-    whatever order the modules were imported in."""
+    registration order within a family; then plugin and user claims in registration order;
+    claims on measured results last), whatever order the modules were imported in.
+    ``evidence`` ("simulation" / "measurement") keeps only those claims."""
     _load()
     families = [m.rsplit(".", 1)[1] for m in catalogue_modules()]
     rank = {f: i for i, f in enumerate(families)}
     position = {cid: i for i, cid in enumerate(_REGISTRY)}
-    return sorted(_REGISTRY, key=lambda cid: (rank.get(cid.split(".", 1)[0], len(rank)), position[cid]))
+    ids = [c for c in _REGISTRY if evidence is None or _REGISTRY[c].evidence == evidence]
+    return sorted(ids, key=lambda cid: (_REGISTRY[cid].evidence != "simulation", rank.get(cid.split(".", 1)[0], len(rank)),
+                                        position[cid]))
 
 
-def all_claims() -> list[Claim]:
-    return [_REGISTRY[cid] for cid in claim_ids()]
+def all_claims(evidence: str | None = None) -> list[Claim]:
+    """Registered claims (all, or those whose ``evidence`` is "simulation" / "measurement")."""
+    return [_REGISTRY[cid] for cid in claim_ids(evidence)]
 
 
 def get_claim(claim_id: "str | Claim") -> Claim:
-    """The registered claim with this id; a ValueError lists the valid ids otherwise."""
+    """The registered claim with this id (``"id[mutant]"``: with that registered mutant installed);
+    a ValueError lists the valid ids (or mutants) otherwise."""
     if isinstance(claim_id, Claim):
         return claim_id
     if not isinstance(claim_id, str):
         raise TypeError(f"claim_id={claim_id!r}, must be a claim id (str) or a Claim")
     _load()
+    base, name = _split_mutant(claim_id)
+    if name is not None:
+        return get_claim(base).mutant(name)[0]
     try:
         return _REGISTRY[claim_id]
     except KeyError:

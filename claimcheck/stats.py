@@ -29,6 +29,7 @@ __all__ = [
     "bound_test",
     "asymptotic_test",
     "coverage_test",
+    "clopper_pearson",
     "difference",
 ]
 
@@ -140,9 +141,10 @@ def asymptotic_test(
     to ``delta + sum_{j=1}^{J} C_j n_k^{-j rate}`` with J = K - 2 (K sizes): a Richardson
     extrapolation to n = inf that keeps one degree of freedom for a goodness-of-fit test.
     The claim fails if the extrapolated offset delta is significantly non-zero (wrong limit)
-    or the chi^2 misfit is significant (wrong rate); it is underpowered if SE(delta) cannot
-    resolve a ``rel_tol`` deviation. The free power-law fit D = C n^-a is reported as the
-    observed rate.
+    or the chi^2 misfit is significant (wrong rate), each at alpha / 2 (the two statistics are
+    independent under the Gaussian linear model, so together they fail a true claim with
+    probability alpha); it is underpowered if SE(delta) cannot resolve a ``rel_tol`` deviation.
+    The free power-law fit D = C n^-a is reported as the observed rate.
     """
     n = np.asarray(sizes, dtype=float)
     K = n.size
@@ -165,9 +167,9 @@ def asymptotic_test(
     delta, se_delta = float(coef[0]), float(math.sqrt(cov[0, 0]))
     est = Estimate(limit + delta, se_delta, sum(e.n for e in estimates))
     df = min(e.n for e in estimates) - 1
-    zc = z_critical(alpha, df=df)
+    zc = z_critical(alpha / 2, df=df)
     z = _z(delta, se_delta)
-    need = required_se(rel_tol * _scale(limit, abs_floor), alpha, df=df)
+    need = required_se(rel_tol * _scale(limit, abs_floor), alpha / 2, df=df)
     observed = _observed_rate(n, D, se)
     rate_txt = f"observed rate n^-{observed[0]:.2f}±{observed[1]:.2f}" if observed else "observed rate n/a"
     extra = {
@@ -183,7 +185,7 @@ def asymptotic_test(
     if abs(z) > zc:
         status = Status.FAILED
         detail = f"extrapolated offset {delta:.3g} ± {se_delta:.2g} (|z| = {abs(z):.2f} > {zc:.2f}): wrong limit; {rate_txt}"
-    elif p_fit < alpha:
+    elif p_fit < alpha / 2:
         status = Status.FAILED
         detail = f"discrepancy does not follow n^-{rate:g} (chi2 = {chi2:.1f}, p = {p_fit:.2g}); {rate_txt}"
     elif se_delta > need:
@@ -211,6 +213,32 @@ def _observed_rate(n, D, se):
         return None
 
 
+def clopper_pearson(successes, trials, confidence: float = 0.95, alternative: str = "two-sided"):
+    """Exact (Clopper-Pearson) confidence interval ``(low, high)`` of a binomial proportion, via
+    ``scipy.stats.binomtest(...).proportion_ci``; arrays of counts give arrays of limits.
+
+    ``alternative="greater"`` gives a one-sided lower bound (high = 1), ``"less"`` an upper one.
+
+    >>> lo, hi = clopper_pearson(95, 100)
+    >>> round(lo, 4), round(hi, 4)
+    (0.8872, 0.9836)
+    """
+    k = np.asarray(successes)
+    n = np.broadcast_to(np.asarray(trials), k.shape)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence={confidence}, must be in (0, 1)")
+    if k.size and (np.any(k < 0) or np.any(k > n) or np.any(n < 1)):
+        raise ValueError(f"successes={successes}, trials={trials}, must satisfy 0 <= successes <= trials, trials >= 1")
+    lows, highs = np.empty(k.shape), np.empty(k.shape)
+    for idx in np.ndindex(k.shape):
+        ci = stats.binomtest(int(k[idx]), int(n[idx]), alternative=alternative).proportion_ci(
+            confidence_level=confidence, method="exact")
+        lows[idx], highs[idx] = ci.low, ci.high
+    if k.ndim == 0:
+        return float(lows), float(highs)
+    return lows, highs
+
+
 def coverage_test(successes: int, trials: int, level: float, *, alpha: float = ALPHA, rel_tol: float = 0.5) -> TestResult:
     """Exact one-sided binomial test of the claim P(event) >= level (e.g. a bound holds w.p. >= 1 - delta).
 
@@ -226,8 +254,8 @@ def coverage_test(successes: int, trials: int, level: float, *, alpha: float = A
     if not (0 <= successes <= trials and trials >= 1):
         raise ValueError(f"successes={successes}, trials={trials}, must satisfy 0 <= successes <= trials, trials >= 1")
     res = stats.binomtest(successes, trials, level, alternative="less")
-    upper = float(res.proportion_ci(confidence_level=1 - alpha, method="exact").high)
-    ci = stats.binomtest(successes, trials).proportion_ci(confidence_level=0.95, method="exact")
+    upper = clopper_pearson(successes, trials, 1 - alpha, alternative="less")[1]
+    ci_low, ci_high = clopper_pearson(successes, trials, 0.95)
     rate = successes / trials
     se = math.sqrt(max(rate * (1 - rate), 1e-300) / trials)
     est = Estimate(rate, se, trials)
@@ -236,13 +264,13 @@ def coverage_test(successes: int, trials: int, level: float, *, alpha: float = A
     alt = level - rel_tol * (1 - level)
     power = float(stats.binom.cdf(k_c, trials, alt)) if k_c >= 0 else 0.0
     z = _z(rate - level, math.sqrt(level * (1 - level) / trials))
-    extra = {"p_value": float(res.pvalue), "upper_bound": upper, "ci95_low": float(ci.low), "ci95_high": float(ci.high), "power": power}
+    extra = {"p_value": float(res.pvalue), "upper_bound": upper, "ci95_low": ci_low, "ci95_high": ci_high, "power": power}
     if res.pvalue < alpha:
         status, detail = Status.FAILED, f"coverage {rate:.4f}; exact upper bound {upper:.4f} at 1 - alpha is below {level:g} (p = {res.pvalue:.2g})"
     elif power < POWER:
         status, detail = Status.UNDERPOWERED, f"{trials} trials detect coverage {alt:.4g} with power {power:.0%} < {POWER:.0%}"
     else:
-        status, detail = Status.PASSED, f"coverage {rate:.4f} (95% CI [{ci.low:.4f}, {ci.high:.4f}]), compatible with >= {level:g}"
+        status, detail = Status.PASSED, f"coverage {rate:.4f} (95% CI [{ci_low:.4f}, {ci_high:.4f}]), compatible with >= {level:g}"
     return TestResult(status, z, est, detail, extra)
 
 

@@ -71,12 +71,10 @@ def _budget(budget, reps) -> "str | Budget":
 
 
 def _claim_with(claim: Claim, rel_tol, alpha) -> Claim:
-    changes = {}
-    if rel_tol is not None:
-        changes["rel_tol"] = rel_tol
-    if alpha is not None:
-        changes["alpha"] = alpha
-    return dataclasses.replace(claim, **changes) if changes else claim
+    """The claim with its check's ``rel_tol`` (where it has one) and ``alpha`` replaced."""
+    if rel_tol is None and alpha is None:
+        return claim
+    return dataclasses.replace(claim, check=claim.rule.with_options(rel_tol=rel_tol, alpha=alpha))
 
 
 def _memo_key(claim: Claim, params: Mapping[str, Any], budget, seed: int):

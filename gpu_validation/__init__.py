@@ -1,11 +1,19 @@
 """GPU validation suite: the claims' phenomena in real deep networks, one command per job.
 
 ``claimcheck gpu list`` shows the jobs, ``claimcheck gpu JOB --profile smoke|small|full``
-runs one and prints its verdict (see ``gpu_validation/README.md``). Each job is one readable
-file with a ``Config`` dataclass (units in the comments), ``PROFILES`` (``smoke``: CPU,
-seconds, part of the test suite; ``small``: one GPU, minutes; ``full``: paper scale, for a
-cluster) and ``run(profile, seed, device, out_dir, resume) -> dict`` returning the result
-that is also written to ``OUT/JOB-PROFILE-seedS/result.json``.
+runs one and prints its verdict (see ``gpu_validation/README.md``). Every job is one readable
+file with the same parts, run by one driver (:mod:`gpu_validation.driver`): a ``Config``
+dataclass (units in the comments) and its ``PROFILES`` (``smoke``: CPU, seconds, part of the
+test suite; ``small``: one GPU, minutes; ``full``: paper scale, for a cluster), ``units``,
+``train_unit``, ``measurements``, ``statistic`` (a pure function of the per-seed measurements),
+``verdict`` (the decision) and ``run(profile, seed, device, out_dir, resume) -> dict`` returning
+the result that is also written to ``OUT/JOB-PROFILE-seedS/result.json``.
+
+The machinery, one concern per module: :mod:`~gpu_validation.device` (devices, threads,
+precision, compilation, timing), :mod:`~gpu_validation.run` (seeds, run directory, units,
+checkpoints, accounting, errors), :mod:`~gpu_validation.loop` (training loop, batches,
+evaluation), :mod:`~gpu_validation.results` (bootstrap and today's decision rules, figures),
+:mod:`~gpu_validation.batched` / :mod:`~gpu_validation.packing` (members trained together).
 
 Jobs are imported lazily (torch is only needed when one runs):
 
@@ -21,12 +29,12 @@ __all__ = ["JOBS", "PROFILE_NAMES", "get_job", "describe"]
 JOBS: dict[str, str] = {
     "deep_double_descent": "claimcheck.gpu_validation.double_descent",
     "real_vs_ideal": "claimcheck.gpu_validation.real_vs_ideal",
-    "hypersphere": "claimcheck.gpu_validation.hypersphere_job",
+    "hypersphere": "claimcheck.gpu_validation.hypersphere",
     "pac_bayes_mnist": "claimcheck.gpu_validation.pac_bayes_mnist",
     "feature_calibration": "claimcheck.gpu_validation.feature_calibration",
     "norm_growth": "claimcheck.gpu_validation.norm_growth",
 }
-"""job name -> module (each with JOB, CLAIM_ID, Config/PROFILES and run)."""
+"""job name -> module (each with the parts listed in :mod:`gpu_validation.driver`)."""
 
 PROFILE_NAMES = ("smoke", "small", "full")
 

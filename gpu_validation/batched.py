@@ -14,7 +14,7 @@ a grouped convolution) at no cost in independence. :class:`BatchedModels` does t
   parameters, buffers and mini-batch.
 
 Inputs are *flattened* stacks: ``x`` of shape ``(S * B, ...)`` holds member 0's batch, then
-member 1's, and so on (so :meth:`gpu_validation.common.Run.train` counts ``S * B`` training
+member 1's, and so on (so :func:`gpu_validation.loop.train` counts ``S * B`` training
 samples and FLOPs per step), and the logits come back as ``(S * B, classes)``.
 :func:`member_loss` is the sum over members of each member's *mean* loss, so the gradient
 with respect to member s's parameters is exactly the gradient of its own run (the other
@@ -24,8 +24,8 @@ independent optimizers. BatchNorm works: each member's running statistics are it
 of a stacked buffer, updated in place under ``vmap``.
 
 Equivalence with S sequential runs (tested in ``tests/test_gpu_batched.py``, CPU fp32):
-MLPs are bit-identical (``vmap`` of ``linear`` is a batched matmul that sums in the same
-order; the MLP jobs give the same results to the last bit). Conv nets agree to float32
+MLPs agree to float32 rounding (``vmap`` of ``linear`` is a batched matmul; with Intel MKL on
+AVX-512 it sums in the same order and is bit-identical, on an AVX2 AMD EPYC it is 1 ulp apart). Conv nets agree to float32
 rounding, not bit for bit, because ``vmap`` of ``conv2d`` runs one grouped convolution whose
 kernels accumulate in a different order (a few ulps per step; <= 1e-5 absolute after 20
 stable steps). Training can amplify such differences like any change of float32
@@ -50,7 +50,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["BatchedModels", "stack_batches", "member_loss", "train_group", "group_id", "unpack"]
+__all__ = ["BatchedModels", "stack_batches", "member_loss", "train_group", "group_id", "split_history"]
 
 
 def _key(name: str) -> str:
@@ -64,7 +64,7 @@ class BatchedModels(nn.Module):
     they are copied, not shared. The stacked state appears in ``parameters()`` and
     ``state_dict()`` (so optimizers and checkpoints see it) as tensors of shape ``(S, ...)``.
 
-    >>> from gpu_validation.models import MLP
+    >>> from claimcheck.gpu_validation.models import MLP
     >>> ms = [MLP(4, (3,), 2) for _ in range(5)]
     >>> bm = BatchedModels(ms)
     >>> bm(torch.zeros(5 * 7, 4)).shape            # 5 members x 7 samples each
@@ -142,13 +142,15 @@ class BatchedModels(nn.Module):
 
 def stack_batches(batch_fns: Sequence[Callable[[int], tuple[torch.Tensor, torch.Tensor]]]):
     """One ``batch_fn(step) -> (x (S*B, ...), y (S*B,))`` from S per-member batch functions
-    (each member keeps its own data order); all members must give the same batch size."""
+    (each member keeps its own data order); all members must give the same batch size (use
+    ``drop_last`` in :func:`gpu_validation.loop.epoch_batches` when their sets differ in size)."""
     batch_fns = list(batch_fns)
 
     def batch(step: int):
         xs, ys = zip(*(fn(step) for fn in batch_fns))
         if len({x.shape[0] for x in xs}) != 1:
-            raise ValueError(f"step {step}: members gave batches of sizes {[x.shape[0] for x in xs]}, must be equal")
+            raise ValueError(f"step {step}: members gave batches of sizes {[x.shape[0] for x in xs]}, must be equal "
+                             "(a member's last batch of an epoch is short: build its batches with drop_last=True)")
         return torch.cat(xs), torch.cat(ys)
 
     return batch
@@ -179,36 +181,35 @@ def group_id(prefix: str, seeds: Sequence[int]) -> str:
     return f"{prefix}-seeds{tag}"
 
 
-def train_group(rn, models: Sequence[nn.Module], make_optimizer: Callable, *, unit: str, steps: int,
-                batch_fns: Sequence[Callable], device: torch.device, flops_per_sample: float = 0.0,
+def train_group(ctx, models: Sequence[nn.Module], make_optimizer: Callable, *, unit: str, steps: int,
+                batch_fns: Sequence[Callable], flops_per_sample: float = 0.0,
                 lr_fn: Callable[[int], float] | None = None,
-                eval_fns: Sequence[Callable[[int, nn.Module], dict]] | None = None, eval_steps=(),
-                ckpt_every: int = 0, loss_fn: Callable = F.cross_entropy) -> tuple[list[nn.Module], list[list[dict]]]:
-    """Train ``models`` (initialised one by one) together with :meth:`Run.train`.
+                eval_fn: Callable[[int, nn.Module], dict] | None = None, eval_steps=(),
+                ckpt_every: int = 0, loss_fn: Callable = F.cross_entropy) -> BatchedModels:
+    """Train ``models`` (initialised one by one) together with :func:`gpu_validation.loop.train`.
 
     ``make_optimizer(params)`` builds the optimizer on the stacked parameters (elementwise
-    optimizers only: SGD, Adam, AdamW...). ``batch_fns[s](step)`` is member s's batch,
-    ``eval_fns[s](step, member_model)`` its evaluation (run on a copy of member s). The
-    checkpoint is ``ckpt/<unit>.pt`` (stacked state). Returns the trained members as ordinary
-    modules and one eval history per member (the same entries a sequential run records).
+    optimizers only: SGD, Adam, AdamW...). ``batch_fns[s](step)`` is member s's batch;
+    ``eval_fn(step, group)`` evaluates the whole group (e.g. :func:`gpu_validation.loop.evaluate_group`).
+    The checkpoint is ``ckpt/<unit>.pt`` (stacked state). Returns the trained group (in eval
+    mode); ``group.member(i)`` is member i as an ordinary module.
     """
-    group = BatchedModels(models).to(device)   # torch.compile is not applied to groups (untested)
+    from claimcheck.gpu_validation import loop
+
+    group = BatchedModels(models).to(ctx.device)
     opt = make_optimizer(group.parameters())
-    S = group.size
-    eval_fn = None
-    if eval_fns is not None:
-        def eval_fn(step: int) -> dict:
-            return {"members": [fn(step, group.member(i)) for i, fn in enumerate(eval_fns)]}
-    history = rn.train(group, opt, unit=unit, steps=steps, batch_fn=stack_batches(batch_fns),
-                       flops_per_sample=flops_per_sample, lr_fn=lr_fn, eval_fn=eval_fn, eval_steps=eval_steps,
-                       ckpt_every=ckpt_every, loss_fn=member_loss(S, loss_fn))
+    loop.train(ctx, group, opt, unit=unit, steps=steps, batch_fn=stack_batches(batch_fns),
+               flops_per_sample=flops_per_sample, lr_fn=lr_fn,
+               eval_fn=None if eval_fn is None else (lambda step: eval_fn(step, group)), eval_steps=eval_steps,
+               ckpt_every=ckpt_every, loss_fn=member_loss(group.size, loss_fn))
     group.eval()
-    members = [group.member(i) for i in range(S)]
-    histories = [[{"step": h["step"], **h["members"][i]} for h in history] for i in range(S)]
-    return members, histories
+    return group
 
 
-def unpack(group_result: dict | None) -> dict[str, Any]:
-    """The per-unit results stored in a group unit (``{"members": {unit: result}}``); {} for
-    a group left to another shard."""
-    return {} if group_result is None else dict(group_result["members"])
+def split_history(history: list[dict], size: int) -> list[list[dict]]:
+    """Per-member eval histories from a group's history (entries ``{"step", "members": [...]}``).
+
+    >>> split_history([{"step": 5, "members": [{"e": 1}, {"e": 2}]}], 2)
+    [[{'step': 5, 'e': 1}], [{'step': 5, 'e': 2}]]
+    """
+    return [[{"step": h["step"], **h["members"][i]} for h in history] for i in range(size)]

@@ -1,32 +1,52 @@
 """``claimcheck gpu``: list and run the GPU validation jobs (wired into ``claimcheck.cli``).
 
     claimcheck gpu list
-    claimcheck gpu JOB --profile smoke|small|full [--seed N] [--device D] [--out DIR] [--resume]
+    claimcheck gpu JOB --profile smoke|small|full [--seed N] [--device D] [--threads N] [--out DIR] [--resume]
                        [--data-dir DIR] [--set FIELD=VALUE ...] [--slurm [--partition P] [--shards M] ...]
 
-Exit codes (as ``claimcheck verify``): 0 passed, 1 failed, 3 underpowered (not confirmed),
-2 usage error (unknown job/profile/field, missing dataset: the message says where to put it),
-4 interrupted or diverged (the message says how to resume / what to change).
+Exit codes (0-3 as ``claimcheck verify``):
+
+  0  passed
+  1  failed (the measurements contradict the claim)
+  2  usage error: unknown job/profile/field, a bad value, data that do not fit the configuration,
+     a missing dataset (the message says where to put it)
+  3  underpowered (not confirmed: too few seeds, a CI that straddles the threshold, a precondition
+     such as interpolation not met)
+  4  interrupted or diverged (the message says how to resume / what to change)
+  5  runtime failure: the job broke while running (a bug, out of memory, a shape error); the
+     message names the job and the unit, the traceback is printed
 """
 from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
+import traceback
 from pathlib import Path
 
-from claimcheck.cliargs import nonneg_int
+from claimcheck.cliargs import nonneg_int, positive_int
 from claimcheck.gpu_validation import JOBS, PROFILE_NAMES
+
+
+def default_threads() -> int:
+    """One thread per two logical CPUs, at least 1 (:func:`gpu_validation.device.default_threads`;
+    repeated here so ``--help`` needs no torch)."""
+    return max(1, (os.cpu_count() or 1) // 2)
 
 __all__ = ["add_parser", "run_cli"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNDERPOWERED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNDERPOWERED, EXIT_INTERRUPTED, EXIT_RUNTIME = 0, 1, 2, 3, 4, 5
+
+EPILOG = """exit codes: 0 passed, 1 failed, 2 usage error (bad job/profile/field/value, data that do not fit,
+missing dataset), 3 underpowered (not confirmed), 4 interrupted or diverged (resume / change the
+setting the message names), 5 runtime failure (the job broke while running; traceback printed)"""
 
 _TIMES = {  # expected wall time per profile: smoke measured on a 2-core CPU; small/full are estimates
-    "deep_double_descent": ("~2 s CPU", "~10 min GPU", "~50 GPU-days, 1 array"),
+    "deep_double_descent": ("~5 s CPU", "~10 min GPU", "~50 GPU-days, 1 array"),
     "real_vs_ideal": ("~1 s CPU", "~3 min GPU", "~2 GPU-hours"),
-    "hypersphere": ("~3 s CPU", "~10-30 min GPU", "~GPU-hours"),
-    "pac_bayes_mnist": ("~1 s CPU", "~2 min GPU", "~1 GPU-hour"),
+    "hypersphere": ("~5 s CPU", "~10-30 min GPU", "~GPU-hours"),
+    "pac_bayes_mnist": ("~1 s CPU", "~3 min GPU", "~1 GPU-hour"),
     "feature_calibration": ("~1 s CPU", "~1 min GPU", "~2 GPU-hours"),
     "norm_growth": ("~2 s CPU", "~5 min GPU", "~1 GPU-hour"),
 }
@@ -37,11 +57,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     g = subparsers.add_parser(
         "gpu", help="run a GPU validation job (or 'list' them)",
         description="Run a GPU validation job: 'claimcheck gpu list', 'claimcheck gpu JOB --profile smoke|small|full'.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g.add_argument("job", metavar="JOB", help=f"'list' or one of: {', '.join(JOBS)}")
     g.add_argument("--profile", default="smoke", help="smoke (CPU, seconds), small (one GPU, ~10 min) or full (paper scale)")
     g.add_argument("--seed", type=nonneg_int, default=0, help="base seed; replicates use seed, seed+1, ...")
     g.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cuda if available, else cpu)")
+    g.add_argument("--threads", type=positive_int, default=None,
+                   help="torch/BLAS threads of this process (default: one per two logical CPUs, "
+                        f"here {default_threads()}; two threads on a busy 2-core box were 4-9x slower than one)")
     g.add_argument("--out", type=Path, default=Path("runs"), help="output folder (default: runs)")
     g.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoints")
     g.add_argument("--data-dir", default=None, help="dataset directory (MNIST IDX, CIFAR-10 batches, CIFAR-5m parts)")
@@ -103,8 +127,9 @@ def run_cli(args) -> int:
         print(f"claimcheck: error: unknown profile {args.profile!r}; choose one of: {', '.join(PROFILE_NAMES)}", file=sys.stderr)
         return EXIT_USAGE
     from claimcheck.gpu_validation import get_job
-    from claimcheck.gpu_validation.common import DivergenceError, RunInterrupted
+    from claimcheck.gpu_validation.run import DivergenceError, JobError, RunInterrupted
 
+    threads = args.threads if getattr(args, "threads", None) is not None else default_threads()
     try:
         overrides = _overrides(args.set)
         if args.data_dir is not None:
@@ -126,12 +151,9 @@ def run_cli(args) -> int:
             results = launch.collect(args.job, args.profile, seeds, args.out, device=args.device, overrides=overrides)
         else:
             results = [mod.run(args.profile, seed=args.seed, device=args.device, out_dir=args.out, resume=args.resume,
-                               figures=not args.no_figures, **overrides)]
+                               figures=not args.no_figures, threads=threads, **overrides)]
     except FileNotFoundError as exc:
         print(f"claimcheck: error: dataset not found: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ValueError as exc:
-        print(f"claimcheck: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RunInterrupted as exc:
         print(f"claimcheck: interrupted: {exc}; continue with --resume", file=sys.stderr)
@@ -139,6 +161,17 @@ def run_cli(args) -> int:
     except DivergenceError as exc:
         print(f"claimcheck: diverged: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except JobError as exc:
+        traceback.print_exception(exc, file=sys.stderr)
+        print(f"claimcheck: runtime failure: {exc}", file=sys.stderr)
+        return EXIT_RUNTIME
+    except ValueError as exc:   # configuration, values and data that do not fit (UsageError included)
+        print(f"claimcheck: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:   # anything else outside a job's own run (launcher, result collection)
+        traceback.print_exception(exc, file=sys.stderr)
+        print(f"claimcheck: runtime failure: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_RUNTIME
     code = EXIT_OK
     for res in results:
         _print(res)

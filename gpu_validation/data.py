@@ -6,7 +6,7 @@ Thin wrappers around :mod:`sims.datasets` (IDX / CIFAR-10 readers; nothing downl
 name       source                                        shape (C,H,W)    samples
 =========  ===========================================  ===============  ===========
 digits     scikit-learn 8x8 digits (bundled)             (1, 8, 8)        1,797
-mnist      IDX directory (default: ../shared/data/mnist,  (1, 28, 28)      10,000 test
+mnist      IDX dir (default: claimcheck/data/mnist,      (1, 28, 28)      10,000 test
            the real MNIST *test* set; a user's full                       (+60,000
            MNIST/Fashion-MNIST dir adds the train split)                  train)
 cifar10    python batches in a user directory            (3, 32, 32)      50,000 + 10,000
@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from claimcheck.gpu_validation.run import UsageError
+
 __all__ = ["DATASETS", "class_count", "load_images", "load_splits", "split", "train_test"]
 
 DATASETS = ("digits", "mnist", "cifar10")
@@ -32,10 +34,12 @@ def _stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return x.mean(dim=(0, 2, 3), keepdim=True), x.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
 
 
-def _to_tensor(x: np.ndarray, y: np.ndarray, device, stats=None) -> tuple[torch.Tensor, torch.Tensor]:
+def _to_tensor(x: np.ndarray, y: np.ndarray, device, stats=None, standardize: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     x = torch.as_tensor(x, dtype=torch.float32)
-    mean, std = _stats(x) if stats is None else stats
-    return ((x - mean) / std).to(device), torch.as_tensor(y, dtype=torch.long).to(device)
+    if standardize:
+        mean, std = _stats(x) if stats is None else stats
+        x = (x - mean) / std
+    return x.to(device), torch.as_tensor(y, dtype=torch.long).to(device)
 
 
 def _raw_splits(name: str, data_dir, splits=("train", "test"), required=("test",)) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -65,19 +69,23 @@ def _raw_splits(name: str, data_dir, splits=("train", "test"), required=("test",
             "dataset='cifar10' needs data_dir: download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz, "
             "extract it and pass the 'cifar-10-batches-py' folder (--data-dir DIR); nothing is downloaded at run time"
         )
-    return {s: (x.astype(np.float32).transpose(0, 3, 1, 2) / 255.0, y)
+    # NCHW in memory (a bare transpose of the NHWC batches would be channels_last-strided: on CPU, oneDNN's
+    # channels_last conv backward corrupted the heap with torch 2.13; see gpu_validation.device.prepare_model)
+    return {s: (np.ascontiguousarray(x.astype(np.float32).transpose(0, 3, 1, 2)) / 255.0, y)
             for s in splits for x, y in [datasets.load_cifar10(data_dir, s)]}
 
 
-def load_splits(name: str, data_dir: "str | Path | None" = None, device="cpu") -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+def load_splits(name: str, data_dir: "str | Path | None" = None, device="cpu", *,
+                standardize: bool = True) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """Every split the source has, ``{"train": (x, y), "test": (x, y)}`` (MNIST without its
     training files: only ``"test"``; digits: ``{"all": ...}``), all standardised with the
-    per-channel statistics of the first split (the training split when there is one).
+    per-channel statistics of the first split (the training split when there is one), or with
+    ``standardize=False`` the pixels in [0, 1] (Nagarajan & Kolter's MNIST inputs).
     """
     raw = _raw_splits(name, data_dir)
     first = torch.as_tensor(next(iter(raw.values()))[0])
     stats = _stats(first)
-    return {s: _to_tensor(x, y, device, stats) for s, (x, y) in raw.items()}
+    return {s: _to_tensor(x, y, device, stats, standardize) for s, (x, y) in raw.items()}
 
 
 def class_count(splits: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> int:
@@ -111,7 +119,7 @@ def split(n: int, sizes: tuple[int, ...], gen: torch.Generator) -> list[torch.Te
     [3, 5]
     """
     if sum(sizes) > n:
-        raise ValueError(f"sizes={sizes} need {sum(sizes)} samples, the dataset has only {n}")
+        raise UsageError(f"sizes={sizes} need {sum(sizes)} samples, the dataset has only {n}")
     perm = torch.randperm(n, generator=gen)
     out, start = [], 0
     for s in sizes:
@@ -133,7 +141,7 @@ def train_test(splits: dict[str, tuple[torch.Tensor, torch.Tensor]], n_train: in
     if "train" in splits and "test" in splits:
         (x, y), (xt, yt) = splits["train"], splits["test"]
         if n_train > x.shape[0] or n_test > xt.shape[0]:
-            raise ValueError(f"n_train={n_train}, n_test={n_test}: the train split has {x.shape[0]} and the test "
+            raise UsageError(f"n_train={n_train}, n_test={n_test}: the train split has {x.shape[0]} and the test "
                              f"split {xt.shape[0]} samples")
         tr = torch.randperm(x.shape[0], generator=gen)[:n_train].to(x.device)
         te = torch.randperm(xt.shape[0], generator=gen)[:n_test].to(xt.device)

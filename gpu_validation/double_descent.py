@@ -4,60 +4,68 @@ Claim (Nakkiran, Kaplun, Bansal, Yang, Barak & Sutskever 2020, "Deep Double Desc
 Bigger Models and More Data Hurt", Fig. 1/4, Sec. 4): test error vs ResNet-18 width k has an
 interpolation peak when the training labels are noisy, and the peak is attenuated (or gone)
 without label noise. Setting: pre-activation ResNet-18k (stage widths k, 2k, 4k, 8k;
-:class:`gpu_validation.models.PreActResNet18k`), Adam lr 1e-4, batch 128, label noise = a
-uniformly random *wrong* label for a fixed fraction of training points, drawn once.
+:class:`gpu_validation.models.PreActResNet18k`, as the reference ``resnet18k``), Adam lr 1e-4,
+batch 128, label noise = a uniformly random *wrong* label for a fixed fraction of training
+points, drawn once.
 
-Statistic. For a test-error curve e(x_1..x_m) (x = width, or n in the sample-wise variant)
-the *peak prominence* is ``max_{1<i<m} min(e_i - min_{j<i} e_j, e_i - min_{j>i} e_j)``: how
-far the highest interior bump rises above both the best smaller and the best larger model;
-it is <= 0 for a monotone curve. It is computed on the seed-averaged curve; the claim
-statistic is ``min(P_noisy, P_noisy - P_clean)`` (P_noisy at the largest noise level,
-P_clean at noise 0) with a percentile-bootstrap CI over seeds: passed if the CI lies above 0.
+Statistic (:func:`statistic`). For a test-error curve e(x_1..x_m) (x = width, or n in the
+sample-wise variant) the *peak prominence* is ``max_{1<i<m} min(e_i - min_{j<i} e_j, e_i -
+min_{j>i} e_j)``: how far the highest interior bump rises above both the best smaller and the best
+larger model; it is <= 0 for a monotone curve. On the seed-averaged curves the statistic is
+``min(P_noisy, P_noisy - P_clean)`` (P_noisy at the largest noise level, P_clean at noise 0).
+Decision (:func:`verdict`, to be replaced by the check engine): passed if its percentile-bootstrap
+CI over seeds lies above 0.
 
-Profiles (expected times are estimates: no GPU was available when this was written)::
+Profiles (``small`` / ``full`` times are estimates: no GPU has run them)::
 
     claimcheck gpu deep_double_descent --profile smoke   # CPU, ~2 s: 8x8 digits, k in {1,2,4}
-    claimcheck gpu deep_double_descent --profile small   # one GPU, ~10 min (estimate): MNIST test set
+    claimcheck gpu deep_double_descent --profile small   # one GPU: MNIST test set, 4k training digits
     claimcheck gpu deep_double_descent --profile full --data-dir cifar-10-batches-py  # cluster
 
-The smoke profile only checks that the pipeline runs end to end and yields a well-formed
-verdict: 6 Adam steps on 256 digits cannot show the peak, and with 2 seeds the verdict is
-always "underpowered". ``small`` trains each width to (near) interpolation on
-4,000 MNIST digits; the peak there is expected but unmeasured. ``full`` is the paper's
-CIFAR-10 setting (k = 1..64, 4K epochs; data augmentation omitted).
+The smoke profile only checks the pipeline: 6 Adam steps on 256 digits cannot show the peak, and
+with 2 seeds the verdict is always "underpowered". Deviations from the paper, kept: no data
+augmentation in ``full`` (the paper's CIFAR-10 runs use random crops and flips); ``small`` uses
+MNIST (1 channel, 28x28) instead of CIFAR-10.
 
-Speed: the seeds x noise levels of a width k <= ``batched_max_k`` train as one group
-(:mod:`gpu_validation.batched`), and in the model-wise sweep so do several such widths,
-each zero-padded to its pack's widest (:mod:`gpu_validation.packing`, ``pack_max_waste``).
+Speed: on CUDA (``batched=None``) the seeds x noise levels of a width k <= ``batched_max_k`` train
+as one group (:mod:`gpu_validation.batched`), and in the model-wise sweep so do several such
+widths, each zero-padded to its pack's widest rounded up to a multiple of ``pack_multiple``
+(:mod:`gpu_validation.packing`). On CPU they train one by one (vmap'ed ResNet groups were 0.6-0.9x as
+fast there: benchmarks/results/gpu_batched.md).
+MFU counts the members' true FLOPs, not the padding.
 
 Sample-wise variant (Nakkiran et al. 2020, Sec. 7): ``sweep="sample"`` fixes the width
 ``width`` and sweeps the training-set size ``sample_sizes`` instead.
 
-Evidence: smoke only (CPU, torch 2.13, 2 seeds: "underpowered" by design). ``small`` and
-``full`` have not been run: no GPU was available when this suite was built.
+Evidence: smoke only (CPU: 2 seeds, "underpowered" by design). ``small`` and ``full`` have not
+been run.
 """
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from claimcheck.gpu_validation import batched, common, packing
-from claimcheck.gpu_validation.common import Run
+from claimcheck.gpu_validation import batched, driver, loop, packing, results
 from claimcheck.gpu_validation.data import class_count, load_splits, train_test
-from claimcheck.gpu_validation.models import PreActResNet18k
+from claimcheck.gpu_validation.driver import JobConfig, Plan, Unit
+from claimcheck.gpu_validation.models import PreActResNet18k, forward_flops
+from claimcheck.gpu_validation.run import generator, seeded_init
 
 JOB = "deep_double_descent"
 CLAIM_ID = "gpu.deep_double_descent.peak"
+SEED_KEYS = ("test_error", "train_error")
 
 
 @dataclass(frozen=True)
-class Config:
-    profile: str = "custom"
+class Config(JobConfig):
+    n_seeds: int = 2                        # replicates (init, split, noise, order); CI over them
+    ckpt_every: int = 500
     dataset: str = "digits"                 # digits | mnist | cifar10 (see gpu_validation.data)
-    data_dir: str | None = None             # IDX or CIFAR-10 directory; None: the project's copy
+    data_dir: str | None = None             # IDX or CIFAR-10 directory; None: the packaged MNIST test set
     sweep: str = "model"                    # "model": widths; "sample": sample_sizes at fixed width
     widths: tuple[int, ...] = (1, 2, 4)     # ResNet-18 k (stage widths k, 2k, 4k, 8k)
     width: int = 8                          # k of the sample-wise sweep
@@ -68,14 +76,11 @@ class Config:
     epochs: int = 3                         # passes over the training set
     batch_size: int = 128                   # samples per Adam step (paper: 128)
     lr: float = 1e-4                        # Adam learning rate (paper: 1e-4)
-    n_seeds: int = 2                        # replicates (init, split, noise, order); CI over them
-    ckpt_every: int = 500                   # optimizer steps between checkpoints
-    compile: bool = False                   # torch.compile (CUDA only; sequential units only)
-    batched: bool = True                    # train the seeds x noise levels of a sweep point as one group
-    batched_max_k: int = 16                 # ... for ResNet widths k <= this (a wider net fills a GPU alone)
+    batched_max_k: int = 16                 # group only widths k <= this (a wider net fills a GPU alone)
     pack_max_waste: float = 2.0             # model sweep: pack widths <= batched_max_k into one group, each
                                             # padded to the pack's widest (gpu_validation.packing); 1: no packing
-    stop_after_steps: int | None = None     # interrupt after this many steps (tests of resume)
+    pack_multiple: int | None = None        # round the padded width up to a multiple of this; None: 8 on CUDA, 1 else
+    eval_batch: int = 1024                  # rows per member per evaluation forward
 
 
 PROFILES = {
@@ -87,6 +92,126 @@ PROFILES = {
                    sample_sizes=(5000, 10000, 20000, 30000, 40000, 50000)),
 }
 
+
+def validate(cfg: Config) -> None:
+    if cfg.sweep not in ("model", "sample"):
+        raise ValueError(f"sweep={cfg.sweep!r}, must be 'model' or 'sample'")
+    if not cfg.pack_max_waste >= 1:
+        raise ValueError(f"pack_max_waste={cfg.pack_max_waste}, must be >= 1 (1: no packing of different widths)")
+    if cfg.pack_multiple is not None and (not isinstance(cfg.pack_multiple, int) or cfg.pack_multiple < 1):
+        raise ValueError(f"pack_multiple={cfg.pack_multiple!r}, must be an integer >= 1 or None")
+    xs = cfg.widths if cfg.sweep == "model" else cfg.sample_sizes
+    if len(xs) < 3 or any(b <= a for a, b in zip(xs, xs[1:])):
+        raise ValueError(f"{'widths' if cfg.sweep == 'model' else 'sample_sizes'}={xs}, must be >= 3 increasing "
+                         "values (a peak needs an interior point)")
+    for p in cfg.label_noise:
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"label_noise={cfg.label_noise}, each must be in [0, 1]")
+
+
+def _xs(cfg):
+    return cfg.widths if cfg.sweep == "model" else cfg.sample_sizes
+
+
+def _member(cfg, v, s, p) -> str:
+    return f"{cfg.sweep}{v}-noise{p:g}-seed{s}"
+
+
+def _multiple(ctx) -> int:
+    m = ctx.cfg.pack_multiple
+    return (8 if ctx.device.type == "cuda" else 1) if m is None else m
+
+
+def units(ctx) -> list[Unit]:
+    """Groups (packs of widths x seeds x noise levels) for widths <= batched_max_k when batched,
+    then one unit per (seed, noise, x) for the rest."""
+    cfg, seeds = ctx.cfg, list(ctx.seeds)
+    xs = _xs(cfg)
+    k_of = (lambda v: v) if cfg.sweep == "model" else (lambda v: cfg.width)  # noqa: E731
+    grouped = [v for v in xs if ctx.group(conv=True) and k_of(v) <= cfg.batched_max_k]
+    packs = (packing.plan_packs(grouped, max_waste=cfg.pack_max_waste) if cfg.sweep == "model" and grouped
+             else [[v] for v in grouped])
+    out = []
+    for pack in packs:
+        keys = tuple((v, s, p) for v in pack for s in seeds for p in cfg.label_noise)
+        out.append(Unit(batched.group_id(f"{cfg.sweep}{packing.pack_tag(pack)}", seeds),
+                        tuple(_member(cfg, *k) for k in keys), {"pack": list(pack), "keys": keys}))
+    for s in seeds:
+        for p in cfg.label_noise:
+            for v in xs:
+                if v not in grouped:
+                    out.append(Unit(_member(cfg, v, s, p), (_member(cfg, v, s, p),), {"pack": [v], "keys": ((v, s, p),)}))
+    return out
+
+
+def plan(ctx, unit: Unit) -> Plan:
+    """The unit's members: split, noisy labels, initialised ResNet (packed if a pack), data order."""
+    cfg, device = ctx.cfg, ctx.device
+    splits = ctx.once("splits", lambda: load_splits(cfg.dataset, cfg.data_dir, device))   # {split: ((N,C,H,W), (N,))}
+    num_classes = class_count(splits) if device.type != "meta" else 10
+    in_ch = next(iter(splits.values()))[0].shape[1]
+    n_max = cfg.n_train if cfg.sweep == "model" else max(cfg.sample_sizes)
+    keys, pack = unit.spec["keys"], unit.spec["pack"]
+    group = len(keys) > 1
+    members, flops = [], []
+    for v, s, p in keys:
+        x_tr, y_clean, x_te, y_te = train_test(splits, n_max, cfg.n_test, generator(s, "split"))
+        k, n = (v, cfg.n_train) if cfg.sweep == "model" else (cfg.width, v)
+        x_tr, y_clean = x_tr[:n], y_clean[:n]
+        if device.type == "meta":
+            y_tr = y_clean
+        else:
+            y_tr = loop.label_noise(y_clean.cpu(), p, num_classes, generator(s, "noise", p)).to(device)
+        model = seeded_init(lambda: PreActResNet18k(k, num_classes, in_ch), s, "init", k, device=ctx.init_device)
+        if ctx.channels_last and not group and device.type == "cuda":
+            x_tr, x_te = (t.contiguous(memory_format=torch.channels_last) for t in (x_tr, x_te))
+        batch, per_epoch = loop.epoch_batches(x_tr, y_tr, cfg.batch_size, s, "order", p, v)
+        flops.append(0.0 if device.type == "meta" else 3.0 * forward_flops(model, tuple(x_tr.shape[1:])))
+        members.append({"model": model, "batch": batch, "steps": per_epoch * cfg.epochs, "k": k, "n": n,
+                        "x_tr": x_tr, "y_tr": y_tr, "x_te": x_te, "y_te": y_te, "key": (v, s, p)})
+    K = packing.pack_width(pack, _multiple(ctx)) if cfg.sweep == "model" else cfg.width
+    padded = group and (len(pack) > 1 or K != max(pack))
+    if padded and device.type == "meta":   # shape checks: the padded networks themselves (embed copies values)
+        models = [seeded_init(lambda: PreActResNet18k(K, num_classes, in_ch), device="meta") for _ in members]
+    elif padded:
+        big = seeded_init(lambda: PreActResNet18k(K, num_classes, in_ch), 0, "pack-template")
+        models = [packing.embed(u["model"], big) for u in members]
+    else:
+        models = [u["model"] for u in members]
+    amp = ctx.amp
+
+    def finish(model, history) -> dict:
+        if group:
+            if padded and device.type != "meta":   # the padding must still be exactly zero
+                for i, u in enumerate(members):
+                    packing.extract(model.member(i), u["model"])
+            test = loop.evaluate_group(model, [u["x_te"] for u in members], [u["y_te"] for u in members],
+                                       cfg.eval_batch, amp=amp)
+            train = loop.evaluate_group(model, [u["x_tr"] for u in members], [u["y_tr"] for u in members],
+                                        cfg.eval_batch, amp=amp)
+        else:
+            u = members[0]
+            test = [loop.evaluate(model, u["x_te"], u["y_te"], cfg.eval_batch, amp=amp)]
+            train = [loop.evaluate(model, u["x_tr"], u["y_tr"], cfg.eval_batch, amp=amp)]
+        out = {}
+        for u, a, b in zip(members, test, train):
+            v, s, p = u["key"]
+            out[_member(cfg, v, s, p)] = {"test_error": a["error"], "test_soft_error": a["soft_error"],
+                                          "train_error": b["error"], "k": u["k"], "n": u["n"], "noise": p, "seed": s}
+        return out
+
+    return Plan(model=batched.BatchedModels(models) if group else models[0],
+                make_optimizer=lambda params: ctx.optimizer("adam", params, lr=cfg.lr), steps=members[0]["steps"],
+                batch_fn=batched.stack_batches([u["batch"] for u in members]) if group else members[0]["batch"],
+                loss_fn=batched.member_loss(len(members)) if group else torch.nn.functional.cross_entropy,
+                flops_per_sample=float(np.mean(flops)), finish=finish, conv=True, group=group)
+
+
+def train_unit(ctx, unit: Unit) -> dict:
+    return driver.train_plan(ctx, unit, plan(ctx, unit))
+
+
+# --------------------------------------------------------------------------- statistic, decision
 
 def _bumps(curve: np.ndarray) -> np.ndarray:
     """Interior bump heights min(e_i - min_{j<i} e_j, e_i - min_{j>i} e_j), i = 1..m-2."""
@@ -128,133 +253,58 @@ def prominence(curve: np.ndarray) -> float:
     return float(_bumps(curve).max())
 
 
-def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool = False, *,
-        progress: bool | None = None, shard=None, figures: bool = True, **overrides) -> dict:
-    cfg, name = common.resolve_config(PROFILES, profile, overrides)
-    if cfg.sweep not in ("model", "sample"):
-        raise ValueError(f"sweep={cfg.sweep!r}, must be 'model' or 'sample'")
-    if not cfg.pack_max_waste >= 1:
-        raise ValueError(f"pack_max_waste={cfg.pack_max_waste}, must be >= 1 (1: no packing of different widths)")
-    device = common.select_device(device)
-    rn = Run(JOB, name, cfg, seed=seed, device=device, out_dir=out_dir, resume=resume,
-             stop_after_steps=cfg.stop_after_steps, progress=progress, shard=shard)
-    splits = load_splits(cfg.dataset, cfg.data_dir, device)             # {split: ((N, C, H, W), (N,))}
-    num_classes = class_count(splits)
-    in_ch = next(iter(splits.values()))[0].shape[1]
-    xs = cfg.widths if cfg.sweep == "model" else cfg.sample_sizes
-    n_max = cfg.n_train if cfg.sweep == "model" else max(cfg.sample_sizes)
+def measurements(ctx, members: dict) -> dict:
+    cfg, seeds, xs = ctx.cfg, list(ctx.seeds), list(_xs(ctx.cfg))
 
-    def setup(rep_seed: int, noise: float, xval: int) -> dict:
-        """One unit's split, noisy labels, initialised model and data order."""
-        x_tr, y_clean, x_te, y_te = train_test(splits, n_max, cfg.n_test, common.generator(rep_seed, "split"))
-        k, n = (xval, cfg.n_train) if cfg.sweep == "model" else (cfg.width, xval)
-        x_tr, y_clean = x_tr[:n], y_clean[:n]
-        y_tr = common.label_noise(y_clean.cpu(), noise, num_classes, common.generator(rep_seed, "noise", noise)).to(device)
-        model = common.seeded_init(lambda: PreActResNet18k(k, num_classes, in_ch), rep_seed, "init", k)
-        flops = common.train_flops_per_sample(model, tuple(x_tr.shape[1:]))
-        if device.type == "cuda":
-            x_tr, x_te = x_tr.contiguous(memory_format=torch.channels_last), x_te.contiguous(memory_format=torch.channels_last)
-        batch, per_epoch = common.epoch_batches(x_tr, y_tr, cfg.batch_size, rep_seed, "order", noise, xval)
+    def grid(key):   # (seeds, noise levels, sweep points)
+        return np.array([[[members[_member(cfg, v, s, p)][key] for v in xs] for p in cfg.label_noise] for s in seeds])
 
-        def measure(model) -> dict:
-            test = common.evaluate(model, x_te, y_te, device)
-            train = common.evaluate(model, x_tr, y_tr, device)
-            return {"test_error": test["error"], "test_soft_error": test["soft_error"], "train_error": train["error"],
-                    "k": k, "n": n, "noise": noise, "seed": rep_seed}
+    err = grid("test_error")
+    return {"x": xs, "x_name": "k" if cfg.sweep == "model" else "n", "label_noise": list(cfg.label_noise),
+            "seeds": seeds, "test_error": err.tolist(), "train_error": grid("train_error").tolist(),
+            "mean_test_error": err.mean(axis=0).tolist()}
 
-        return {"model": model, "flops": flops, "batch": batch, "steps": per_epoch * cfg.epochs, "measure": measure, "k": k}
 
-    def train_unit(rep_seed: int, noise: float, xval: int) -> dict:
-        u = setup(rep_seed, noise, xval)
-        model = common.prepare_model(u["model"], device, conv=True, compile=cfg.compile)
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        unit = f"{cfg.sweep}{xval}-noise{noise:g}-seed{rep_seed}"
-        rn.train(model, opt, unit=unit, steps=u["steps"], batch_fn=u["batch"], flops_per_sample=u["flops"],
-                 ckpt_every=cfg.ckpt_every)
-        return u["measure"](model)
+def statistic(cfg: Config, m: dict) -> float:
+    """min(P_noisy, P_noisy - P_clean) of the seed-mean test-error curves (P: :func:`prominence`).
 
-    def train_pack(pack: list[int]) -> dict:
-        """All seeds x noise levels x sweep points of a pack as one group (gpu_validation.batched).
-
-        A model-wise pack of several widths is trained padded to its widest width
-        (gpu_validation.packing); the group's FLOPs (and MFU) count the padded arithmetic.
-        """
-        keys = [(v, s, p) for v in pack for s in seeds for p in cfg.label_noise]
-        us = [setup(s, p, v) for v, s, p in keys]
-        widest = us[[v for v, _, _ in keys].index(max(pack))]
-        models = [u["model"] for u in us]
-        if len(pack) > 1:
-            models = [packing.embed(m, widest["model"]) for m in models]
-        members, _ = batched.train_group(
-            rn, models, lambda params: torch.optim.Adam(params, lr=cfg.lr),
-            unit=batched.group_id(f"{cfg.sweep}{packing.pack_tag(pack)}", seeds), steps=us[0]["steps"],
-            batch_fns=[u["batch"] for u in us], device=device, flops_per_sample=widest["flops"],
-            ckpt_every=cfg.ckpt_every)
-        if len(pack) > 1:
-            members = [packing.extract(m, u["model"]) for m, u in zip(members, us)]
-        return {"members": {f"{cfg.sweep}{v}-noise{p:g}-seed{s}": u["measure"](m) for (v, s, p), u, m in zip(keys, us, members)}}
-
-    seeds = [seed + r for r in range(cfg.n_seeds)]
-    units = {}
-    k_of = (lambda v: v) if cfg.sweep == "model" else (lambda v: cfg.width)  # noqa: E731
-    grouped = [v for v in xs if cfg.batched and k_of(v) <= cfg.batched_max_k]
-    packs = (packing.plan_packs(grouped, max_waste=cfg.pack_max_waste) if cfg.sweep == "model" and grouped
-             else [[v] for v in grouped])
-    for pack in packs:
-        done = batched.unpack(rn.unit(batched.group_id(f"{cfg.sweep}{packing.pack_tag(pack)}", seeds),
-                                      lambda: train_pack(pack)))
-        for xval in pack if done else ():
-            for rep_seed in seeds:
-                for noise in cfg.label_noise:
-                    units[(rep_seed, noise, xval)] = done[f"{cfg.sweep}{xval}-noise{noise:g}-seed{rep_seed}"]
-    for rep_seed in seeds:
-        for noise in cfg.label_noise:
-            for xval in xs:
-                if xval in grouped:
-                    continue
-                uid = f"{cfg.sweep}{xval}-noise{noise:g}-seed{rep_seed}"
-                units[(rep_seed, noise, xval)] = rn.unit(uid, lambda: train_unit(rep_seed, noise, xval))
-    if rn.partial:
-        return rn.finish(None, {})
-    # test error curves: (seeds, noise levels, sweep points)
-    err = np.array([[[units[(s, p, v)]["test_error"] for v in xs] for p in cfg.label_noise] for s in seeds])
-    train_err = np.array([[[units[(s, p, v)]["train_error"] for v in xs] for p in cfg.label_noise] for s in seeds])
+    >>> m = {"test_error": [[[0.3, 0.2, 0.1], [0.5, 0.6, 0.3]]]}
+    >>> round(statistic(Config(), m), 6)
+    0.1
+    """
+    e = np.asarray(m["test_error"], float).mean(axis=0)     # (noise levels, sweep points)
     noisy = int(np.argmax(cfg.label_noise))
     clean = cfg.label_noise.index(0.0) if 0.0 in cfg.label_noise and len(cfg.label_noise) > 1 else None
+    p_noisy = prominence(e[noisy])
+    return p_noisy if clean is None else min(p_noisy, p_noisy - prominence(e[clean]))
 
-    def stat(e):  # e: (seeds, noise, sweep) -> min(P_noisy, P_noisy - P_clean)
-        m = e.mean(axis=0)
-        p_noisy = prominence(m[noisy])
-        return p_noisy if clean is None else min(p_noisy, p_noisy - prominence(m[clean]))
 
-    b = common.bootstrap(err, stat, seed=seed)
-    per_noise = {f"{p:g}": common.bootstrap(err[:, i], lambda e: prominence(e.mean(axis=0)), seed=seed)
+def verdict(cfg: Config, m: dict, *, seed: int, profile: str):
+    """Today's decision: percentile bootstrap over seeds, passed if the CI lies above 0."""
+    xs, err, train_err = m["x"], np.asarray(m["test_error"], float), np.asarray(m["train_error"], float)
+    n = err.shape[0]
+    b = results.bootstrap_seeds(n, lambda i: statistic(cfg, results.resample_seeds(m, SEED_KEYS, i)), seed=seed)
+    per_noise = {f"{p:g}": results.bootstrap(err[:, i], lambda e: prominence(e.mean(axis=0)), seed=seed)
                  for i, p in enumerate(cfg.label_noise)}
-    mean_curve = err.mean(axis=0)
     peak_at = {}
-    for i, p in enumerate(cfg.label_noise):   # peak location with a bootstrap CI over seeds, next to
-        loc = common.bootstrap(err[:, i], lambda e: float(peak_index(e.mean(axis=0))), seed=seed)  # the threshold
-        peak_at[f"{p:g}"] = {"x": xs[peak_index(mean_curve[i])], "ci_low": xs[int(math.floor(loc["ci_low"]))],
+    for i, p in enumerate(cfg.label_noise):   # peak location with a bootstrap CI over seeds, next to the threshold
+        loc = results.bootstrap(err[:, i], lambda e: float(peak_index(e.mean(axis=0))), seed=seed)
+        peak_at[f"{p:g}"] = {"x": xs[peak_index(err[:, i].mean(axis=0))], "ci_low": xs[int(math.floor(loc["ci_low"]))],
                              "ci_high": xs[int(math.ceil(loc["ci_high"]))],
                              "interpolation_threshold": interpolation_threshold(xs, train_err[:, i])}
-    verdict = common.sign_verdict(
+    return results.sign_verdict(
         CLAIM_ID, b, statistic="min(peak prominence with noise, its excess over no noise)", seed=seed,
         params={"dataset": cfg.dataset, "sweep": cfg.sweep, "x": list(xs), "label_noise": list(cfg.label_noise),
                 "epochs": cfg.epochs, "n_train": cfg.n_train},
-        profile=name, extra={"prominence_by_noise": per_noise, "peak_at": peak_at},
+        profile=profile, extra={"prominence_by_noise": per_noise, "peak_at": peak_at},
     )
-    measurements = {"x": list(xs), "x_name": "k" if cfg.sweep == "model" else "n", "label_noise": list(cfg.label_noise),
-                    "seeds": seeds, "test_error": err.tolist(), "train_error": train_err.tolist(),
-                    "mean_test_error": mean_curve.tolist()}
-    return rn.finish(verdict, measurements, figure=figure if figures else None)
 
 
 def figure(result: dict, out_dir) -> list[str]:
     """Test error vs the sweep variable, one line per noise level, seed range as a band, and a
     dotted line at each noise level's interpolation threshold (mean train error <= 1%)."""
     m = result["measurements"]
-    err = np.array(m["test_error"])  # (seeds, noise, x)
-
+    err = np.array(m["test_error"])     # (seeds, noise, x)
     train = np.array(m["train_error"])  # (seeds, noise, x)
 
     def draw(ax):
@@ -274,4 +324,9 @@ def figure(result: dict, out_dir) -> list[str]:
         ax.set_ylabel("test error")
         ax.legend(frameon=False)
 
-    return common.save_figure(draw, out_dir, "deep_double_descent")
+    return results.save_figure(draw, out_dir, "deep_double_descent")
+
+
+def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool = False, **kw) -> dict:
+    """Run this job (:func:`gpu_validation.driver.run`)."""
+    return driver.run(sys.modules[__name__], profile, seed, device, out_dir, resume, **kw)

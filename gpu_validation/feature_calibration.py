@@ -8,42 +8,43 @@ network predicts 1 at a rate close to p_c -- it reproduces the noise distributio
 calibration) -- although the Bayes-optimal classifier predicts 0 everywhere (all p_c < 1/2).
 The exact 1-NN version of this claim is in ``theory/distributional.py``.
 
-Statistic: the calibration slope b of the per-class test rates on p_c
-(:func:`sims.distributional.calibration_table`; b = 1 for exact calibration, b = 0 for the
-Bayes classifier), averaged over seeds with a percentile-bootstrap CI. The claim passes when
-the CI lies above 1/2 (closer to calibration than to Bayes), fails when it lies below.
+Statistic (:func:`statistic`): the seed-mean calibration slope b of the per-class test rates on
+p_c (:func:`sims.distributional.calibration_table`; b = 1 for exact calibration, b = 0 for the
+Bayes classifier). Decision (:func:`verdict`, to be replaced by the check engine): passed when its
+percentile-bootstrap CI over seeds lies above 1/2 (closer to calibration than to Bayes), failed
+when it lies below, "underpowered" when a network does not interpolate.
 Rates: p_c = p_max c / 9 (:func:`theory.distributional.linear_rates`).
 
     claimcheck gpu feature_calibration --profile smoke   # CPU, ~1 s: digits, MLP 64-256-256-2
-    claimcheck gpu feature_calibration --profile small   # one GPU, ~1 min (estimate): MNIST test set, ResNet-18 k=16
+    claimcheck gpu feature_calibration --profile small   # one GPU (estimate ~1 min): MNIST test set, ResNet-18 k=16
     claimcheck gpu feature_calibration --profile full --data-dir cifar-10-batches-py   # ResNet-18, CIFAR-10
 
-The verdict is "underpowered" (precondition not met) when a network does not interpolate.
-The smoke profile checks the pipeline; 3 seeds on 600 digits are not evidence.
-
-Evidence: smoke only (CPU, torch 2.13, 3 seeds: slope ~1.0, but the nets do not fully
-interpolate, so "underpowered"). ``small`` and ``full`` have not been run: no GPU was
-available when this suite was built.
+Settings not checked against the authors' code (none was compared for this job): Adam (lr 1e-3 in
+``small`` / ``full``), no augmentation, ``small`` on MNIST. Evidence: smoke only (CPU; 3 seeds on
+600 digits are not evidence). ``small`` and ``full`` have not been run.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from claimcheck.gpu_validation import batched, common
-from claimcheck.gpu_validation.common import Run
+from claimcheck.gpu_validation import batched, driver, loop, results
 from claimcheck.gpu_validation.data import class_count, load_splits, train_test
-from claimcheck.gpu_validation.models import MLP, PreActResNet18k, SmallCNN
+from claimcheck.gpu_validation.driver import JobConfig, Plan, Unit
+from claimcheck.gpu_validation.models import MLP, PreActResNet18k, SmallCNN, forward_flops
+from claimcheck.gpu_validation.run import derive_seed, generator, seeded_init
 
 JOB = "feature_calibration"
 CLAIM_ID = "gpu.feature_calibration.slope"
+SEED_KEYS = ("slope", "rate")
 
 
 @dataclass(frozen=True)
-class Config:
-    profile: str = "custom"
+class Config(JobConfig):
+    ckpt_every: int = 500
     dataset: str = "digits"        # digits | mnist | cifar10
     data_dir: str | None = None
     n_train: int = 600             # samples
@@ -55,11 +56,7 @@ class Config:
     interpolation_tol: float = 0.0 # the claim needs train error <= this (interpolation)
     batch_size: int = 128          # samples per step
     lr: float = 3e-3               # Adam
-    n_seeds: int = 3
-    ckpt_every: int = 500          # steps
-    compile: bool = False          # torch.compile (CUDA; sequential path only)
-    batched: bool = True           # train the seeds together in one forward/backward (gpu_validation.batched)
-    stop_after_steps: int | None = None
+    eval_batch: int = 1024         # rows per member per evaluation forward
 
 
 PROFILES = {
@@ -71,87 +68,110 @@ PROFILES = {
 }
 
 
-def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool = False, *,
-        progress: bool | None = None, shard=None, figures: bool = True, **overrides) -> dict:
-    from claimcheck.sims.distributional import calibration_table, noisy_binary_labels
+def validate(cfg: Config) -> None:
+    if cfg.model not in ("mlp", "cnn", "resnet18k"):
+        raise ValueError(f"model={cfg.model!r}, must be 'mlp', 'cnn' or 'resnet18k'")
+    if not 0.0 <= cfg.p_max < 0.5:
+        raise ValueError(f"p_max={cfg.p_max}, must be in [0, 0.5) (every p_c below 1/2: Bayes predicts 0)")
+
+
+def units(ctx) -> list[Unit]:
+    names = tuple(f"seed{s}" for s in ctx.seeds)
+    if ctx.group(conv=ctx.cfg.model != "mlp"):
+        return [Unit(batched.group_id("group", ctx.seeds), names)]
+    return [Unit(n, (n,)) for n in names]
+
+
+def plan(ctx, unit: Unit) -> Plan:
+    from claimcheck.sims.distributional import noisy_binary_labels
     from claimcheck.theory.distributional import linear_rates
 
-    cfg, name = common.resolve_config(PROFILES, profile, overrides)
-    device = common.select_device(device)
-    rn = Run(JOB, name, cfg, seed=seed, device=device, out_dir=out_dir, resume=resume,
-             stop_after_steps=cfg.stop_after_steps, progress=progress, shard=shard)
-    splits = load_splits(cfg.dataset, cfg.data_dir, device)   # {split: ((N, C, H, W), classes (N,))}
-    num_classes = class_count(splits)
-    sample_shape = tuple(next(iter(splits.values()))[0].shape[1:])
+    cfg, device = ctx.cfg, ctx.device
+    splits = ctx.once("splits", lambda: load_splits(cfg.dataset, cfg.data_dir, device))   # {split: ((N,C,H,W), (N,))}
+    num_classes = class_count(splits) if device.type != "meta" else 10
+    shape = tuple(next(iter(splits.values()))[0].shape[1:])
     p_c = linear_rates(cfg.p_max, num_classes)
-    seeds = [seed + r for r in range(cfg.n_seeds)]
-
-    def setup(rep_seed: int) -> dict:
-        """Everything one replicate needs: split, noisy-binary labels, initialised model, data order."""
-        x_tr, c_tr, x_te, c_te = train_test(splits, cfg.n_train, cfg.n_test, common.generator(rep_seed, "split"))
-        rng = np.random.default_rng(common.derive_seed(rep_seed, "binary-labels"))
-        b_tr = torch.as_tensor(noisy_binary_labels(c_tr.cpu().numpy(), p_c, rng)).to(device)  # 0/1, Bernoulli(p_c)
-        if cfg.model == "mlp":
-            build = lambda: MLP(int(np.prod(sample_shape)), (cfg.width, cfg.width), 2)  # noqa: E731
-        elif cfg.model == "cnn":
-            build = lambda: SmallCNN(cfg.width, 2, sample_shape[0])  # noqa: E731
+    seeds = [int(m[len("seed"):]) for m in unit.members]
+    group = len(seeds) > 1
+    us = []
+    for s in seeds:
+        x_tr, c_tr, x_te, c_te = train_test(splits, cfg.n_train, cfg.n_test, generator(s, "split"))
+        if device.type == "meta":
+            b_tr = c_tr
         else:
-            build = lambda: PreActResNet18k(cfg.width, 2, sample_shape[0])  # noqa: E731
-        model = common.seeded_init(build, rep_seed, "init")
-        flops = common.train_flops_per_sample(model, tuple(x_tr.shape[1:]))
-        batch, per_epoch = common.epoch_batches(x_tr, b_tr, cfg.batch_size, rep_seed, "order")
+            rng = np.random.default_rng(derive_seed(s, "binary-labels"))
+            b_tr = torch.as_tensor(noisy_binary_labels(c_tr.cpu().numpy(), p_c, rng)).to(device)  # 0/1, Bernoulli(p_c)
+        if cfg.model == "mlp":
+            build = lambda: MLP(int(np.prod(shape)), (cfg.width, cfg.width), 2)  # noqa: E731
+        elif cfg.model == "cnn":
+            build = lambda: SmallCNN(cfg.width, 2, shape[0])  # noqa: E731
+        else:
+            build = lambda: PreActResNet18k(cfg.width, 2, shape[0])  # noqa: E731
+        model = seeded_init(build, s, "init", device=ctx.init_device)
+        batch, per_epoch = loop.epoch_batches(x_tr, b_tr, cfg.batch_size, s, "order")
+        us.append({"model": model, "batch": batch, "steps": per_epoch * cfg.epochs, "x_tr": x_tr, "b_tr": b_tr,
+                   "x_te": x_te, "c_te": c_te})
+    flops = 0.0 if device.type == "meta" else 3.0 * forward_flops(us[0]["model"], shape)
+    amp = ctx.amp
 
-        return {"model": model, "flops": flops, "batch": batch, "steps": per_epoch * cfg.epochs,
-                "x_tr": x_tr, "b_tr": b_tr, "x_te": x_te, "c_te": c_te}
+    def finish(model, history) -> dict:
+        from claimcheck.sims.distributional import calibration_table
 
-    def measure(model, u: dict) -> dict:
-        model.eval()
-        with torch.no_grad(), common.autocast(device):
-            pred = torch.cat([model(u["x_te"][i:i + 1024]).argmax(-1) for i in range(0, cfg.n_test, 1024)]).cpu().numpy()
-        train_err = common.evaluate(model, u["x_tr"], u["b_tr"], device)["error"]
-        t = calibration_table(pred, u["c_te"].cpu().numpy(), p_c)
-        return {"rate": t["rate"].tolist(), "count": t["count"].tolist(), "slope": t["slope"], "slope_se": t["slope_se"],
-                "intercept": t["intercept"], "train_error": train_err}
+        if group:
+            pred = loop.predict_group(model, [u["x_te"] for u in us], cfg.eval_batch, amp=amp).cpu().numpy()
+            train = loop.evaluate_group(model, [u["x_tr"] for u in us], [u["b_tr"] for u in us], cfg.eval_batch, amp=amp)
+        else:
+            pred = loop.predict(model, us[0]["x_te"], cfg.eval_batch, amp=amp).cpu().numpy()[None]
+            train = [loop.evaluate(model, us[0]["x_tr"], us[0]["b_tr"], cfg.eval_batch, amp=amp)]
+        out = {}
+        for name, u, pr, tr in zip(unit.members, us, pred, train):
+            t = calibration_table(pr, u["c_te"].cpu().numpy(), p_c)
+            out[name] = {"rate": t["rate"].tolist(), "count": t["count"].tolist(), "slope": t["slope"],
+                         "slope_se": t["slope_se"], "intercept": t["intercept"], "train_error": tr["error"],
+                         "p_c": p_c.tolist()}
+        return out
 
-    def train_unit(rep_seed: int) -> dict:
-        u = setup(rep_seed)
-        model = common.prepare_model(u["model"], device, conv=cfg.model != "mlp", compile=cfg.compile)
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        rn.train(model, opt, unit=f"seed{rep_seed}", steps=u["steps"], batch_fn=u["batch"], flops_per_sample=u["flops"],
-                 ckpt_every=cfg.ckpt_every)
-        return measure(model, u)
+    return Plan(model=batched.BatchedModels([u["model"] for u in us]) if group else us[0]["model"],
+                make_optimizer=lambda params: ctx.optimizer("adam", params, lr=cfg.lr), steps=us[0]["steps"],
+                batch_fn=batched.stack_batches([u["batch"] for u in us]) if group else us[0]["batch"],
+                loss_fn=batched.member_loss(len(us)) if group else torch.nn.functional.cross_entropy,
+                flops_per_sample=flops, finish=finish, conv=cfg.model != "mlp", group=group)
 
-    def train_seeds_batched() -> dict:
-        """All seeds as one group (gpu_validation.batched): one forward/backward per step."""
-        us = [setup(s) for s in seeds]
-        members, _ = batched.train_group(
-            rn, [u["model"] for u in us], lambda params: torch.optim.Adam(params, lr=cfg.lr),
-            unit=batched.group_id("group", seeds), steps=us[0]["steps"], batch_fns=[u["batch"] for u in us],
-            device=device, flops_per_sample=us[0]["flops"], ckpt_every=cfg.ckpt_every)
-        return {"members": {f"seed{s}": measure(m, u) for s, m, u in zip(seeds, members, us)}}
 
-    if cfg.batched:
-        done = batched.unpack(rn.unit(batched.group_id("group", seeds), train_seeds_batched))
-        units = {s: done[f"seed{s}"] for s in seeds} if done else {}
-    else:
-        units = {s: rn.unit(f"seed{s}", lambda s=s: train_unit(s)) for s in seeds}
-    if rn.partial:
-        return rn.finish(None, {})
-    slopes = np.array([units[s]["slope"] for s in seeds], dtype=float)
-    rates = np.array([units[s]["rate"] for s in seeds], dtype=float)   # (seeds, classes)
-    train_err = [units[s]["train_error"] for s in seeds]
-    b = common.bootstrap(slopes, np.mean, seed=seed)
-    verdict = common.sign_verdict(
+def train_unit(ctx, unit: Unit) -> dict:
+    return driver.train_plan(ctx, unit, plan(ctx, unit))
+
+
+def measurements(ctx, members: dict) -> dict:
+    seeds = list(ctx.seeds)
+    first = members[f"seed{seeds[0]}"]
+    return {"p_c": first["p_c"], "rate": [members[f"seed{s}"]["rate"] for s in seeds],
+            "slope": [members[f"seed{s}"]["slope"] for s in seeds],
+            "train_error": [members[f"seed{s}"]["train_error"] for s in seeds], "seeds": seeds}
+
+
+def statistic(cfg: Config, m: dict) -> float:
+    """Seed-mean calibration slope.
+
+    >>> statistic(Config(), {"slope": [0.8, 1.0]})
+    0.9
+    """
+    return float(np.mean(np.asarray(m["slope"], float)))
+
+
+def verdict(cfg: Config, m: dict, *, seed: int, profile: str):
+    """Today's decision: bootstrap CI of the mean slope above 1/2; underpowered without interpolation."""
+    train_err = m["train_error"]
+    b = results.bootstrap_seeds(len(m["slope"]), lambda i: statistic(cfg, results.resample_seeds(m, SEED_KEYS, i)),
+                                seed=seed)
+    return results.sign_verdict(
         CLAIM_ID, b, statistic="calibration slope of test predicted-1 rates on p_c", threshold=0.5, seed=seed,
         params={"dataset": cfg.dataset, "model": cfg.model, "width": cfg.width, "n_train": cfg.n_train, "p_max": cfg.p_max},
-        profile=name, unmet=(f"the networks do not interpolate (train error {max(train_err):.3g} > {cfg.interpolation_tol:g}); "
-                             f"train longer" if max(train_err) > cfg.interpolation_tol else None),
+        profile=profile, unmet=(f"the networks do not interpolate (train error {max(train_err):.3g} > "
+                                f"{cfg.interpolation_tol:g}); train longer" if max(train_err) > cfg.interpolation_tol else None),
         extra={"train_error": train_err, "interpolated": bool(max(train_err) == 0.0),
-                             "exact_calibration_slope": 1.0, "bayes_slope": 0.0},
+               "exact_calibration_slope": 1.0, "bayes_slope": 0.0},
     )
-    measurements = {"p_c": p_c.tolist(), "rate": rates.tolist(), "slope": slopes.tolist(), "train_error": train_err,
-                    "seeds": seeds}
-    return rn.finish(verdict, measurements, figure=figure if figures else None)
 
 
 def figure(result: dict, out_dir) -> list[str]:
@@ -167,4 +187,9 @@ def figure(result: dict, out_dir) -> list[str]:
         ax.set_ylabel("test rate of predicted 1")
         ax.legend(frameon=False, fontsize=6)
 
-    return common.save_figure(draw, out_dir, "feature_calibration")
+    return results.save_figure(draw, out_dir, "feature_calibration")
+
+
+def run(profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool = False, **kw) -> dict:
+    """Run this job (:func:`gpu_validation.driver.run`)."""
+    return driver.run(sys.modules[__name__], profile, seed, device, out_dir, resume, **kw)

@@ -27,7 +27,7 @@ __all__ = ["measure", "table", "main"]
 def measure(jobs=None, *, profile: str = "small", device: str | None = None, out_dir="runs/measure", seed: int = 0,
             resume: bool = False) -> list[dict]:
     """Run ``profile`` of each job; returns and writes one record per job."""
-    from claimcheck.gpu_validation.common import git_revision
+    from claimcheck.gpu_validation.run import git_revision
 
     jobs = list(jobs or JOBS)
     for j in jobs:

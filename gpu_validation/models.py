@@ -1,16 +1,24 @@
-"""Models of the GPU suite, torch only (no torchvision): ResNet-18k, a small MLP and a small CNN.
+"""Models of the GPU suite, torch only (no torchvision): ResNet-18k, an MLP and a small CNN.
 
 * :class:`PreActResNet18k` -- the pre-activation ResNet-18 of He et al. (2016, "Identity
-  mappings in deep residual networks") with stage widths ``[k, 2k, 4k, 8k]``, as in the
-  ``resnet18k`` of Nakkiran et al. (2020, "Deep double descent", Sec. 3 / App. B): ``k = 64``
-  is the standard ResNet-18 (about 11.2M parameters for 10 classes). Global average pooling
-  replaces the fixed ``avg_pool2d(out, 4)`` so 8x8, 28x28 and 32x32 inputs all work.
-* :class:`MLP` -- fully connected ReLU network on flattened inputs (MNIST, mnist1d, teacher data).
+  mappings in deep residual networks") with stage widths ``[k, 2k, 4k, 8k]``, as the
+  ``resnet18k`` of Nakkiran et al. (2020, "Deep double descent", Sec. 3 / App. B) in their code
+  (preetum/deep-bootstrap-code, ``common/models/small/resnet18k.py``): conv3x3 stem, four stages
+  of two pre-activation blocks, then *directly* pooling and the linear head -- no final
+  BatchNorm-ReLU after the last block (the reference has none). ``k = 64`` is the standard
+  ResNet-18 (about 11.2M parameters for 10 classes). Deviation, kept: global average pooling
+  replaces the reference's fixed ``avg_pool2d(out, 4)``, which is the same on 32x32 inputs
+  (a 4x4 final map) and lets 8x8 and 28x28 inputs work; the stem takes ``in_channels`` (1 for MNIST).
+* :class:`MLP` -- fully connected ReLU network on flattened inputs, with the initialisations of
+  the public codes it stands in for: PyTorch's default, Xavier/Glorot uniform without biases
+  (Nagarajan & Kolter's ``experiments.py``: ``xavier_initializer``, ``tf.matmul`` and no bias) and
+  the truncated normal of PBB (Perez-Ortiz et al. 2021, ``pbb/models.py``: std 1/sqrt(fan_in),
+  truncated at +-2 std, zero biases), and dropout after each hidden linear layer (PBB's prior net).
 * :class:`SmallCNN` -- two conv/ReLU/pool stages and a linear head (MNIST, digits).
 
 :func:`forward_flops` counts the multiply-accumulates of every ``Conv2d`` and ``Linear`` layer
-in one forward pass (hooks on a one-sample batch) and returns ``2 * MACs``; see
-:func:`gpu_validation.common.train_flops_per_sample` for the training estimate used by MFU.
+in one forward pass (hooks on a one-sample batch) and returns ``2 * MACs``; the jobs count
+training FLOPs as 3 x forward FLOPs (Kaplan et al. 2020, Sec. 2.1; PaLM App. B) for MFU.
 """
 from __future__ import annotations
 
@@ -18,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["PreActBlock", "PreActResNet18k", "MLP", "SmallCNN", "forward_flops", "count_parameters"]
+__all__ = ["PreActBlock", "PreActResNet18k", "MLP", "MLP_INITS", "SmallCNN", "forward_flops", "count_parameters"]
 
 
 class PreActBlock(nn.Module):
@@ -63,31 +71,59 @@ class PreActResNet18k(nn.Module):
             layers += [PreActBlock(in_planes, w, stride), PreActBlock(w, w, 1)]
             in_planes = w
         self.layers = nn.Sequential(*layers)
-        self.bn = nn.BatchNorm2d(8 * k)
         self.linear = nn.Linear(8 * k, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, C, H, W) -> logits (B, classes)
-        out = self.layers(self.conv1(x))  # (B, 8k, H/8, W/8)
-        out = F.relu(self.bn(out))
+        out = self.layers(self.conv1(x))  # (B, 8k, H/8, W/8); no BN-ReLU here (as the reference)
         out = F.adaptive_avg_pool2d(out, 1).flatten(1)  # (B, 8k)
         return self.linear(out)
 
 
+MLP_INITS = ("torch", "xavier", "pbb")
+
+
 class MLP(nn.Module):
-    """Flatten, then ``Linear-ReLU`` per hidden width, then a linear head.
+    """Flatten, then ``Linear-ReLU`` per hidden width (dropout after each hidden linear layer if
+    ``dropout > 0``), then a linear head.
+
+    ``init``: ``"torch"`` (PyTorch's default), ``"xavier"`` (Glorot uniform weights
+    U(+-sqrt(6/(fan_in+fan_out))), biases 0; Nagarajan & Kolter) or ``"pbb"`` (truncated normal,
+    std 1/sqrt(fan_in), cut at +-2 std, biases 0; PBB's ``Linear``). ``bias=False``: no biases
+    (Nagarajan & Kolter's MNIST networks).
 
     >>> MLP(40, (16, 16), 10)(torch.zeros(5, 40)).shape
     torch.Size([5, 10])
+    >>> sum(p.numel() for p in MLP(4, (3,), 2, bias=False).parameters())
+    18
     """
 
-    def __init__(self, in_dim: int, hidden: tuple[int, ...] = (512,), num_classes: int = 10):
+    def __init__(self, in_dim: int, hidden: tuple[int, ...] = (512,), num_classes: int = 10, *, bias: bool = True,
+                 init: str = "torch", dropout: float = 0.0):
         super().__init__()
+        if init not in MLP_INITS:
+            raise ValueError(f"init={init!r}, must be one of {list(MLP_INITS)}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout={dropout}, must be in [0, 1)")
         dims = [in_dim, *hidden]
         layers: list[nn.Module] = [nn.Flatten()]
         for a, b in zip(dims[:-1], dims[1:]):
-            layers += [nn.Linear(a, b), nn.ReLU()]
-        layers.append(nn.Linear(dims[-1], num_classes))
+            layers.append(nn.Linear(a, b, bias=bias))
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            layers.append(nn.ReLU())
+        layers.append(nn.Linear(dims[-1], num_classes, bias=bias))
         self.net = nn.Sequential(*layers)
+        if init != "torch":
+            with torch.no_grad():
+                for m in self.net:
+                    if isinstance(m, nn.Linear):
+                        if init == "xavier":
+                            nn.init.xavier_uniform_(m.weight)
+                        else:
+                            std = 1.0 / m.in_features ** 0.5
+                            nn.init.trunc_normal_(m.weight, 0.0, std, -2 * std, 2 * std)
+                        if m.bias is not None:
+                            nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, ...) -> (B, classes)
         return self.net(x)

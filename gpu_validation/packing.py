@@ -35,7 +35,10 @@ additions differs from a standalone width-k run: results agree to float32 roundi
 The price is FLOPs: a member costs what a width-K member costs (~K^2 for ResNet-18k).
 :func:`plan_packs` groups a sweep's widths so that the padded arithmetic of each pack is at
 most ``max_waste`` times the true arithmetic; on a GPU the small widths are bound by kernel
-launches, not arithmetic, so packing them trades cheap FLOPs for fewer launches.
+launches, not arithmetic, so packing them trades cheap FLOPs for fewer launches. On CUDA the
+padded width is also rounded up to a multiple of 8 (:func:`pack_width`; bf16 tensor cores want
+channel counts that are multiples of 8). MFU counts the *true* FLOPs of the members, never the
+padded ones (the padding is arithmetic the experiment does not need).
 """
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-__all__ = ["embed", "extract", "plan_packs", "pack_tag"]
+__all__ = ["embed", "extract", "plan_packs", "pack_tag", "pack_width"]
 
 
 def _fill(name: str) -> float:
@@ -60,7 +63,7 @@ def embed(small: nn.Module, big: nn.Module) -> nn.Module:
     ``small`` and ``big`` must have the same state names, and every ``small`` tensor must fit
     in ``big``'s (same rank, each dimension <= ``big``'s).
 
-    >>> from gpu_validation.models import MLP
+    >>> from claimcheck.gpu_validation.models import MLP
     >>> torch.manual_seed(0); s, b = MLP(4, (3,), 2), MLP(4, (8,), 2)
     <torch._C.Generator object at ...>
     >>> x = torch.randn(5, 4)
@@ -155,3 +158,15 @@ def pack_tag(pack: Sequence[int]) -> str:
     if len(ks) > 1 and ks == list(range(ks[0], ks[-1] + 1)):
         return f"{ks[0]}-{ks[-1]}"
     return "_".join(str(k) for k in ks)
+
+
+def pack_width(pack: Sequence[int], multiple: int = 1) -> int:
+    """The width a pack is padded to: its widest member, rounded up to a multiple of ``multiple``.
+
+    >>> pack_width([2, 4, 6]), pack_width([2, 4, 6], multiple=8), pack_width([16], multiple=8)
+    (6, 8, 16)
+    """
+    if isinstance(multiple, bool) or not isinstance(multiple, int) or multiple < 1:
+        raise ValueError(f"multiple={multiple!r}, must be an integer >= 1")
+    k = max(int(v) for v in pack)
+    return -(-k // multiple) * multiple

@@ -12,15 +12,22 @@ loading is not measured), SGD with Nesterov momentum, under each *variant*:
 ``bf16``               bf16 autocast, as every job trains on CUDA
 ``bf16+cl``            ... and channels_last memory format (conv nets on CUDA)
 ``bf16+cl+compile``    ... and ``torch.compile`` (``--set compile=True`` in the jobs)
+``bf16+cl+cudagraphs`` ... with ``mode="reduce-overhead"`` (CUDA graphs; ``--set cuda_graphs=True``)
 ``seeds4-k16``         4 seeds of ResNet-18 k = 16 as one vmap group (bf16; stacked
                        rank-5 weights have no channels_last), :mod:`gpu_validation.batched`;
                        images/s counts all members
+``seeds4-k16+compile`` ... the group under ``torch.compile`` (vmap traced by Dynamo)
 =====================  ==========================================================
 
-Time is the wall time of ``steps`` optimizer steps after ``warmup`` steps (compilation and
-cuDNN autotuning happen there), measured with CUDA events around the whole loop. MFU =
+The optimizer is SGD with Nesterov momentum, ``fused=True`` on CUDA (as in the jobs). One-time
+costs stay out of the numbers: before the first variant a throwaway pass warms up the process
+(allocator, cuDNN/oneDNN primitive caches, thread pools: on CPU the first variant measured
+1,820 ms/step with ``--warmup 1`` before this), each variant then runs ``warmup`` untimed steps
+(compilation, CUDA-graph capture and cuDNN autotuning happen there) and is timed over
+``repeats`` segments of ``steps`` steps, CUDA events around each segment; the reported step
+time is the median segment's. MFU =
 3 x forward FLOPs per image x images/s / peak dense bf16 FLOP/s
-(:data:`gpu_validation.common.PEAK_BF16_FLOPS`; for ``fp32`` too, so it is comparable).
+(:data:`gpu_validation.device.PEAK_BF16_FLOPS`; for ``fp32`` too, so it is comparable).
 Anchor: airbench94 trains its (much smaller) net to 94% on CIFAR-10 with 0.36 PFLOPs in
 3.83 s on one A100 (KellerJordan/cifar10-airbench README), i.e. ~94 TFLOP/s, ~30% MFU.
 
@@ -30,18 +37,21 @@ run on the device (compile on CPU) are recorded as skipped with the reason.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as _dt
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from claimcheck.io import atomic_write_json, atomic_write_text
-from claimcheck.gpu_validation import common
-from claimcheck.gpu_validation.models import PreActResNet18k
+from claimcheck.io import atomic_write_json, atomic_write_text, jsonable
+from claimcheck.gpu_validation.device import (CHANNELS_LAST_DEVICES, Timer, autocast, compile_module, device_info, optimizer, peak_flops,
+                                              prepare_model, select_device)
+from claimcheck.gpu_validation.models import PreActResNet18k, forward_flops
+from claimcheck.gpu_validation.run import DivergenceError, generator, git_revision, seeded_init
 
 __all__ = ["VARIANTS", "measure", "table", "main"]
 
@@ -54,6 +64,7 @@ class Variant:
     bf16: bool
     channels_last: bool
     compile: bool = False
+    cuda_graphs: bool = False
     seeds: int = 1        # > 1: a vmap group of this many ResNets of width group_k
     group_k: int = 16
 
@@ -63,29 +74,30 @@ VARIANTS = {v.name: v for v in (
     Variant("bf16", bf16=True, channels_last=False),
     Variant("bf16+cl", bf16=True, channels_last=True),
     Variant("bf16+cl+compile", bf16=True, channels_last=True, compile=True),
+    Variant("bf16+cl+cudagraphs", bf16=True, channels_last=True, compile=True, cuda_graphs=True),
     Variant("seeds4-k16", bf16=True, channels_last=False, seeds=4, group_k=16),
+    Variant("seeds4-k16+compile", bf16=True, channels_last=False, compile=True, seeds=4, group_k=16),
 )}
 
 
-def _run_variant(v: Variant, *, k: int, batch: int, steps: int, warmup: int, device: torch.device, seed: int) -> dict:
+def _run_variant(v: Variant, *, k: int, batch: int, steps: int, warmup: int, device: torch.device, seed: int,
+                 repeats: int = 3) -> dict:
     from claimcheck.gpu_validation import batched
 
     width = v.group_k if v.seeds > 1 else k
-    models = [common.seeded_init(lambda: PreActResNet18k(width, 10, 3), seed, "throughput", s) for s in range(v.seeds)]
-    flops = common.train_flops_per_sample(models[0], (3, 32, 32))
+    models = [seeded_init(lambda: PreActResNet18k(width, 10, 3), seed, "throughput", s) for s in range(v.seeds)]
+    flops = 3 * forward_flops(models[0], (3, 32, 32))
     model = models[0] if v.seeds == 1 else batched.BatchedModels(models)
-    model = model.to(device)
-    if v.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    gen = common.generator(seed, "throughput-data")
+    model = prepare_model(model, device, channels_last=v.channels_last)
+    gen = generator(seed, "throughput-data")
     x = torch.randn(batch * v.seeds, 3, 32, 32, generator=gen).to(device)
     y = torch.randint(0, 10, (batch * v.seeds,), generator=gen).to(device)
     if v.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
-    fwd = torch.compile(model) if v.compile else model
+    opt = optimizer("sgd", model.parameters(), device, lr=0.01, momentum=0.9, nesterov=True)
+    fwd, _ = compile_module(model, device, enabled=v.compile, cuda_graphs=v.cuda_graphs)
     loss_fn = batched.member_loss(v.seeds) if v.seeds > 1 else F.cross_entropy
-    amp = torch.autocast(device.type, dtype=torch.bfloat16) if v.bf16 else contextlib.nullcontext()
+    amp = autocast(device, "bf16" if v.bf16 else "fp32")
 
     def step():
         with amp:
@@ -98,57 +110,72 @@ def _run_variant(v: Variant, *, k: int, batch: int, steps: int, warmup: int, dev
     model.train()
     for _ in range(warmup):
         step()
-    timer = common.Timer(device)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    timer.start()
-    for _ in range(steps):
-        loss = step()
-    timer.stop()
-    seconds = timer.seconds
+    segments = []
+    for _ in range(repeats):
+        timer = Timer(device)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        timer.start()
+        for _ in range(steps):
+            loss = step()
+        timer.stop()
+        segments.append(timer.seconds)
     if not torch.isfinite(loss.detach().float()):
-        raise common.DivergenceError(f"throughput variant {v.name}: non-finite loss")
+        raise DivergenceError(f"throughput variant {v.name}: non-finite loss")
+    seconds = float(np.median(segments))
     images = steps * batch * v.seeds
     rate = images / seconds
-    peak = common.peak_flops(device)
+    peak = peak_flops(device)
     return {"variant": v.name, "status": "ok", "k": width, "members": v.seeds, "batch_per_member": batch,
-            "steps": steps, "seconds": seconds, "images_per_s": rate, "step_ms": 1000 * seconds / steps,
+            "steps": steps, "repeats": repeats, "seconds": seconds, "segment_seconds": segments,
+            "images_per_s": rate, "step_ms": 1000 * seconds / steps,
             "train_flops_per_image": flops, "achieved_flops_per_s": flops * rate,
             "mfu": None if peak is None else flops * rate / peak}
 
 
 def measure(variants=None, *, k: int = 64, batch: int = 512, steps: int = 50, warmup: int = 10, device=None,
-            seed: int = 0, out_dir="runs/throughput") -> dict:
+            seed: int = 0, out_dir="runs/throughput", repeats: int = 3) -> dict:
     """Measure each variant; write ``throughput.json`` / ``.md`` to ``out_dir`` after each one."""
     names = list(variants or VARIANTS)
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
         raise ValueError(f"variants={unknown}, each must be one of {list(VARIANTS)}")
-    for name, value, low in (("k", k, 1), ("batch", batch, 1), ("steps", steps, 1), ("warmup", warmup, 0)):
+    for name, value, low in (("k", k, 1), ("batch", batch, 1), ("steps", steps, 1), ("warmup", warmup, 0),
+                             ("repeats", repeats, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name}={value!r}, must be an integer >= {low}")
-    device = common.select_device(device)
+    device = select_device(device)
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = False   # "fp32" means fp32
         torch.backends.cudnn.allow_tf32 = False
         torch.backends.cudnn.benchmark = True
     doc = {"created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-           "git_revision": common.git_revision(), "torch": torch.__version__, "device": common._device_info(device),
-           "peak_bf16_flops": common.peak_flops(device), "config": {"k": k, "batch": batch, "steps": steps,
-                                                                     "warmup": warmup, "seed": seed},
+           "git_revision": git_revision(), "torch": torch.__version__, "device": device_info(device),
+           "peak_bf16_flops": peak_flops(device), "config": {"k": k, "batch": batch, "steps": steps,
+                                                              "warmup": warmup, "repeats": repeats, "seed": seed},
            "anchor_airbench94_a100_flops_per_s": AIRBENCH94_A100_FLOPS, "records": []}
     out_dir = Path(out_dir)
+    first = next((VARIANTS[n] for n in names if device.type == "cuda" or not (VARIANTS[n].compile or VARIANTS[n].channels_last)),
+                 None)
+    if first is not None:   # process warm-up, discarded (see the module docstring)
+        t0 = time.perf_counter()
+        _run_variant(first, k=k, batch=batch, steps=1, warmup=max(1, warmup), device=device, seed=seed, repeats=1)
+        doc["process_warmup_s"] = time.perf_counter() - t0
     for name in names:
         v = VARIANTS[name]
         if v.compile and device.type != "cuda":
             rec = {"variant": name, "status": "skipped", "reason": "torch.compile is used on CUDA only"}
+        elif v.channels_last and device.type not in CHANNELS_LAST_DEVICES:
+            rec = {"variant": name, "status": "skipped",
+                   "reason": "channels_last is used on CUDA only (CPU oneDNN conv backward corrupted the heap)"}
         else:
             try:
-                rec = _run_variant(v, k=k, batch=batch, steps=steps, warmup=warmup, device=device, seed=seed)
+                rec = _run_variant(v, k=k, batch=batch, steps=steps, warmup=warmup, device=device, seed=seed,
+                                   repeats=repeats)
             except Exception as exc:  # record and go on (e.g. no compiler for torch.compile)
                 rec = {"variant": name, "status": "error", "reason": f"{type(exc).__name__}: {exc}"[:300]}
         doc["records"].append(rec)
-        atomic_write_json(out_dir / "throughput.json", common.jsonable(doc))
+        atomic_write_json(out_dir / "throughput.json", jsonable(doc))
         atomic_write_text(out_dir / "throughput.md", table(doc))
     return doc
 
@@ -178,13 +205,14 @@ def main(argv=None) -> int:
     p.add_argument("--batch", type=int, default=512)
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--repeats", type=int, default=3, help="timed segments of --steps steps; the median is reported")
     p.add_argument("--device", default=None, help="default: cuda if available, else cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("runs/throughput"))
     args = p.parse_args(argv)
     try:
         doc = measure(args.variants, k=args.k, batch=args.batch, steps=args.steps, warmup=args.warmup,
-                      device=args.device, seed=args.seed, out_dir=args.out)
+                      device=args.device, seed=args.seed, out_dir=args.out, repeats=args.repeats)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

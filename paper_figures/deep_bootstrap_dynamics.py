@@ -164,8 +164,7 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
                                    np.random.default_rng(np.random.SeedSequence([SPECTRAL_SEED, k])))
         out[f"{key}/spectral"] = ref.mean(axis=0)
         out[f"{key}/spectral_se"] = ref.std(axis=0, ddof=1) / math.sqrt(SPECTRAL_REPS)
-        pred = real_world_gd.predict(n=n, d=d, eta_frac=C_ETA_FRAC, log_steps=GD_STEPS)
-        out[f"{key}/limit"] = np.array(pred[-1])
+        out[f"{key}/limit"] = np.array(real_world_gd.predict(n=n, d=d, eta_frac=C_ETA_FRAC, log_steps=GD_STEPS))  # t -> inf
         out[f"{key}/ideal"] = T.ideal_world_loss(Vc, T.default_beta_star(Vc), "identity", n, eta, C_T_MAX)[C_GRID.astype(int)]
         steps = np.array(GD_STEPS)
         L = S.gd_direct_losses(n, d, 1.0 / d, eta, steps, reps, C.curve_rng(seed, 4 + k))

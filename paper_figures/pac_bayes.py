@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from claimcheck.paper_figures import style
+from claimcheck.stats import clopper_pearson
 from claimcheck.sims.pac_bayes import tuning_coverage_draws, tuning_coverage_exact
 from claimcheck.theory.pac_bayes import maurer_bound, mcallester_bound
 
@@ -82,8 +83,6 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
 def draw(d: dict[str, np.ndarray], venue: str):
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-    from scipy import stats
-
     fig = Figure(figsize=style.figsize(venue, column="full", ncols=2, height_to_width=0.78))
     ax_a, ax_b = fig.subplots(1, 2)
 
@@ -111,8 +110,7 @@ def draw(d: dict[str, np.ndarray], venue: str):
         ax_b.plot(d["b/k_line"], d[f"b/exact/{name}"], color=color, linestyle=ls, zorder=2.5 if bound == "maurer" else 2,
                   linewidth=0.8 if bound == "maurer" else 1.6)
         x = np.round(d["b/sim_mean"][c] * draws).astype(int)
-        lo = np.where(x > 0, stats.beta.ppf(0.025, np.maximum(x, 1), draws - x + 1), 0.0)
-        hi = np.where(x < draws, stats.beta.ppf(0.975, x + 1, np.maximum(draws - x, 1)), 1.0)
+        lo, hi = clopper_pearson(x, draws, 0.95)
         mean = d["b/sim_mean"][c]
         ax_b.errorbar(d["b/k_sim"], mean, yerr=[mean - lo, hi - mean], fmt="o" if charged else "s", color=color,
                       markerfacecolor="white", markersize=3.0, markeredgewidth=0.8, elinewidth=0.7, capsize=1.2,

@@ -47,8 +47,9 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from claimcheck.catalogue.pac_bayes import bound_by_name, gaussian_posterior_coverage, occam_coverage
+from claimcheck.catalogue.pac_bayes import WRONG_BOUNDS, bound_by_name, gaussian_posterior_coverage, occam_coverage
 from claimcheck.paper_figures import style
+from claimcheck.stats import clopper_pearson
 from claimcheck.sims import pac_bayes as S
 from claimcheck.theory.pac_bayes import gaussian_kl
 
@@ -57,8 +58,9 @@ CLAIMS = ("pac_bayes.occam_coverage", "pac_bayes.gaussian_posterior_coverage")
 REPS = 2000
 """Monte Carlo training samples per simulated point (both panels)."""
 
-OCCAM_BASE = dict(occam_coverage.default)
-"""Panel (a): the Occam claim's default point (Elias-gamma class, n = 100, delta = 0.05, kl-inverse)."""
+OCCAM_BASE = {**occam_coverage.default, "charge": 1.0}
+"""Panel (a): the Occam claim's default point (Elias-gamma class, n = 100, delta = 0.05, kl-inverse), and the
+charge of the code length (1: the claim's formula; its mutants charge less)."""
 OCCAM_CHARGES = (1.0, 0.25, 0.0)
 """Panel (a): fraction of the code length L ln 2 charged as KL (1: the theorem; the others: mutants)."""
 G_LINE = np.arange(1, 31)
@@ -66,7 +68,7 @@ G_LINE = np.arange(1, 31)
 G_SIM = np.array([1, 4, 8, 11, 14, 17, 20, 25, 30])
 """Panel (a): simulated G (20 and 30 are where the claim's default and mutants are checked)."""
 
-GAUSS_BASE = {**gaussian_posterior_coverage.mutant("drop_kl")[1]}
+GAUSS_BASE = {**gaussian_posterior_coverage.mutant("drop_kl")[1], "bound": "maurer"}
 """Panel (b): the Gaussian claim's noise point (n = 60, d = 30, snr = 0, ||w|| = 1, sigma0 = 1)."""
 GAUSS_CURVES = ("maurer", "catoni", "maurer[no_kl]", "catoni[no_kl]")
 """Panel (b): bounds by the claim's names (``bound_by_name``); "[no_kl]" = the KL-dropping mutants."""
@@ -99,7 +101,7 @@ def occam_point(params: dict, reps: int, rng: np.random.Generator, bound_fn=None
     """Per-draw coverage indicators at one point of ``pac_bayes.occam_coverage`` (learner
     "elias_gamma"): the call the claim's simulator makes, with an optional (memoised) bound."""
     fn = bound_by_name(params["bound"]) if bound_fn is None else bound_fn
-    return S.occam_index_draws(params["n"], params["groups"], params["delta"], fn, reps, rng, charge=params["charge"])
+    return S.occam_index_draws(params["n"], params["groups"], params["delta"], fn, reps, rng, charge=params.get("charge", 1.0))
 
 
 def gaussian_point(params: dict, bounds, reps: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -112,9 +114,24 @@ def gaussian_point(params: dict, bounds, reps: int, rng: np.random.Generator) ->
     return {b: S.bound_coverage_draws(d, params["n"], params["delta"], bound_by_name(b)) for b in bounds}
 
 
+def _wrong_name(fn) -> str | None:
+    return next((name for name, f in WRONG_BOUNDS.items() if f is fn), None)
+
+
 def _checked_points(claim) -> list[dict]:
-    """The parameter dicts ``claimcheck verify`` checks: default, verify points, mutant points."""
-    return list(claim.points()) + [claim.resolve(m.params) for m in claim.mutants]
+    """The points ``claimcheck verify`` checks (default, verify points, mutant points) in the figure's
+    terms: the Occam claim's with the code-length ``charge`` of the formula checked there, the Gaussian
+    claim's with a mutant's bound named as in :data:`WRONG_BOUNDS` (e.g. "maurer[no_kl]")."""
+    occam = claim is occam_coverage
+    out = [{**p, "charge": 1.0} if occam else dict(p) for p in claim.points()]
+    for m in claim.mutants:
+        p = claim.resolve(m.params)
+        formula = m.predict(p["bound"])
+        if occam:
+            out.append({**p, "charge": float(formula[1])})
+        else:
+            out.append({**p, "bound": _wrong_name(formula) or p["bound"]})
+    return out
 
 
 def _frequency(holds: np.ndarray) -> tuple[float, float]:
@@ -142,8 +159,9 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
     theory and does not depend on ``seed``.
     """
     out: dict[str, np.ndarray] = {"draws": np.array(reps)}
-    out["a/level"] = np.array(occam_coverage.predict(**OCCAM_BASE))  # the claims' predict: 1 - delta
-    out["b/level"] = np.array(gaussian_posterior_coverage.predict(**GAUSS_BASE))
+    occam_point0 = {k: v for k, v in OCCAM_BASE.items() if k != "charge"}
+    out["a/level"] = np.array(occam_coverage.prediction(occam_coverage.validate(occam_point0)))  # the claims' level 1 - delta
+    out["b/level"] = np.array(gaussian_posterior_coverage.prediction(gaussian_posterior_coverage.validate(GAUSS_BASE)))
     fn = _memoised(bound_by_name(OCCAM_BASE["bound"]))
     n, delta = OCCAM_BASE["n"], OCCAM_BASE["delta"]
     out["a/g_line"], out["a/g_sim"] = G_LINE, G_SIM
@@ -176,11 +194,8 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
 
 def _points(ax, x, mean, draws, checked, color, marker):
     """Coverage frequencies with exact 95% Clopper-Pearson bars; filled where verify checks."""
-    from scipy import stats
-
     k = np.round(mean * draws).astype(int)
-    lo = np.where(k > 0, stats.beta.ppf(0.025, np.maximum(k, 1), draws - k + 1), 0.0)
-    hi = np.where(k < draws, stats.beta.ppf(0.975, k + 1, np.maximum(draws - k, 1)), 1.0)
+    lo, hi = clopper_pearson(k, draws, 0.95)
     ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor=color, elinewidth=0.7, capsize=1.2,
                 capthick=0.7, zorder=3)
     for filled in (False, True):

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from claimcheck.io import atomic_write_bytes
-from claimcheck.theory._validation import check_int, check_real
+from claimcheck.theory.validation import check_int, check_real
 
 __all__ = [
     "POINTS_PER_INCH",

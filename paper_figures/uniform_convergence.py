@@ -61,7 +61,7 @@ def _hypersphere(seed: int) -> tuple:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # bit-reproducible CPU matmuls
     try:
-        res = hs.run(HYPERSPHERE_PROFILE, seed=seed, device="cpu")
+        res = hs.sweep(HYPERSPHERE_PROFILE, seed=seed, device="cpu")
     finally:
         torch.set_num_threads(threads)
     return tuple((r["n"], r["test_error"], r["s_prime_error"], r["test_points"]) for r in res["results"])

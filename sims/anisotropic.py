@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from claimcheck.theory._validation import check_array, check_int, check_real
+from claimcheck.theory.validation import check_array, check_int, check_real
 
 __all__ = ["anisotropic_risk_samples"]
 

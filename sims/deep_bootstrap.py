@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from claimcheck.sims.ridgeless import laguerre_bidiagonal
 from claimcheck.theory import deep_bootstrap as T
-from claimcheck.theory._validation import check_int, check_real
+from claimcheck.theory.validation import check_int, check_real
 
 __all__ = [
     "link_function",
@@ -54,7 +54,7 @@ def _log_steps(log_steps, steps):
 def _setup(V, beta_star, link, batch, eta, steps, log_steps, reps):
     T.check_link(link)
     V = T.check_covariance(V)
-    b, s = T._check_beta_star(beta_star, V)
+    b, s = T.check_beta_star(beta_star, V)
     batch = check_int("batch", batch, min_value=1)
     eta = check_real("eta", eta, min_value=0, include_min=False)
     steps = check_int("steps", steps, min_value=0)
@@ -267,7 +267,7 @@ def ols_excess_risks(V, beta_star, link: str, n: int, reps: int, rng: np.random.
     """
     T.check_link(link)
     V = T.check_covariance(V)
-    b, s = T._check_beta_star(beta_star, V)
+    b, s = T.check_beta_star(beta_star, V)
     d = V.shape[0]
     n = check_int("n", n, min_value=d + 1)
     reps = check_int("reps", reps, min_value=1)

@@ -29,7 +29,8 @@ from scipy import stats as sps
 from threadpoolctl import threadpool_limits
 
 from claimcheck.theory import distributional as T
-from claimcheck.theory._validation import check_int, check_real
+from claimcheck.stats import clopper_pearson
+from claimcheck.theory.validation import check_int, check_real
 
 __all__ = [
     "noisy_binary_labels",
@@ -47,6 +48,7 @@ __all__ = [
     "KERNEL_SETTINGS",
     "predict_binary",
     "ensemble_slope",
+    "squared_distances",
     "feature_calibration_run",
 ]
 
@@ -76,7 +78,7 @@ def calibration_table(pred, y_class, p_c, *, confidence: float = 0.95) -> dict:
 
     Returns a dict of arrays over classes: ``p`` (the training rates p_c), ``count``
     (test points per class), ``ones`` (predicted 1), ``rate`` = ones/count, ``ci_low`` /
-    ``ci_high`` (exact Clopper-Pearson at ``confidence``, scipy.stats.binomtest), and the
+    ``ci_high`` (exact Clopper-Pearson at ``confidence``, :func:`claimcheck.stats.clopper_pearson`), and the
     scalars ``slope``, ``intercept`` (least squares of rate_c on p_c over classes with test
     points), ``slope_se`` (test-sampling SE: sqrt(sum_c d_c^2 v_c) / sum_c d_c^2 with
     d_c = p_c - mean p and v_c = r~_c (1 - r~_c) / N_c, r~_c = (ones + 1) / (count + 2)),
@@ -104,10 +106,9 @@ def calibration_table(pred, y_class, p_c, *, confidence: float = 0.95) -> dict:
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(count > 0, ones / np.maximum(count, 1), np.nan)
     lo, hi = np.full(k, np.nan), np.full(k, np.nan)
-    for c in np.flatnonzero(count):
-        ci = sps.binomtest(int(ones[c]), int(count[c])).proportion_ci(confidence_level=confidence, method="exact")
-        lo[c], hi[c] = ci.low, ci.high
     have = count > 0
+    if have.any():
+        lo[have], hi[have] = clopper_pearson(ones[have], count[have], confidence)
     d = p[have] - p[have].mean()
     ss = float(d @ d)
     out = {"p": p, "count": count, "ones": ones, "rate": rate, "ci_low": lo, "ci_high": hi, "confidence": confidence}
@@ -279,7 +280,8 @@ def load_split(dataset: str, n_train: int, n_test: int, split_seed: int = 0) -> 
     return _SPLITS[key]
 
 
-def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances between the rows of ``a`` and of ``b`` (clipped at 0 against rounding)."""
     d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
     return np.maximum(d, 0.0)
 
@@ -301,7 +303,7 @@ class KernelInterpolator:
         self.ridge = check_real("ridge", ridge, min_value=0, include_min=False)
         factor = check_real("bandwidth_factor", bandwidth_factor, min_value=0, include_min=False)
         self.x_train = np.asarray(x_train, dtype=float)
-        d2 = _sq_dists(self.x_train, self.x_train) if sq_dists is None else sq_dists
+        d2 = squared_distances(self.x_train, self.x_train) if sq_dists is None else sq_dists
         self.bandwidth = factor * float(np.sqrt(np.median(d2[np.triu_indices_from(d2, 1)])))
         kmat = np.exp(-d2 / (2 * self.bandwidth**2))
         kmat[np.diag_indices_from(kmat)] += self.ridge
@@ -313,7 +315,7 @@ class KernelInterpolator:
         from scipy import linalg
 
         alpha = linalg.cho_solve(self._chol, np.asarray(targets, dtype=float))
-        d2 = _sq_dists(np.asarray(x, dtype=float), self.x_train) if sq_dists is None else sq_dists
+        d2 = squared_distances(np.asarray(x, dtype=float), self.x_train) if sq_dists is None else sq_dists
         return np.exp(-d2 / (2 * self.bandwidth**2)) @ alpha
 
     def predict(self, labels: np.ndarray, x: np.ndarray, sq_dists=None) -> np.ndarray:
@@ -334,9 +336,9 @@ _DISTS: dict = {}
 def _split_dists(split_key, split: Split) -> tuple[np.ndarray, np.ndarray]:
     """Squared distances (train-train, test-train) of a split, cached by its key."""
     if split_key is None:
-        return _sq_dists(split.x_train, split.x_train), _sq_dists(split.x_test, split.x_train)
+        return squared_distances(split.x_train, split.x_train), squared_distances(split.x_test, split.x_train)
     if split_key not in _DISTS:
-        _DISTS[split_key] = (_sq_dists(split.x_train, split.x_train), _sq_dists(split.x_test, split.x_train))
+        _DISTS[split_key] = (squared_distances(split.x_train, split.x_train), squared_distances(split.x_test, split.x_train))
         if len(_DISTS) > 3:
             _DISTS.pop(next(iter(_DISTS)))
     return _DISTS[split_key]

@@ -45,7 +45,7 @@ import numpy as np
 from scipy import special, stats
 
 from claimcheck.theory import pac_bayes as T
-from claimcheck.theory._validation import check_int, check_real
+from claimcheck.theory.validation import check_int, check_real
 
 __all__ = [
     "min_binomial",

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import special
 from threadpoolctl import threadpool_limits
 
-from claimcheck.theory._validation import check_int, check_real
+from claimcheck.theory.validation import check_int, check_real
 
 __all__ = ["direct_error_samples", "fast_error_samples"]
 

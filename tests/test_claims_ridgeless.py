@@ -39,7 +39,8 @@ def test_domain_respects_the_finite_variance_region():
 def test_underpowered_when_budget_too_small_for_the_stated_precision():
     import dataclasses
 
-    claim = dataclasses.replace(claimcheck.get_claim("ridgeless.minnorm_finite"), reps=8, rel_tol=0.001)
+    base = claimcheck.get_claim("ridgeless.minnorm_finite")
+    claim = dataclasses.replace(base, reps=8, check=base.rule.with_options(rel_tol=0.001))
     assert claim.check({"n": 20, "p": 10}, budget="quick", seed=0).status is Status.UNDERPOWERED
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import strategies as st
 
+from claimcheck.checks import Exact
 from claimcheck import Claim, Estimate, Mutant, registry
 from claimcheck.cli import EXIT_FAILED, EXIT_OK, EXIT_UNDERPOWERED, EXIT_USAGE, main
 
@@ -114,7 +115,7 @@ class _nullcontext:
 
 
 def _toy(mean, reps):
-    return Claim(id="toy.mean", title="toy", statement="x", source="test", kind="exact",
+    return Claim(id="toy.mean", title="toy", statement="x", source="test", check=Exact(),
                  predict=lambda: 0.5, domain=st.just({}), default={},
                  simulate=lambda params, n, rng: Estimate.from_samples(rng.uniform(0, 2 * mean, n)), reps=reps,
                  mutants=(Mutant("m", "m", lambda: 1.0),))
@@ -161,7 +162,7 @@ def test_console_script_entry_point_runs():
 
 def test_json_report_with_mutants_stays_strict_json_when_a_z_is_infinite(tmp_path, monkeypatch):
     # a mutant whose simulation has zero spread gives z = -inf; the report must still be valid JSON
-    toy = Claim(id="toy.const", title="t", statement="x", source="test", kind="exact", predict=lambda: 1.0,
+    toy = Claim(id="toy.const", title="t", statement="x", source="test", check=Exact(), predict=lambda: 1.0,
                 domain=st.just({}), default={}, simulate=lambda params, n, rng: Estimate(1.0, 0.0, n), reps=10,
                 mutants=(Mutant("two", "2", lambda: 2.0),))
     monkeypatch.setattr(registry, "_REGISTRY", {"toy.const": toy})

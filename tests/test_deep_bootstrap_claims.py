@@ -54,8 +54,15 @@ def test_stopping_time_rule_and_its_input_checks():
 
 def test_figure7_fails_when_setting_b_has_few_samples():
     # With n = 20 in Setting B too, the sign link overfits: the bootstrap error is no longer small.
-    v = claimcheck.get_claim("deep_bootstrap.figure7").check({"n_b": 20}, budget="quick", seed=0)
-    assert v.status is Status.FAILED
+    # The declared domain is the paper's setting (n_B = 100) and refuses n_B = 20; the same check
+    # on an undeclared copy must fail there.
+    import dataclasses
+
+    c = claimcheck.get_claim("deep_bootstrap.figure7")
+    with pytest.raises(ValueError, match="n_b=20, must be an integer >= 100 and <= 100"):
+        c.check({"n_b": 20}, budget="quick", seed=0)
+    v = dataclasses.replace(c, param_spec=None).check({"n_b": 20}, budget="quick", seed=0)
+    assert v.status is Status.FAILED and v.detail.startswith("B:")
 
 
 @pytest.mark.parametrize("claim_id", ["deep_bootstrap.ideal_world_recursion", "deep_bootstrap.early_agreement"])

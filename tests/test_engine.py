@@ -10,6 +10,8 @@ from hypothesis import given, strategies as st
 import claimcheck
 from claimcheck import Claim, Estimate, Mutant, Status, stats
 from claimcheck.budget import get_budget
+from claimcheck.checks import Exact, Monotone
+from claimcheck.domain import Domain, Real
 from claimcheck.io import atomic_write_json, atomic_write_text
 from claimcheck.testing import ClaimAssertionError, assert_claim, assert_rejects, params_seed
 
@@ -20,10 +22,11 @@ def _sim_mean_of_uniform(params, reps, rng):
 
 
 def toy(**overrides):
+    rel_tol = overrides.pop("rel_tol", 0.05)
     kw = dict(
         id="toy.uniform_mean", title="E U(0, b) = b/2", statement=r"\mathbb E U = b/2", source="folklore",
-        kind="exact", predict=lambda b: b / 2, domain=st.builds(lambda b: {"b": b}, st.floats(0.5, 5)),
-        default={"b": 2.0}, simulate=_sim_mean_of_uniform, reps=8000, rel_tol=0.05,
+        check=Exact(rel_tol=rel_tol), predict=lambda b: b / 2, domain=Domain({"b": Real(0.5, 5.0)}),
+        default={"b": 2.0}, simulate=_sim_mean_of_uniform, reps=8000,
         mutants=(Mutant("b_over_3", "b/3", lambda b: b / 3),),
     )
     kw.update(overrides)
@@ -159,13 +162,13 @@ def test_bad_seed_and_budget_are_rejected():
     assert get_budget("thorough").scale > get_budget("standard").scale > get_budget("quick").scale
 
 
-def test_claim_requires_the_pieces_its_kind_needs():
+def test_claim_requires_a_simulator_and_a_check_object():
     with pytest.raises(ValueError, match="needs simulate"):
         toy(simulate=None)
-    with pytest.raises(ValueError, match="kind='guess'"):
-        toy(kind="guess")
-    with pytest.raises(ValueError, match="needs check_fn"):
-        toy(kind="qualitative")
+    with pytest.raises(TypeError, match="must be a check from claimcheck.checks"):
+        toy(check="exact")
+    c = toy()
+    assert c.kind == "exact" and c.check.rule == Exact(rel_tol=0.05) and c.check.rel_tol == 0.05
 
 
 def test_unknown_mutant_name_lists_choices():
@@ -254,8 +257,56 @@ def test_zero_prediction_needs_an_absolute_scale_to_ever_pass():
     def sim(params, reps, rng):
         return Estimate.from_samples(rng.normal(0.0, 1.0, size=reps))
 
-    base = dict(id="toy.zero", title="E N(0,1) = 0", statement="0", source="folklore", kind="exact",
-                predict=lambda: 0.0, domain=st.just({}), default={}, simulate=sim, reps=20000, rel_tol=0.05)
+    base = dict(id="toy.zero", title="E N(0,1) = 0", statement="0", source="folklore", check=Exact(rel_tol=0.05),
+                predict=lambda: 0.0, domain=st.just({}), default={}, simulate=sim, reps=20000)
+    scaled = Exact(rel_tol=0.05, abs_scale=1.0)
     assert Claim(**base).check(seed=0).status is Status.UNDERPOWERED  # 5% of 0 is unresolvable
-    assert Claim(**base, abs_scale=1.0).check(seed=0).status is Status.PASSED
-    assert Claim(**{**base, "predict": lambda: 0.2}, abs_scale=1.0).check(seed=0).status is Status.FAILED
+    assert Claim(**{**base, "check": scaled}).check(seed=0).status is Status.PASSED
+    assert Claim(**{**base, "check": scaled, "predict": lambda: 0.2}).check(seed=0).status is Status.FAILED
+
+
+# ------------------------------------------------------------------ domains, bad simulators, bad predictions
+def test_a_simulator_returning_a_float_gets_a_clear_type_error():
+    c = toy(simulate=lambda params, reps, rng: float(rng.uniform(0, params["b"])))
+    with pytest.raises(TypeError, match=r"simulate returned float .* the exact check needs Estimate or Curve"):
+        c.check(budget="quick")
+
+
+def test_a_nan_prediction_is_an_error_and_an_infinite_one_says_so():
+    with pytest.raises(ValueError, match="the prediction is NaN"):
+        toy(predict=lambda b: math.nan).check(budget="quick")
+    v = toy(predict=lambda b: math.inf).check(budget="quick")
+    assert v.status is Status.FAILED and "the prediction is inf" in v.detail and "contradicts" not in v.detail
+
+
+def test_declared_domain_validates_and_gives_strategy_and_boundary_points():
+    from hypothesis import find
+
+    from claimcheck.domain import AnyOf, Choice, Constraint, Domain, Expr, Int, Seq
+
+    d = Domain({"d": Int(1, 10), "n": Int(Expr("d + 2", lambda q: q["d"] + 2), 40), "grid": Seq(Int(1, 99), 1, 4, increasing=True, explore=((1, 5),))},
+               (Constraint("n even", lambda q: q["n"] % 2 == 0),))
+    assert d.validate({"d": 3, "n": 6, "grid": [1, 2]}) == {"d": 3, "n": 6, "grid": (1, 2)}
+    with pytest.raises(ValueError, match=r"n=4, must be an integer >= 5 \(d \+ 2\) and <= 40"):
+        d.validate({"d": 3, "n": 4, "grid": (1,)})
+    with pytest.raises(ValueError, match="violate the domain constraint n even"):
+        d.validate({"d": 3, "n": 7, "grid": (1,)})
+    with pytest.raises(ValueError, match="strictly increasing"):
+        d.validate({"d": 3, "n": 6, "grid": (2, 1)})
+    with pytest.raises(TypeError, match="d=True, must be an integer"):
+        d.validate({"d": True, "n": 6, "grid": (1,)})
+    corners = d.boundary_points({"d": 3, "n": 6, "grid": (1, 5)})
+    assert {"d": 1, "n": 6, "grid": (1, 5)} in corners and {"d": 10, "n": 12, "grid": (1, 5)} in corners  # n clamped to d + 2
+    assert all(d.contains(p) for p in corners)
+    assert find(d.strategy(), lambda p: p["d"] == 10)["n"] >= 12
+    assert d.describe()["n"] == "integer >= d + 2 and <= 40" and d.describe()["constraints"] == "n even"
+    u = AnyOf((Domain({"m": Choice(("a",)), "x": Int(0, 1)}), Domain({"m": Choice(("b",)), "x": Int(5, 6)})))
+    assert u.validate({"m": "b", "x": 6}) == {"m": "b", "x": 6}
+    with pytest.raises(ValueError, match=r"not in any branch .*\(1\) m='b', must be one of \['a'\]; \(2\) x=0, must be"):
+        u.validate({"m": "b", "x": 0})
+
+
+def test_claims_with_a_check_that_needs_a_curve_refuse_an_estimate():
+    c = toy(check=Monotone(), simulate=_sim_mean_of_uniform)
+    with pytest.raises(TypeError, match="the monotone check needs Curve"):
+        c.check(budget="quick")

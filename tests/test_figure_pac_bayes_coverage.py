@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from claimcheck import stats
-from claimcheck.catalogue.pac_bayes import bound_by_name, gaussian_posterior_coverage, occam_coverage
+from claimcheck.catalogue.pac_bayes import bound_by_name, gaussian_posterior_coverage, occam_coverage, occam_formula
 from claimcheck.verdict import Status
 from claimcheck.paper_figures import pac_bayes_coverage as F
 from claimcheck.sims import pac_bayes as S
@@ -29,14 +29,16 @@ def _rng(k):
 def test_occam_points_are_the_claims_simulation_bit_for_bit(charge, groups):
     p = F.occam_params(charge, groups)
     mine = F.occam_point(p, 300, _rng(0), F._memoised(bound_by_name(p["bound"])))
-    claim = occam_coverage.simulate(occam_coverage.resolve(p), 300, _rng(0))
+    point = occam_coverage.resolve({k: v for k, v in p.items() if k != "charge"})
+    claim = occam_coverage.simulate(point, 300, _rng(0), lambda bound: occam_formula(bound, charge))
     assert mine.mean() == claim.mean and mine.size == claim.n
 
 
 def test_gaussian_points_are_the_claims_simulation_bit_for_bit():
     holds = F.gaussian_point(F.gauss_params("maurer", 0.1), F.GAUSS_CURVES, 200, _rng(1))
     for b in F.GAUSS_CURVES:
-        est = gaussian_posterior_coverage.simulate(gaussian_posterior_coverage.resolve(F.gauss_params(b, 0.1)), 200, _rng(1))
+        est = gaussian_posterior_coverage.simulate(gaussian_posterior_coverage.resolve(F.gauss_params(b, 0.1)), 200, _rng(1),
+                                                   bound_by_name)
         assert holds[b].mean() == est.mean, b
 
 

@@ -1,8 +1,8 @@
 """Batched training of several seeds (gpu_validation.batched) equals training them one by one.
 
 Tolerances: batched and single-model kernels need not sum in the same order (``vmap`` of
-``linear`` is a batched matmul; on an AVX-512 Intel CPU MKL gave bit-identical MLPs, on an AVX2
-AMD EPYC it differs by 1 ulp), conv nets (one grouped convolution under ``vmap``) and BatchNorm
+``linear`` is a batched matmul; on an AVX-512 Intel CPU MKL gave bit-identical MLPs, on this AVX2
+AMD EPYC it differs by 1 ulp, so MLPs too are compared to float32 rounding, never bit for bit), conv nets (one grouped convolution under ``vmap``) and BatchNorm
 accumulate in a different order too, so all are compared to float32 rounding: a few ulps per step, and over a short, well-conditioned run (20-30
 steps) every parameter and running statistic stays within ``CONV_ATOL = 1e-5`` (about 100
 float32 ulps at the O(0.1-1) scale of the weights; observed <= 4e-7), while training moved
@@ -23,7 +23,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from claimcheck.gpu_validation import batched, common  # noqa: E402
+from claimcheck.gpu_validation import batched, loop  # noqa: E402
+from claimcheck.gpu_validation.driver import Context  # noqa: E402
+from claimcheck.gpu_validation.run import DivergenceError, Run, RunInterrupted, generator, seeded_init  # noqa: E402
 from claimcheck.gpu_validation.models import MLP, PreActResNet18k, SmallCNN  # noqa: E402
 
 CONV_ATOL = 1e-5
@@ -35,14 +37,14 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def _task(build, seed, shape, n=96, B=32):
     """A replicate as the jobs set it up: seeded init, its own data and its own data order."""
-    model = common.seeded_init(build, seed, "init")
-    x = torch.randn(n, *shape, generator=common.generator(seed, "x"))
-    y = torch.randint(0, 2, (n,), generator=common.generator(seed, "y"))
+    model = seeded_init(build, seed, "init")
+    x = torch.randn(n, *shape, generator=generator(seed, "x"))
+    y = torch.randint(0, 2, (n,), generator=generator(seed, "y"))
     per_epoch = n // B
 
     def batch(step):
         epoch, i = divmod(step, per_epoch)
-        idx = torch.randperm(n, generator=common.generator(seed, "order", epoch))[i * B:(i + 1) * B]
+        idx = torch.randperm(n, generator=generator(seed, "order", epoch))[i * B:(i + 1) * B]
         return x[idx], y[idx]
 
     return model, batch
@@ -52,18 +54,17 @@ def _sequential(build, seeds, shape, steps, opt):
     out = []
     for s in seeds:
         model, batch = _task(build, s, shape)
-        rn = common.Run("t", "smoke", None, seed=0, device=DEV, out_dir=None, progress=False)
-        rn.train(model, opt(model.parameters()), unit=f"seed{s}", steps=steps, batch_fn=batch)
+        ctx = Context(Run("t", "smoke", None, seed=0, device=DEV, out_dir=None, progress=False))
+        loop.train(ctx, model, opt(model.parameters()), unit=f"seed{s}", steps=steps, batch_fn=batch)
         out.append(model)
     return out
 
 
 def _batched(build, seeds, shape, steps, opt):
     tasks = [_task(build, s, shape) for s in seeds]
-    rn = common.Run("t", "smoke", None, seed=0, device=DEV, out_dir=None, progress=False)
-    members, _ = batched.train_group(rn, [m for m, _ in tasks], opt, unit="g", steps=steps,
-                                     batch_fns=[b for _, b in tasks], device=DEV)
-    return members, rn
+    ctx = Context(Run("t", "smoke", None, seed=0, device=DEV, out_dir=None, progress=False))
+    group = batched.train_group(ctx, [m for m, _ in tasks], opt, unit="g", steps=steps, batch_fns=[b for _, b in tasks])
+    return [group.member(i) for i in range(group.size)], ctx.run
 
 
 def _state(m):
@@ -83,7 +84,7 @@ def test_batched_mlp_seeds_match_sequential_runs_to_float_rounding():
     members, rn = _batched(build, seeds, (10,), steps, adam)
     for a, b in zip(seq, members):
         assert _max_diff(a, b) <= CONV_ATOL
-    init = common.seeded_init(build, 0, "init")
+    init = seeded_init(build, 0, "init")
     assert _max_diff(members[0], init, True) > 1e-2 and _max_diff(members[0], members[1]) > 1e-2  # trained, and distinct
     assert rn.samples == steps * 32 * len(seeds) and rn.steps_done == steps  # S x B samples per batched step
 
@@ -99,7 +100,7 @@ def test_batched_conv_and_batchnorm_seeds_match_sequential_runs_to_float_roundin
     members, _ = _batched(build, seeds, (1, 8, 8), steps, opt)
     for a, b in zip(seq, members):
         assert _max_diff(a, b) <= CONV_ATOL   # parameters and BatchNorm running statistics
-    init = common.seeded_init(build, 0, "init")
+    init = seeded_init(build, 0, "init")
     assert _max_diff(members[0], init, True) > 100 * CONV_ATOL and _max_diff(members[0], members[1], True) > 100 * CONV_ATOL
 
 
@@ -120,10 +121,10 @@ def test_a_nan_in_one_member_stops_the_group_with_a_divergence_error():
         x, y = tasks[1][1](step)
         return (x * float("nan") if step == 3 else x), y
 
-    rn = common.Run("t", "smoke", None, seed=0, device=DEV, out_dir=None, progress=False)
-    with pytest.raises(common.DivergenceError, match=r"unit g: training diverged at step 10 .*non-finite seen: True"):
-        batched.train_group(rn, [tasks[0][0], tasks[1][0]], lambda p: torch.optim.SGD(p, lr=0.1), unit="g", steps=10,
-                            batch_fns=[tasks[0][1], poisoned], device=DEV, ckpt_every=0)
+    ctx = Context(Run("t", "smoke", None, seed=0, device=DEV, out_dir=None, progress=False))
+    with pytest.raises(DivergenceError, match=r"unit g: training diverged at step 10 .*non-finite seen: True"):
+        batched.train_group(ctx, [tasks[0][0], tasks[1][0]], lambda p: torch.optim.SGD(p, lr=0.1), unit="g", steps=10,
+                            batch_fns=[tasks[0][1], poisoned], ckpt_every=0)
 
 
 def test_docstring_examples_run():
@@ -185,7 +186,7 @@ def test_interrupted_batched_run_resumes_to_the_bit_identical_result(tmp_path):
 
     kw = dict(RVI, batched=True)
     full = job.run("smoke", device="cpu", out_dir=tmp_path / "a", progress=False, figures=False, **kw)
-    with pytest.raises(common.RunInterrupted):
+    with pytest.raises(RunInterrupted):
         job.run("smoke", device="cpu", out_dir=tmp_path / "b", progress=False, figures=False, stop_after_steps=25, **kw)
     run_dir = tmp_path / "b" / "real_vs_ideal-smoke-seed0"
     assert (run_dir / "ckpt" / "worlds-seeds0-1.pt").is_file() and not (run_dir / "result.json").exists()
@@ -202,13 +203,13 @@ def test_double_descent_groups_small_widths_and_resumes_a_half_finished_sweep(tm
     from claimcheck.gpu_validation import double_descent as job
 
     kw = dict(widths=(1, 2, 3), epochs=2, n_seeds=2, ckpt_every=2, n_test=128, batched_max_k=2,
-              pack_max_waste=2.0 if packed else 1.0)
+              pack_max_waste=2.0 if packed else 1.0, batched=True)
     full = job.run("smoke", device="cpu", out_dir=tmp_path / "a", progress=False, figures=False, **kw)
     if packed:  # k = 1, 2: one group of 2 widths x 2 seeds x 2 noise levels (4 steps); k = 3 unit by unit
         assert full["timings"]["steps"] == 4 + 4 * 4
     else:       # k = 1, 2: one group each of 2 seeds x 2 noise levels (4 steps each)
         assert full["timings"]["steps"] == 4 + 4 + 4 * 4
-    with pytest.raises(common.RunInterrupted):
+    with pytest.raises(RunInterrupted):
         job.run("smoke", device="cpu", out_dir=tmp_path / "b", progress=False, figures=False, stop_after_steps=7, **kw)
     resumed = job.run("smoke", device="cpu", out_dir=tmp_path / "b", resume=True, progress=False, figures=False, **kw)
     if packed:  # interrupted in k = 3's first unit, after its step-2 checkpoint

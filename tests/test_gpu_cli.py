@@ -148,3 +148,31 @@ def test_slurm_executor_gets_one_gpu_per_task_and_the_partition(tmp_path, monkey
     params = ex._executor.parameters
     assert params["partition"] == "gpu" and params["time"] == 90 and params["account"] == "abc"
     assert params["gpus_per_node"] == 1 and params["array_parallelism"] == 64
+
+
+def test_help_documents_every_exit_code_and_threads():
+    p = argparse.ArgumentParser(prog="claimcheck")
+    g = add_parser(p.add_subparsers(dest="command", required=True))
+    text = g.format_help()
+    for code in ("0 passed", "1 failed", "2 usage error", "3 underpowered", "4 interrupted", "5 runtime failure"):
+        assert code in text, code
+    assert "--threads" in text
+    assert _parse(["gpu", "real_vs_ideal", "--threads", "1"]).threads == 1
+    with pytest.raises(SystemExit):
+        _parse(["gpu", "real_vs_ideal", "--threads", "0"])
+
+
+def test_a_job_that_breaks_while_running_exits_5_not_2(capsys, tmp_path, monkeypatch):
+    """A runtime failure (here: the crash a shape bug causes inside a unit) is not a usage error."""
+    from claimcheck.gpu_validation import real_vs_ideal
+
+    def broken(ctx, unit):
+        raise ValueError("step 31: members gave batches of sizes [32, 128, 32, 128], must be equal")
+
+    monkeypatch.setattr(real_vs_ideal, "train_unit", broken)
+    code = run_cli(_parse(["gpu", "real_vs_ideal", "--device", "cpu", "--out", str(tmp_path), *FAST_RVI]))
+    err = capsys.readouterr().err
+    assert code == 5 and "runtime failure" in err and "unit real-seed0" in err and "Traceback" in err
+    # a bad value is still a usage error
+    assert run_cli(_parse(["gpu", "real_vs_ideal", "--device", "cpu", "--out", str(tmp_path / "u"), *FAST_RVI,
+                           "--set", "source='tape'"])) == 2

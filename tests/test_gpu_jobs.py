@@ -1,21 +1,14 @@
 """Every GPU job's smoke profile runs on CPU and returns a well-formed verdict and result file."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
-import types
-from dataclasses import dataclass
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from claimcheck import gpu_validation  # noqa: E402
 from claimcheck.gpu_validation import JOBS, get_job  # noqa: E402
-
-HAVE_HYPERSPHERE = importlib.util.find_spec("claimcheck.gpu_validation.hypersphere") is not None
 STATUSES = {"passed", "failed", "underpowered"}
 
 
@@ -47,11 +40,11 @@ def _mnist_available() -> bool:
 
 
 needs_mnist = pytest.mark.skipif(not _mnist_available(), reason="the MNIST test set is absent: put the t10k-* IDX files "
-                                 "in ../shared/data/mnist or set CLAIMCHECK_MNIST_DIR")
+                                 "in claimcheck/data/mnist or set CLAIMCHECK_MNIST_DIR")
 
 
 @pytest.mark.parametrize("job", [pytest.param(j, marks=needs_mnist) if j == "pac_bayes_mnist" else j
-                                 for j in JOBS if j != "hypersphere"])
+                                 for j in JOBS if j != "hypersphere"])   # hypersphere: below, at two sizes
 def test_smoke_profile_runs_and_gives_a_well_formed_verdict(job, tmp_path):
     res = get_job(job).run("smoke", seed=0, device="cpu", out_dir=tmp_path, progress=False, figures=False)
     _check_result(res, job, tmp_path)
@@ -99,25 +92,13 @@ def test_missing_dataset_says_where_to_put_it(tmp_path):
         get_job("deep_double_descent").run("smoke", device="cpu", dataset="cifar10")
 
 
-# ----------------------------------------------------------------------------- hypersphere wrapper
+# ----------------------------------------------------------------------------- hypersphere
 
-@dataclass(frozen=True)
-class _FakeCfg:
-    d: int = 5
-
-
-def _fake_hypersphere(test_err, sprime_err):
-    mod = types.ModuleType("claimcheck.gpu_validation.hypersphere")
-    mod.PROFILES = {"smoke": _FakeCfg(), "small": _FakeCfg(), "full": _FakeCfg()}
-
-    def run(cfg, seed=0, device=None):
-        jitter = 0.01 * (seed % 3)
-        return {"n": [100, 200, 400], "test_error": [e + jitter for e in test_err],
-                "s_prime_error": [e - jitter for e in sprime_err],
-                "results": [{"n": n, "steps": 10, "seconds": 0.1, "converged": True} for n in (100, 200, 400)]}
-
-    mod.run = run
-    return mod
+def _sphere_measurements(test_err, sprime_err, seeds=3):
+    jitter = [0.01 * (s % 3) for s in range(seeds)]
+    return {"n": [100, 200, 400], "seeds": list(range(seeds)), "converged": [[True] * 3] * seeds,
+            "test_error": [[e + j for e in test_err] for j in jitter],
+            "s_prime_error": [[e - j for e in sprime_err] for j in jitter]}
 
 
 @pytest.mark.parametrize("test_err, sprime_err, status", [
@@ -125,18 +106,58 @@ def _fake_hypersphere(test_err, sprime_err):
     ((0.30, 0.20, 0.10), (0.10, 0.05, 0.02), "failed"),   # S' classified correctly: uniform convergence fine
     ((0.10, 0.20, 0.30), (0.95, 0.98, 1.00), "failed"),   # test error grows with n
 ])
-def test_hypersphere_wrapper_verdict_can_pass_and_fail(monkeypatch, tmp_path, test_err, sprime_err, status):
-    fake = _fake_hypersphere(test_err, sprime_err)
-    monkeypatch.setitem(sys.modules, "claimcheck.gpu_validation.hypersphere", fake)
-    monkeypatch.setattr(gpu_validation, "hypersphere", fake, raising=False)
-    res = get_job("hypersphere").run("smoke", device="cpu", out_dir=tmp_path, progress=False, figures=False,
-                                     inner_overrides=())
-    assert res["verdict"]["status"] == status
-    assert res["measurements"]["n"] == [100, 200, 400]
+def test_hypersphere_verdict_can_pass_and_fail(test_err, sprime_err, status):
+    from claimcheck.gpu_validation import hypersphere as hs
+
+    v = hs.verdict(hs.PROFILES["smoke"], _sphere_measurements(test_err, sprime_err), seed=0, profile="smoke")
+    assert v.status.value == status
 
 
-@pytest.mark.skipif(not HAVE_HYPERSPHERE, reason="gpu_validation/hypersphere.py (the experiment module) is not present")
+def test_hypersphere_verdict_is_underpowered_when_a_network_missed_the_margin():
+    from claimcheck.gpu_validation import hypersphere as hs
+
+    m = _sphere_measurements((0.30, 0.20, 0.10), (0.95, 0.98, 1.00))
+    m["converged"][1] = [True, False, True]
+    v = hs.verdict(hs.PROFILES["smoke"], m, seed=0, profile="smoke")
+    assert v.status.value == "underpowered" and "n=200 seed=1" in v.detail
+
+
 def test_hypersphere_smoke_profile_runs(tmp_path):
-    res = get_job("hypersphere").run("smoke", seed=0, device="cpu", out_dir=tmp_path, progress=False, figures=False)
+    res = get_job("hypersphere").run("smoke", seed=0, device="cpu", out_dir=tmp_path, progress=False, figures=False,
+                                     ns=(64, 256), test_points=1000)
     _check_result(res, "hypersphere", tmp_path)
     assert res["measurements"]["n"] == [64, 256] and len(res["measurements"]["s_prime_error"]) == 3
+
+
+# ----------------------------------------------------------------------------- one job shape
+
+PARTS = ("JOB", "CLAIM_ID", "Config", "PROFILES", "validate", "units", "train_unit", "measurements", "statistic",
+         "verdict", "figure", "run")
+
+
+@pytest.mark.parametrize("job", list(JOBS))
+def test_every_job_has_the_same_parts(job):
+    import dataclasses
+
+    from claimcheck.gpu_validation.driver import JobConfig, Unit
+
+    mod = get_job(job)
+    assert all(hasattr(mod, p) for p in PARTS), [p for p in PARTS if not hasattr(mod, p)]
+    assert mod.JOB == job and mod.CLAIM_ID.startswith(f"gpu.{job}.")
+    assert issubclass(mod.Config, JobConfig) and dataclasses.is_dataclass(mod.Config)
+    assert set(mod.PROFILES) == {"smoke", "small", "full"}
+    assert all(isinstance(c, mod.Config) and c.profile == name for name, c in mod.PROFILES.items())
+    for cfg in mod.PROFILES.values():
+        mod.validate(cfg)
+
+
+def test_a_failure_inside_a_unit_is_a_job_error_naming_the_unit(monkeypatch):
+    from claimcheck.gpu_validation import real_vs_ideal
+    from claimcheck.gpu_validation.run import JobError
+
+    def broken(ctx, unit):
+        raise ValueError("shapes (3, 4) and (5, 6) do not match")   # what a shape bug raises mid-run
+
+    monkeypatch.setattr(real_vs_ideal, "train_unit", broken)
+    with pytest.raises(JobError, match=r"real_vs_ideal \(smoke, seed 0\) unit real-seed0: ValueError: shapes"):
+        real_vs_ideal.run("smoke", device="cpu", progress=False, figures=False)

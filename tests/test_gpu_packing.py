@@ -9,12 +9,15 @@ padding is caught, (5) the pack planner partitions the widths within its waste b
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 torch = pytest.importorskip("torch")
 
-from claimcheck.gpu_validation import batched, common, packing  # noqa: E402
+from claimcheck.gpu_validation import batched, packing  # noqa: E402
+from claimcheck.gpu_validation.driver import Context  # noqa: E402
+from claimcheck.gpu_validation.run import Run, generator, seeded_init  # noqa: E402
 from claimcheck.gpu_validation.models import MLP, PreActResNet18k  # noqa: E402
 
 CONV_ATOL = 1e-5   # float32 rounding after a short stable run (as in tests/test_gpu_batched.py)
@@ -25,15 +28,15 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _resnet(k):
-    return common.seeded_init(lambda: PreActResNet18k(k, num_classes=3, in_channels=1), 11, "init", k)
+    return seeded_init(lambda: PreActResNet18k(k, num_classes=3, in_channels=1), 11, "init", k)
 
 
 def _data(seed, n=64, B=32):
-    x = torch.randn(n, 1, 8, 8, generator=common.generator(seed, "x"))
-    y = torch.randint(0, 3, (n,), generator=common.generator(seed, "y"))
+    x = torch.randn(n, 1, 8, 8, generator=generator(seed, "x"))
+    y = torch.randint(0, 3, (n,), generator=generator(seed, "y"))
 
     def batch(step):
-        idx = torch.randperm(n, generator=common.generator(seed, "order", step))[:B]
+        idx = torch.randperm(n, generator=generator(seed, "order", step))[:B]
         return x[idx], y[idx]
 
     return x, batch
@@ -52,9 +55,9 @@ def test_padded_resnet_computes_the_narrow_networks_logits(train):
 
 
 def _train_group(models, batch_fns, opt, steps=12):
-    rn = common.Run("t", "smoke", None, seed=0, device=DEV, out_dir=None, progress=False)
-    members, _ = batched.train_group(rn, models, opt, unit="g", steps=steps, batch_fns=batch_fns, device=DEV)
-    return members
+    ctx = Context(Run("t", "smoke", None, seed=0, device=DEV, out_dir=None, progress=False))
+    group = batched.train_group(ctx, models, opt, unit="g", steps=steps, batch_fns=batch_fns)
+    return [group.member(i) for i in range(group.size)]
 
 
 @pytest.mark.parametrize("opt", [lambda p: torch.optim.Adam(p, lr=1e-2),
@@ -134,7 +137,7 @@ def test_plan_packs_bad_input_names_the_parameter(kwargs, name):
 def test_double_descent_job_gives_the_same_errors_packed_and_unpacked(tmp_path):
     from claimcheck.gpu_validation import double_descent
 
-    kw = dict(device="cpu", progress=False, figures=False, widths=(1, 2, 3), n_seeds=1, epochs=1, n_test=256)
+    kw = dict(device="cpu", progress=False, figures=False, widths=(1, 2, 3), n_seeds=1, epochs=1, n_test=256, batched=True)
     packed = double_descent.run("smoke", out_dir=tmp_path / "p", **kw)
     plain = double_descent.run("smoke", out_dir=tmp_path / "u", pack_max_waste=1.0, **kw)
     units = sorted(p.name for p in (tmp_path / "p").rglob("units/*.json"))
@@ -143,3 +146,27 @@ def test_double_descent_job_gives_the_same_errors_packed_and_unpacked(tmp_path):
     assert max(abs(u - v) for ra, rb in zip(a, b) for ca, cb in zip(ra, rb) for u, v in zip(ca, cb)) <= 2 / 256
     with pytest.raises(ValueError, match="pack_max_waste"):
         double_descent.run("smoke", out_dir=tmp_path / "bad", pack_max_waste=0.5, **kw)
+    with pytest.raises(ValueError, match="pack_multiple"):
+        double_descent.run("smoke", out_dir=tmp_path / "bad", pack_multiple=0, **kw)
+
+
+def test_pack_width_rounds_the_padding_up_to_the_multiple_and_mfu_counts_true_flops(tmp_path):
+    """pack_multiple=8 pads k = 1..3 to width 8 (as on CUDA); the members still train as their own
+    widths (the padding stays exactly zero: extract checks it), and the run's FLOPs are the members'
+    true FLOPs, not the padded network's."""
+    from claimcheck.gpu_validation import double_descent
+    from claimcheck.gpu_validation.models import PreActResNet18k, forward_flops
+
+    assert packing.pack_width([1, 2, 3], 8) == 8 and packing.pack_width([9], 8) == 16
+    with pytest.raises(ValueError, match="multiple=0"):
+        packing.pack_width([1], 0)
+    kw = dict(device="cpu", progress=False, figures=False, widths=(1, 2, 3), n_seeds=1, epochs=1, n_test=128,
+              n_train=128, label_noise=(0.0,), batched=True, warmup_steps=0)
+    r8 = double_descent.run("smoke", out_dir=None, pack_multiple=8, **kw)
+    r1 = double_descent.run("smoke", out_dir=None, pack_multiple=1, **kw)
+    a, b = (np.array(r["measurements"]["test_error"]) for r in (r8, r1))
+    assert np.abs(a - b).max() <= 2 / 128          # same networks up to float32 rounding of a few test points
+    true = sum(3 * forward_flops(PreActResNet18k(k, 10, 1), (1, 8, 8)) for k in (1, 2, 3)) * 128
+    assert r8["timings"]["samples"] == 3 * 128
+    flops_total = r8["timings"]["achieved_flops_per_s"] * r8["timings"]["train_s"]
+    assert flops_total == pytest.approx(true, rel=1e-9)

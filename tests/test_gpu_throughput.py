@@ -13,15 +13,21 @@ from claimcheck.gpu_validation import throughput  # noqa: E402
 
 def test_every_variant_runs_or_is_skipped_with_a_reason_on_cpu(tmp_path):
     rc = throughput.main(["--device", "cpu", "--k", "2", "--batch", "4", "--steps", "2", "--warmup", "1",
-                          "--out", str(tmp_path)])
+                          "--repeats", "2", "--out", str(tmp_path)])
     assert rc == 0
     doc = json.loads((tmp_path / "throughput.json").read_text())
     recs = {r["variant"]: r for r in doc["records"]}
     assert set(recs) == set(throughput.VARIANTS)
-    assert recs["bf16+cl+compile"]["status"] == "skipped" and "CUDA" in recs["bf16+cl+compile"]["reason"]
+    skipped = {n for n, v in throughput.VARIANTS.items() if v.compile or v.channels_last}   # CUDA only
+    assert skipped == {"bf16+cl", "bf16+cl+compile", "bf16+cl+cudagraphs", "seeds4-k16+compile"}
+    for name in skipped:
+        assert recs[name]["status"] == "skipped" and "CUDA" in recs[name]["reason"]
+    assert doc["process_warmup_s"] > 0 and doc["config"]["repeats"] == 2
     for name, r in recs.items():
-        if name == "bf16+cl+compile":
+        if name in skipped:
             continue
+        assert len(r["segment_seconds"]) == 2 and r["seconds"] == pytest.approx(sorted(r["segment_seconds"])[0] / 2
+                                                                                 + sorted(r["segment_seconds"])[1] / 2)
         assert r["status"] == "ok" and r["images_per_s"] > 0 and r["mfu"] is None      # no peak on a CPU
         assert r["images_per_s"] == pytest.approx(r["steps"] * r["batch_per_member"] * r["members"] / r["seconds"])
         assert r["achieved_flops_per_s"] == pytest.approx(r["train_flops_per_image"] * r["images_per_s"])

@@ -2,6 +2,8 @@
 family completeness, determinism, and the vacuous-bound claim's read-out and failure mode."""
 import dataclasses
 
+import pytest
+
 import claimcheck
 from claimcheck import Status
 
@@ -31,12 +33,16 @@ def test_vacuous_claim_reports_bound_near_one_and_gap_near_zero():
 
 
 def test_vacuous_claim_fails_where_the_signal_outgrows_the_noise():
-    # n ||u||^2 > s^2 at n = 128: the S' error collapses and the claim's S' >= 0.95 part must fail
+    # n ||u||^2 > s^2 at n = 128: the S' error collapses and the claim's S' >= 0.95 part must fail.
+    # That point is outside the declared domain (refused there); the same check on an undeclared copy fails.
     c = claimcheck.get_claim("uniform_convergence.vacuous_bound")
-    v = c.check({"signal": 4 / 128}, budget="quick", seed=0)
-    assert v.status is Status.FAILED and "S' error" in v.detail
+    with pytest.raises(ValueError, match="signal=0.03125, must be >= .* and <= 0.0046875"):
+        c.check({"signal": 4 / 128}, budget="quick", seed=0)
+    v = dataclasses.replace(c, param_spec=None).check({"signal": 4 / 128}, budget="quick", seed=0)
+    assert v.status is Status.FAILED and v.detail.startswith("sprime")
 
 
 def test_underpowered_when_budget_too_small_for_the_stated_precision():
-    claim = dataclasses.replace(claimcheck.get_claim("uniform_convergence.test_error"), reps=8, rel_tol=0.001)
+    base = claimcheck.get_claim("uniform_convergence.test_error")
+    claim = dataclasses.replace(base, reps=8, check=base.rule.with_options(rel_tol=0.001))
     assert claim.check(budget="quick", seed=0).status is Status.UNDERPOWERED

@@ -53,12 +53,13 @@ import math
 import numpy as np
 from scipy import optimize
 
-from claimcheck.theory._validation import check_int, check_real
+from claimcheck.theory.validation import check_int, check_real
 from claimcheck.theory.ridgeless import min_norm_risk_finite
 
 __all__ = [
     "LINKS",
     "check_covariance",
+    "check_beta_star",
     "check_link",
     "powerlaw_covariance",
     "default_beta_star",
@@ -113,7 +114,8 @@ def check_covariance(V, name: str = "V") -> np.ndarray:
     return A
 
 
-def _check_beta_star(beta_star, V):
+def check_beta_star(beta_star, V):
+    """(beta*, ||beta*||_V) after checking beta* is a finite vector of length d with ||beta*||_V > 0."""
     b = np.asarray(beta_star, dtype=float)
     if b.ndim != 1 or b.size != V.shape[0]:
         raise ValueError(f"beta_star must be a vector of length d={V.shape[0]}, got shape {b.shape}")
@@ -176,7 +178,7 @@ def best_linear_predictor(beta_star, V, link: str) -> np.ndarray:
     """
     check_link(link)
     V = check_covariance(V)
-    b, s = _check_beta_star(beta_star, V)
+    b, s = check_beta_star(beta_star, V)
     return link_coefficient(link, s) * b / s
 
 
@@ -218,7 +220,7 @@ def population_loss(beta, beta_star, V, link: str):
     1.0
     """
     V = check_covariance(V)
-    b, s = _check_beta_star(beta_star, V)
+    b, s = check_beta_star(beta_star, V)
     bar = link_coefficient(link, s) * b / s
     D = np.asarray(beta, dtype=float) - bar
     q = np.einsum("...i,ij,...j->...", D, V, D)
@@ -355,7 +357,7 @@ def ideal_world_loss(V, beta_star, link: str, batch: int, eta: float, steps: int
     """
     check_link(link)
     V = check_covariance(V)
-    b, s = _check_beta_star(beta_star, V)
+    b, s = check_beta_star(beta_star, V)
     B = _check_batch(batch)
     eta = check_real("eta", eta, min_value=0, include_min=False)
     steps = check_int("steps", steps, min_value=0)

@@ -42,7 +42,7 @@ import math
 
 import numpy as np
 
-from claimcheck.theory._validation import check_array, check_int, check_real
+from claimcheck.theory.validation import check_array, check_int, check_real
 
 __all__ = [
     "SEED_RATES",

@@ -29,7 +29,7 @@ import math
 import numpy as np
 from scipy import linalg
 
-from claimcheck.theory._validation import check_int, check_real
+from claimcheck.theory.validation import check_int, check_real
 
 __all__ = [
     "make_regression_data",

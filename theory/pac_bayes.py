@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from claimcheck.theory._validation import as_output, check_int, check_real
+from claimcheck.theory.validation import as_output, check_int, check_real
 
 __all__ = [
     "KL_INVERSE_TOL",

@@ -29,12 +29,13 @@ import math
 import numpy as np
 from scipy import optimize
 
-from claimcheck.theory._validation import as_output, check_array, check_int, check_real
+from claimcheck.theory.validation import as_output, check_array, check_int, check_real
 
 __all__ = [
     "min_norm_risk_finite",
     "min_norm_risk_asymptotic",
     "samplewise_risk",
+    "samplewise_rise_start",
     "mp_stieltjes",
     "mp_stieltjes_derivative",
     "ridge_risk_asymptotic",
@@ -82,6 +83,28 @@ def min_norm_risk_finite(n: int, p: int, signal: float, noise: float) -> float:
     if p >= n + 2:
         return bias + noise * n / (p - n - 1)
     return math.inf
+
+
+def samplewise_rise_start(p: int, signal: float, noise: float) -> float:
+    """Where the min-norm risk starts to rise in n at fixed p: n* = p - 1 - (sigma / r) sqrt(p (p - 1)),
+    sigma^2 = ``noise``, r^2 = ``signal``.
+
+    For n < p the finite risk R(n) = r^2 (1 - n/p) + sigma^2 n / (p - n - 1) has
+    dR/dn = -r^2/p + sigma^2 (p - 1)/(p - n - 1)^2, positive iff (p - n - 1)^2 < (sigma/r)^2 p (p - 1):
+    R decreases for n < n* and increases on (n*, p - 1) up to the interpolation peak (more data
+    hurts there). When r <= sigma, n* < 0: the risk rises at every n < p - 1. ``-inf`` for r = 0.
+    Source: derivative of [BHX19] Thm 1 (cf. Nakkiran 2019, Sec. 2, sample-wise double descent).
+
+    >>> round(samplewise_rise_start(p=30, signal=2.0, noise=0.5), 3)
+    14.252
+    >>> samplewise_rise_start(p=40, signal=1.0, noise=1.0) < 0
+    True
+    """
+    p = check_int("p", p, min_value=2)
+    signal, noise = _check_signal_noise(signal, noise)
+    if signal == 0.0:
+        return -math.inf
+    return p - 1 - math.sqrt(noise / signal) * math.sqrt(p * (p - 1))
 
 
 def min_norm_risk_asymptotic(gamma, signal: float, noise: float):

@@ -66,9 +66,10 @@ import math
 import numpy as np
 from scipy import integrate, special, stats
 
-from claimcheck.theory._validation import check_int, check_real
+from claimcheck.theory.validation import check_int, check_real
 
 __all__ = [
+    "chi2_expectation",
     "linear_test_error",
     "linear_train_error",
     "linear_sprime_error",
@@ -95,7 +96,7 @@ def _check(n, D, signal, noise):
     )
 
 
-def _chi2_expect(g, D: int, centre: float | None = None) -> float:
+def chi2_expectation(g, D: int, centre: float | None = None) -> float:
     """E g(Q), Q ~ chi^2_D, by adaptive quadrature of g * pdf over [ppf(1e-15), isf(1e-15)].
 
     ``centre`` (a Q where g changes fastest) is passed to ``quad`` as a break point.
@@ -147,7 +148,7 @@ def linear_test_error(n: int, D: int, signal: float, noise: float) -> float:
     c = n * signal * D / noise
     if c == 0.0:
         return 0.5
-    return _chi2_expect(lambda q: special.ndtr(-c / math.sqrt(n * q)), D)
+    return chi2_expectation(lambda q: special.ndtr(-c / math.sqrt(n * q)), D)
 
 
 def linear_train_error(n: int, D: int, signal: float, noise: float) -> float:
@@ -166,7 +167,7 @@ def linear_train_error(n: int, D: int, signal: float, noise: float) -> float:
     if n == 1:
         return 0.0
     c = n * signal * D / noise
-    return _chi2_expect(lambda q: special.ndtr(-(c + q) / math.sqrt((n - 1) * q)), D)
+    return chi2_expectation(lambda q: special.ndtr(-(c + q) / math.sqrt((n - 1) * q)), D)
 
 
 def linear_sprime_error(n: int, D: int, signal: float, noise: float) -> float:
@@ -185,7 +186,7 @@ def linear_sprime_error(n: int, D: int, signal: float, noise: float) -> float:
     c = n * signal * D / noise
     if n == 1:
         return float(stats.chi2.sf(c, D))
-    return _chi2_expect(lambda q: special.ndtr((q - c) / math.sqrt((n - 1) * q)), D, centre=c)
+    return chi2_expectation(lambda q: special.ndtr((q - c) / math.sqrt((n - 1) * q)), D, centre=c)
 
 
 def uniform_convergence_lower_bound(n: int, D: int, signal: float, noise: float) -> float:

@@ -5,13 +5,12 @@ import functools
 import math
 
 import numpy as np
-from hypothesis import strategies as st
 
-from claimcheck import stats
+from claimcheck.checks import Band, Bound, Exact
 from claimcheck.claim import Claim, Mutant
-from claimcheck.estimate import Estimate
+from claimcheck.domain import AnyOf, Choice, Domain, Expr, Int, Real
+from claimcheck.estimate import Curve, Estimate
 from claimcheck.registry import register
-from claimcheck.verdict import Status
 from claimcheck.sims import distributional as S
 from claimcheck.theory import distributional as T
 
@@ -20,11 +19,11 @@ KYYBN = "Kulynych, Yang, Yu, Blasiok, Nakkiran 2022, What You See is What You Ge
 K = 10  # classes, as in the seed's table
 
 
-# Shared parameter ranges (strategies and defaults use these).
-N_TRAIN = st.integers(5, 200)
-SPACING = st.floats(0.2, 1.5)  # overlapping (< 1) or touching-with-gaps (< 2): the NN can be of another class
-CLASS = st.integers(1, K - 1)  # p_0 = 0: a relative-precision check at class 0 is never powered
-P_MAX = st.floats(0.05, 0.9)
+# Shared parameter ranges (the claims' domains use these).
+N_TRAIN = Int(5, 200)
+SPACING = Real(0.2, 2.0)  # overlapping (< 1), touching-with-gaps (< 2) or separated (2): the NN can be of another class
+CLASS = Int(1, K - 1)  # p_0 = 0: a relative-precision check at class 0 is never powered
+P_MAX = Real(0.05, 0.9)
 
 
 @functools.lru_cache(maxsize=64)
@@ -43,8 +42,12 @@ def nn_rate(n, spacing, c, p_max):
 
 
 def _sim_nn_rate(params, reps, rng):
+    """Rao-Blackwellised rate per training set; SE floored at p_max / reps: one replicate moves the
+    mean by at most that much, so all-equal replicates (separated clusters, large n: the nearest
+    neighbour is of class c whenever class c was sampled) do not make the estimate infinitely precise."""
     x = S.line_calibration_samples(params["n"], params["spacing"], T.linear_rates(params["p_max"], K), params["c"], reps, rng)
-    return Estimate.from_samples(x)
+    e = Estimate.from_samples(x)
+    return Estimate(e.mean, max(e.se, params["p_max"] / reps), e.n)
 
 
 nn_calibration = register(Claim(
@@ -52,14 +55,13 @@ nn_calibration = register(Claim(
     title="1-NN feature calibration: P(f=1 | class c) = sum_c' P(NN in c' | c) p_c' (exact, clusters on a line)",
     statement=r"P(f(x)=1\mid x\in c)=\sum_{c'}M_n[c,c']\,p_{c'},\quad M_n[c,c']=P(\mathrm{NN}_n(x)\in c'\mid x\in c)",
     source=NB + ", 1-NN feature-calibration theorem; M_n exact for uniform clusters on a line (derived here)",
-    kind="exact",
+    check=Exact(rel_tol=0.05),
     predict=nn_rate,
-    domain=st.builds(lambda n, s, c, pm: {"n": n, "spacing": s, "c": c, "p_max": pm}, N_TRAIN, SPACING, CLASS, P_MAX),
+    domain=Domain({"n": N_TRAIN, "spacing": SPACING, "c": CLASS, "p_max": P_MAX}),
     default={"n": 50, "spacing": 0.5, "c": 4, "p_max": 0.09},
     verify_points=({"c": 9}, {"n": 10, "spacing": 2.0, "c": 5}, {"n": 200, "spacing": 0.3, "c": 1, "p_max": 0.45}),
     simulate=_sim_nn_rate,
     reps=4000,
-    rel_tol=0.05,
     mutants=(
         Mutant("bayes_rate_zero", "the Bayes-optimal classifier's rate: 0 in every class (all p_c < 1/2)",
                lambda n, spacing, c, p_max: 0.0),
@@ -121,38 +123,29 @@ def _dg_batch(n, spacing, p_max, reps, rng, m_test=50):
     return out
 
 
-def _check_dg(claim, params, reps, rng):
-    """Every class-conditional test, the coarsened group test {0..4} and the classical loss:
-    each estimated gap against claim.predict (two-sided z, Bonferroni over the 12 tests);
-    powered when every SE resolves rel_tol * p_max."""
+DG_TESTS = [("class", c) for c in range(K)] + [("group", None), ("loss", None)]
+
+
+def _dg_name(key):
+    return f"{key[0]}{'' if key[1] is None else f' c={key[1]}'}"
+
+
+def _sim_dg(params, reps, rng):
+    """Every class-conditional gap, the coarsened group {0..4} gap and the classical loss gap
+    (train side: 1-NN interpolates), from one batch of ``reps`` training sets."""
     n, spacing, p_max = params["n"], params["spacing"], params["p_max"]
     est = _dg_batch(n, spacing, p_max, reps, rng)
-    keys = list(est)
-    preds = np.array([float(claim.predict(n=n, spacing=spacing, p_max=p_max, test=t, c=c if c is not None else 0)) for t, c in keys])
-    means = np.array([est[k][0] for k in keys])
+    means = [est[k][0] for k in DG_TESTS]
     # SE floor p_max / reps: one replicate can move a mean by at most that much, so a test whose
     # replicates happen to be all equal (e.g. class 0 with p_0 = 0) is not declared infinitely precise.
-    ses = np.maximum(np.array([est[k][1] for k in keys]), p_max / reps)
-    zs = (means - preds) / ses
-    zc = stats.z_critical(claim.alpha / len(keys))
-    need = stats.required_se(claim.rel_tol * p_max, claim.alpha / len(keys))
-    worst = int(np.argmax(np.abs(zs)))
-    name = lambda k: f"{k[0]}{'' if k[1] is None else f' c={k[1]}'}"  # noqa: E731
-    loss = keys.index(("loss", None))
-    cls_gaps = np.abs(means[:K])
-    extra = {"tests": [name(k) for k in keys], "gap": means.tolist(), "gap_se": ses.tolist(), "prediction": preds.tolist(),
-             "z": zs.tolist(), "z_critical": zc, "required_se": need}
-    if abs(zs[worst]) > zc:
-        status = Status.FAILED
-        detail = f"test {name(keys[worst])}: gap {means[worst]:.4g} ± {ses[worst]:.2g} vs prediction {preds[worst]:.4g} (|z| = {abs(zs[worst]):.1f} > {zc:.2f})"
-    elif ses.max() > need:
-        status = Status.UNDERPOWERED
-        detail = f"max SE {ses.max():.3g} > {need:.3g} needed to resolve {claim.rel_tol:.0%} of p_max"
-    else:
-        status = Status.PASSED
-        detail = (f"all {len(keys)} gaps match (max |z| = {np.abs(zs).max():.1f}); class-conditional |gap| <= {cls_gaps.max():.3g}, "
-                  f"classical loss gap {means[loss]:.3g} ± {ses[loss]:.1g}")
-    return float(preds[loss]), stats.TestResult(status, float(zs[worst]), Estimate(means[loss], ses[loss], reps), detail, extra)
+    ses = [max(est[k][1], p_max / reps) for k in DG_TESTS]
+    names = [_dg_name(k) for k in DG_TESTS]
+    return Curve(tuple(names), tuple(float(m) for m in means), tuple(float(v) for v in ses), (reps,) * len(names),
+                 {"tests": names, "gap": means, "gap_se": ses})
+
+
+def _dg_expect(predict, p):
+    return [float(predict(n=p["n"], spacing=p["spacing"], p_max=p["p_max"], test=t, c=c if c is not None else 0)) for t, c in DG_TESTS]
 
 
 nn_dg = register(Claim(
@@ -161,14 +154,15 @@ nn_dg = register(Claim(
     statement=r"\mathbb E_{\rm test}T-\mathbb E_{\rm train}T:\ T_c\!: q_c-p_c;\ T_G\!: \tfrac{\sum_{G}\pi_c(q_c-p_c)}{\pi_G};\ "
               r"\mathbb 1\{\hat y\ne y\}\!: \sum_c\pi_c(p_c+q_c-2p_cq_c)",
     source=NB + ", T-distributional generalization; seed 002 (coarsened tests)",
-    kind="qualitative",
+    # each gap vs the formula (Holm over the 12 tests), powered for 15% of p_max
+    check=Exact(rel_tol=0.15, abs_scale="p_max"),
     predict=nn_dg_gap,
-    domain=st.builds(lambda n, s, pm: {"n": n, "spacing": s, "p_max": pm}, st.integers(150, 300), SPACING, st.floats(0.09, 0.9)),
+    expect=_dg_expect,
+    domain=Domain({"n": Int(50, 300), "spacing": Real(0.2, 1.5), "p_max": Real(0.09, 0.9)}),
     default={"n": 200, "spacing": 0.5, "p_max": 0.09},
     verify_points=({"n": 50, "spacing": 0.3, "p_max": 0.45},),
-    check_fn=_check_dg,
+    simulate=_sim_dg,
     reps=1600,
-    rel_tol=0.15,
     mutants=(
         Mutant("classical_generalization", "every gap 0, the classical loss gap included",
                lambda n, spacing, p_max, test, c=0, group=None: 0.0),
@@ -202,7 +196,7 @@ def _real_nn_classes(dataset, n_train, n_test, split_seed):
 @functools.lru_cache(maxsize=8)
 def _real_nn_index(dataset, n_train, n_test, split_seed):
     split = S.load_split(dataset, n_train, n_test, split_seed)
-    return np.argmin(S._sq_dists(split.x_test, split.x_train), axis=1)
+    return np.argmin(S.squared_distances(split.x_test, split.x_train), axis=1)
 
 
 def real_nn_slope(dataset, n_train, n_test, split_seed, p_max):
@@ -231,15 +225,20 @@ real_nn = register(Claim(
     title="1-NN on real digits: calibration slope = that of sum_c' M^[c,c'] p_c' (empirical NN-class matrix)",
     statement=r"\mathbb E_{\rm labels}\,\mathrm{slope}_c\big(\widehat{P}(f=1\mid c)\big)=\mathrm{slope}_c\Big(\sum_{c'}\hat M[c,c']p_{c'}\Big)",
     source=NB + ", 1-NN theorem applied to test set / scikit-learn digits",
-    kind="exact",
+    check=Exact(rel_tol=0.05),
     predict=real_nn_slope,
-    domain=st.builds(lambda pm, s: {"dataset": "digits", "n_train": 1000, "n_test": 797, "split_seed": s, "p_max": pm},
-                     st.floats(0.09, 0.45), st.integers(0, 20)),
+    domain=AnyOf((
+        Domain({"dataset": Choice(("digits",)), "n_train": Int(200, 1000),
+                "n_test": Int(200, Expr("1797 - n_train", lambda q: 1797 - q["n_train"])), "split_seed": Int(0, 20),
+                "p_max": Real(0.09, 0.45)}),
+        Domain({"dataset": Choice(("mnist",)), "n_train": Int(500, 5000),
+                "n_test": Int(500, Expr("10000 - n_train", lambda q: 10000 - q["n_train"])), "split_seed": Int(0, 20),
+                "p_max": Real(0.09, 0.45)}),
+    ), note="scikit-learn digits (1797 images) or the MNIST test set (10000) split into disjoint train / test parts"),
     default={"dataset": "digits", "n_train": 1000, "n_test": 797, "split_seed": 0, "p_max": 0.09},
     verify_points=({"dataset": "mnist", "n_train": 3000, "n_test": 3000},),
     simulate=_sim_real_nn,
     reps=1600,
-    rel_tol=0.05,
     mutants=(
         Mutant("perfect_sampler_slope_1", "slope 1 (q = p): ignores the cross-class neighbours of real digits",
                lambda dataset, n_train, n_test, split_seed, p_max: 1.0,
@@ -260,36 +259,23 @@ sampler's slope 1 and the Bayes classifier's slope 0. A slope inside [1/2, 3/2] 
 more than it tracks the Bayes rule; the conjecture is approximate, so no exact slope is claimed."""
 
 
-def _check_slope_band(claim, params, reps, rng):
-    """Equivalence-band test of the calibration slope of ``reps`` fits (one per label draw).
-
-    slope and SE from :func:`sims.distributional.ensemble_slope` (SE given the fits).
-    failed: |slope - prediction| - band > z_alpha SE (one-sided); underpowered: SE >
-    band / (z_alpha + z_power); otherwise passed.
-    """
-    pred = float(claim.predict(**params))
+def _sim_slope(params, reps, rng):
+    """Calibration slope of ``reps`` fits (one per label draw) and its SE given the fits
+    (:func:`sims.distributional.ensemble_slope`)."""
     run = S.feature_calibration_run(params["dataset"], params["model"], T.linear_rates(params["p_max"], K),
                                     n_train=params["n_train"], n_test=params["n_test"], reps=reps, rng=rng,
                                     split_seed=params["split_seed"])
-    slope, se = run["ensemble_slope"], run["ensemble_slope_se"]
-    band = params["band"]
-    excess = abs(slope - pred) - band
-    zc = stats.z_critical(claim.alpha, two_sided=False)
-    need = stats.required_se(band, claim.alpha, two_sided=False)
-    z = excess / se if se > 0 else (math.inf if excess > 0 else -math.inf)
-    extra = {"rates": run["rates"].mean(axis=0).tolist(), "p": run["p"].tolist(), "train_error_max": float(run["train_error"].max()),
-             "slope_per_fit": run["slope"].tolist(), "z_critical": zc, "required_se": need}
-    if z > zc:
-        status = Status.FAILED
-        detail = f"slope {slope:.3f} ± {se:.2g} lies outside {pred:g} ± {band:g} (z = {z:.1f} > {zc:.2f})"
-    elif se > need:
-        status = Status.UNDERPOWERED
-        detail = f"SE {se:.3g} > {need:.3g} needed to resolve the band ± {band:g}"
-    else:
-        status = Status.PASSED
-        detail = (f"slope {slope:.3f} ± {se:.2g} within {pred:g} ± {band:g}; {params['model']} on {params['dataset']}, "
-                  f"max train error {extra['train_error_max']:.3g}")
-    return pred, stats.TestResult(status, float(z), Estimate(slope, se, params["n_test"]), detail, extra)
+    info = {"rates": run["rates"].mean(axis=0).tolist(), "p": run["p"].tolist(), "train_error_max": float(run["train_error"].max()),
+            "slope_per_fit": run["slope"].tolist()}
+    return Curve(("slope",), (float(run["ensemble_slope"]),), (float(run["ensemble_slope_se"]),), (int(params["n_test"]),), info)
+
+
+def _slope_domain(models, p_max, datasets=("digits",)):
+    sizes = {"digits": (1000, 797), "mnist": (2000, 3000)}
+    return Domain({"dataset": Choice(tuple(datasets)), "model": Choice(tuple(models)), "p_max": p_max,
+                   "n_train": Choice(tuple(dict.fromkeys(sizes[d][0] for d in datasets))),
+                   "n_test": Choice(tuple(dict.fromkeys(sizes[d][1] for d in datasets))),
+                   "split_seed": Int(0, 20), "band": Real(0.5, 1.0)})
 
 
 def _band_point(model, dataset="digits", p_max=0.09, split_seed=0):
@@ -303,15 +289,14 @@ feature_calibration = register(Claim(
     title="Interpolating classifiers are feature-calibrated on real digits: per-class rate tracks p_c (slope ~ 1)",
     statement=r"\mathrm{slope}\big(P(f(x)=1\mid c)\ \text{on}\ p_c\big)\in[\tfrac12,\tfrac32]\ \text{(interpolating } f)",
     source=NB + ", Feature Calibration Conjecture (noisy-binary experiments); seed 002 table",
-    kind="qualitative",
+    # the slope lies significantly inside prediction +- band (a statistic inside a band)
+    check=Band(half_width="band"),
     predict=lambda **params: 1.0,
-    domain=st.one_of(
-        st.builds(lambda m, pm, s: _band_point(m, "digits", pm, s), st.sampled_from(("kernel", "knn1")), st.floats(0.09, 0.45), st.integers(0, 20)),
-        st.builds(lambda pm, s: _band_point("tree", "digits", pm, s), st.floats(0.3, 0.45), st.integers(0, 20)),
-    ),
+    domain=AnyOf((_slope_domain(("kernel", "knn1"), Real(0.09, 0.45)), _slope_domain(("tree",), Real(0.3, 0.45)),
+                  _slope_domain(("kernel",), Real(0.09, 0.45), ("mnist",)))),
     default=_band_point("kernel"),
     verify_points=(_band_point("kernel", "mnist"), _band_point("tree", p_max=0.45)),
-    check_fn=_check_slope_band,
+    simulate=_sim_slope,
     reps=32,
     mutants=(
         Mutant("bayes_slope_0", "the Bayes-optimal classifier's slope 0 (predicts 0 everywhere)", lambda **params: 0.0,
@@ -329,13 +314,12 @@ regularised_contrast = register(Claim(
     title="Regularised (non-interpolating) classifiers are not feature-calibrated: slope ~ 0 (Bayes-like)",
     statement=r"\mathrm{slope}\big(P(f(x)=1\mid c)\ \text{on}\ p_c\big)\in[-\tfrac12,\tfrac12]\ \text{(kernel ridge }\lambda=10,\ \text{logistic } C=10^{-3})",
     source=NB + ", non-interpolating (regularised) classifiers; seed 002",
-    kind="qualitative",
+    check=Band(half_width="band"),
     predict=lambda **params: 0.0,
-    domain=st.builds(lambda m, pm, s: _band_point(m, "digits", pm, s), st.sampled_from(("kernel_ridge", "logistic")),
-                     st.floats(0.09, 0.45), st.integers(0, 20)),
+    domain=_slope_domain(("kernel_ridge", "logistic"), Real(0.09, 0.45)),
     default=_band_point("kernel_ridge"),
     verify_points=(_band_point("logistic", p_max=0.45),),
-    check_fn=_check_slope_band,
+    simulate=_sim_slope,
     reps=8,
     mutants=(
         Mutant("sampler_slope_1", "feature calibration (slope 1) claimed for the regularised model", lambda **params: 1.0),
@@ -361,15 +345,13 @@ dp_dg = register(Claim(
     title="Differential privacy implies distributional generalization: E_train T <= e^eps E_test T",
     statement=r"\mathbb E_S\tfrac1n\sum_i T(x_i,f_S(x_i))\le e^{\varepsilon}\,\mathbb E_{S,x}T(x,f_S(x))+\delta\quad(T\in[0,1])",
     source=KYYBN + ", DP implies DG; seed 002",
-    kind="bound",
+    check=Bound(rel_tol=0.05),
     predict=dp_train_bound,
-    domain=st.builds(lambda n, m, p, e: {"n": n, "cells": m, "p": p, "epsilon": e},
-                     st.integers(10, 200), st.integers(5, 2000), st.floats(0.1, 0.9), st.floats(0.1, 1.5)),
+    domain=Domain({"n": Int(10, 200), "cells": Int(5, 2000), "p": Real(0.1, 0.9), "epsilon": Real(0.1, 1.5)}),
     default={"n": 100, "cells": 1000, "p": 0.5, "epsilon": 0.5},
     verify_points=({"n": 50, "cells": 10, "p": 0.3, "epsilon": 1.0},),
     simulate=_sim_dp,
     reps=2000,
-    rel_tol=0.05,
     mutants=(
         Mutant("no_privacy_factor", "E_train T <= E_test T (classical generalization of the agreement, no e^eps)",
                lambda n, cells, p, epsilon: T.dp_majority_agreement(n, cells, p, epsilon)[1]),

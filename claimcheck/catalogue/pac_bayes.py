@@ -15,25 +15,25 @@
   of Bayesian linear regression equals the chain-rule sum and an importance-sampling estimate.
 * ``pac_bayes.lml_clml_disagree``: LML and CLML rank a tight and a diffuse prior differently.
 
-Coverage claims and mutants. The engine's coverage check compares the simulated frequency
-with ``predict`` = the promised level 1 - delta; the bound being covered is the parameter
-``bound`` (a name). The registered wrong formulas live in :data:`WRONG_BOUNDS`, and each
-mutant is the same claim and check at a point whose ``bound`` is a wrong formula
-(e.g. "maurer[no_log_k]"), so the same exact binomial test must reject it.
+Coverage claims and mutants. The formula of a coverage claim is the *bound*: ``predict``
+looks up the bound function named by the parameter ``bound`` (:func:`bound_by_name`; the Occam
+claim's also returns how the code length is charged), the simulation uses it, and the exact
+binomial check compares the simulated frequency with the promised level 1 - delta. The
+registered wrong formulas live in :data:`WRONG_BOUNDS`; each mutant replaces the lookup by a
+wrong formula (e.g. the kl-inverse bound without ln k), so the same test must reject it.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
-from claimcheck import stats
+from claimcheck.checks import AllOf, Coverage, Deterministic, Exact, ThresholdCI
 from claimcheck.claim import Claim, Mutant
-from claimcheck.estimate import Estimate
+from claimcheck.domain import AnyOf, Choice, Domain, Expr, Int, Real
+from claimcheck.estimate import Curve, Estimate
 from claimcheck.registry import register
-from claimcheck.verdict import Status
 from claimcheck.sims import pac_bayes as S
 from claimcheck.theory import marginal_likelihood as ML
 from claimcheck.theory import pac_bayes as T
@@ -45,8 +45,8 @@ SEED = "seed 003 (Goldblum): 'cost: log(k)'"
 LIBGW = "Lotfi, Izmailov, Benton, Goldblum, Wilson, ICML 2022, eq. (1), Sec. 5"
 BISHOP = "Bishop 2006, eq. (3.86)"
 
-DELTAS = st.sampled_from((0.05, 0.1, 0.2))  # delta = 0.01 needs ~15k draws: beyond the quick budget
-BOUND_NAMES = st.sampled_from(tuple(T.BOUNDS))
+DELTAS = Real(0.05, 0.2)  # delta = 0.01 needs ~15k draws: beyond the quick budget
+BOUND_NAMES = Choice(tuple(T.BOUNDS), callable_ok=True)  # a callable: your bound f(emp_risk, kl, n, delta, k=1)
 
 
 # --------------------------------------------------------------------------- wrong formulas
@@ -102,14 +102,21 @@ def bound_by_name(name):
     return table[name]
 
 
-def _level(delta, **_):
-    return 1.0 - delta
+def _level(predict, params):
+    """The promised coverage level 1 - delta (what the coverage check compares with)."""
+    return 1.0 - params["delta"]
+
+
+def _wrong(name):
+    """A mutant's formula: the wrong bound ``name`` from :data:`WRONG_BOUNDS`, whatever bound is named."""
+    fn = WRONG_BOUNDS[name]
+    return lambda bound: fn
 
 
 # --------------------------------------------------------------------------- coverage
-def _sim_coverage(params, reps, rng):
+def _sim_coverage(params, reps, rng, predict):
     d = S.threshold_gibbs_draws(params["n"], params["grid"], params["noise"], params["beta"], reps, rng)
-    holds = S.bound_coverage_draws(d, params["n"], params["delta"], bound_by_name(params["bound"]))
+    holds = S.bound_coverage_draws(d, params["n"], params["delta"], predict(params["bound"]))
     return _coverage_estimate(holds)
 
 
@@ -118,20 +125,21 @@ coverage = register(Claim(
     title="PAC-Bayes bounds hold with probability at least 1 - delta (Gibbs posteriors over thresholds)",
     statement=r"\Pr_S\big[\mathbb E_Q R \le B(\mathbb E_Q\hat R, \mathrm{KL}(Q\|P), n, \delta)\ \forall Q\big] \ge 1-\delta,\ B\in\{\text{McAllester, kl-inverse, Catoni}\}",
     source=f"{MCA}; {MAU}; {CAT}",
-    kind="coverage",
-    predict=_level,
-    domain=st.builds(lambda n, g, e, b, d, bd: {"n": n, "grid": g, "noise": e, "beta": b, "delta": d, "bound": bd},
-                     st.integers(20, 400), st.integers(2, 60), st.floats(0.0, 0.5), st.floats(0.0, 100.0), DELTAS, BOUND_NAMES),
+    check=Coverage(rel_tol=0.5),
+    predict=bound_by_name,
+    expect=_level,
+    domain=Domain({"n": Int(20, 400), "grid": Int(2, 100), "noise": Real(0.0, 0.5), "beta": Real(0.0, 100.0), "delta": DELTAS,
+                   "bound": BOUND_NAMES}),
     default={"n": 200, "grid": 20, "noise": 0.2, "beta": 1.0, "delta": 0.05, "bound": "maurer"},
     verify_points=({"bound": "mcallester"}, {"bound": "catoni", "n": 50, "grid": 100, "noise": 0.5, "beta": 100.0}),
     simulate=_sim_coverage,
+    simulate_takes_predict=True,
     reps=4000,
-    rel_tol=0.5,
     mutants=(
         Mutant("kl_inverse_lower_root", "kl inverse solved on the wrong side of q (p <= q): a sign error",
-               _level, {"bound": "maurer[lower_root]"}),
+               _wrong("maurer[lower_root]")),
         Mutant("mcallester_without_sqrt", "complexity (KL + ln(n/delta) + 2)/(2n - 1) without the square root",
-               _level, {"bound": "mcallester[no_sqrt]", "n": 50, "grid": 100, "noise": 0.5, "beta": 100.0}),
+               _wrong("mcallester[no_sqrt]"), {"bound": "mcallester", "n": 50, "grid": 100, "noise": 0.5, "beta": 100.0}),
     ),
     notes="x ~ U[0,1], labels 1[x > 1/2] flipped w.p. noise; m + 1 thresholds j/m, uniform prior; Gibbs "
           "posterior Q_j ∝ exp(-beta errors_j) (beta = 100: essentially the ERM point mass). True risks exact; "
@@ -140,8 +148,8 @@ coverage = register(Claim(
 ))
 
 
-def _sim_tuning(params, reps, rng):
-    holds = S.tuning_coverage_draws(params["n"], params["k"], params["delta"], bound_by_name(params["bound"]), reps, rng)
+def _sim_tuning(params, reps, rng, predict):
+    holds = S.tuning_coverage_draws(params["n"], params["k"], params["delta"], predict(params["bound"]), reps, rng)
     return _coverage_estimate(holds)
 
 
@@ -150,22 +158,22 @@ tuning_coverage = register(Claim(
     title="Tuning the prior over k choices keeps the bound valid at the price ln k",
     statement=r"\Pr\big[R(\hat h_{\hat j}) \le B(\hat R, 0, n, \delta, k)\big]\ge 1-\delta,\ \hat j=\arg\min_{j\le k} B_j\quad(\ln(n/\delta)\to\ln(kn/\delta))",
     source=f"{SEED}; {MCA} + union bound; {MAU}",
-    kind="coverage",
-    predict=_level,
-    domain=st.builds(lambda n, k, d, bd: {"n": n, "k": k, "delta": d, "bound": bd},
-                     st.integers(10, 1000), st.integers(0, 7).map(lambda e: 10**e), DELTAS, BOUND_NAMES),
+    check=Coverage(rel_tol=0.5),
+    predict=bound_by_name,
+    expect=_level,
+    domain=Domain({"n": Int(10, 1000), "k": Int(1, 10**7), "delta": DELTAS, "bound": BOUND_NAMES}),
     default={"n": 100, "k": 1000, "delta": 0.05, "bound": "maurer"},
     verify_points=({"bound": "mcallester", "k": 10**6}, {"bound": "catoni", "k": 10**4}),
     simulate=_sim_tuning,
+    simulate_takes_predict=True,
     reps=4000,
-    rel_tol=0.5,
     mutants=(
         Mutant("drop_log_k", "kl-inverse bound of the best of k = 10^4 without the ln k charge",
-               _level, {"bound": "maurer[no_log_k]", "k": 10**4}),
+               _wrong("maurer[no_log_k]"), {"bound": "maurer", "k": 10**4}),
         Mutant("drop_log_k_mcallester", "McAllester bound of the best of k = 10^6 without the ln k charge",
-               _level, {"bound": "mcallester[no_log_k]", "k": 10**6}),
+               _wrong("mcallester[no_log_k]"), {"bound": "mcallester", "k": 10**6}),
         Mutant("drop_log_k_catoni", "Catoni bound (C = 1) of the best of k = 10^4 without the ln k charge",
-               _level, {"bound": "catoni[no_log_k]", "k": 10**4}),
+               _wrong("catoni[no_log_k]"), {"bound": "catoni", "k": 10**4}),
     ),
     notes="k random classifiers on pure-noise labels (true risk exactly 1/2), point-mass priors, KL = 0; "
           "the best is selected (it has the smallest bound). Min of k Binomial(n, 1/2) sampled exactly by inversion.",
@@ -174,8 +182,14 @@ tuning_coverage = register(Claim(
 
 
 # --------------------------------------------------------------------------- Occam / compression
-def _sim_occam(params, reps, rng):
-    fn, charge = bound_by_name(params["bound"]), params["charge"]
+def occam_formula(bound, charge: float = 1.0):
+    """The Occam claim's formula: the bound function named ``bound`` and the charge of the code
+    length (KL = charge x L ln 2; the theorem charges it in full)."""
+    return bound_by_name(bound), charge
+
+
+def _sim_occam(params, reps, rng, predict):
+    fn, charge = predict(params["bound"])
     if params["learner"] == "elias_gamma":
         holds = S.occam_index_draws(params["n"], params["groups"], params["delta"], fn, reps, rng, charge=charge)
     elif params["learner"] == "quantized":
@@ -187,49 +201,50 @@ def _sim_occam(params, reps, rng):
     return _coverage_estimate(holds)
 
 
-_OCCAM_BASE = {"n": 100, "groups": 20, "d": 5, "snr": 1.0, "max_levels": 8, "charge": 1.0}
+_OCCAM_BASE = {"n": 100, "groups": 20, "d": 5, "snr": 1.0, "max_levels": 8}
 
 occam_coverage = register(Claim(
     id="pac_bayes.occam_coverage",
     title="The Occam / compression bound (KL -> code length x ln 2) of the bound-minimising hypothesis holds w.p. >= 1 - delta",
     statement=r"\Pr_S\big[R(\hat h)\le B(\hat R(\hat h), L(\hat h)\ln 2, n,\delta)\big]\ge 1-\delta,\ \hat h=\arg\min_h B(\hat R(h), L(h)\ln 2),\ \textstyle\sum_h 2^{-L(h)}\le 1",
     source=f"{LIBGW.replace('Izmailov, Benton, Goldblum, Wilson, ICML 2022, eq. (1), Sec. 5', 'Finzi, Kapoor, Potapczynski, Goldblum, Wilson, NeurIPS 2022, eq. (2)-(4)')}; {MCA}; {MAU}",
-    kind="coverage",
-    predict=_level,
-    domain=st.one_of(
-        st.builds(lambda n, g, d, bd: {**_OCCAM_BASE, "learner": "elias_gamma", "n": n, "groups": g, "delta": d, "bound": bd},
-                  st.integers(10, 400), st.integers(1, 30), DELTAS, BOUND_NAMES),
-        st.builds(lambda n, dim, snr, K, d, bd: {**_OCCAM_BASE, "learner": "quantized", "n": n, "d": dim, "snr": snr,
-                                                 "max_levels": K, "delta": d, "bound": bd},
-                  st.integers(10, 200), st.integers(1, 8), st.floats(0.0, 3.0), st.integers(1, 8), DELTAS, BOUND_NAMES)),
+    check=Coverage(rel_tol=0.5),
+    predict=occam_formula,
+    expect=_level,
+    domain=AnyOf((
+        Domain({"n": Int(10, 400), "groups": Int(1, 30), "d": Choice((5,)), "snr": Choice((1.0,)), "max_levels": Choice((8,)),
+                "learner": Choice(("elias_gamma",)), "delta": DELTAS, "bound": BOUND_NAMES}),
+        Domain({"n": Int(10, 500), "groups": Choice((20,)), "d": Int(1, 8), "snr": Real(0.0, 3.0), "max_levels": Int(1, 8),
+                "learner": Choice(("quantized",)), "delta": DELTAS, "bound": BOUND_NAMES}),
+    ), note="groups is the Elias-gamma class size (|H| = 2^groups - 1); d, snr, max_levels describe the quantised learner"),
     default={**_OCCAM_BASE, "learner": "elias_gamma", "delta": 0.05, "bound": "maurer"},
     verify_points=({"bound": "catoni", "groups": 30}, {"learner": "quantized", "n": 500}),
     simulate=_sim_occam,
+    simulate_takes_predict=True,
     reps=4000,
-    rel_tol=0.5,
     mutants=(
         Mutant("drop_code_length", "Occam bound of the best of 2^20 - 1 hypotheses with the code length dropped (KL = 0)",
-               _level, {"charge": 0.0}),
+               lambda bound: occam_formula(bound, 0.0)),
         Mutant("code_length_quartered", "code length charged as L ln 2 / 4 (e.g. a 4x too short code) over 2^30 - 1 hypotheses",
-               _level, {"charge": 0.25, "groups": 30}),
+               lambda bound: occam_formula(bound, 0.25), {"groups": 30}),
     ),
     notes="learner='elias_gamma': pure-noise labels (every true risk 1/2), hypotheses j = 1..2^groups - 1 coded by the "
           "Elias gamma code of j; the hypothesis with the smallest bound is reported (the union over the code is what makes "
           "this valid); min of 2^g binomials sampled exactly. learner='quantized': x | y ~ N(y mu, I_d), class-mean difference "
           "rescaled to max |w_j| = 1 and quantised to K <= max_levels uniform levels of [-1, 1] (codebook fixed by K), "
-          "L = code_length_bits(codebook_bits_per_level=0) (arithmetic code + counts + Elias gamma of K), best K reported (bound ~0.3 at n = 500 for risk ~0.17), R(v) = Phi(-<v, mu>/||v||) exact. charge = 1 is the theorem; "
-          "mutants scale the code length. Not registered because a coverage test cannot reject it: code length in bits "
+          "L = code_length_bits(codebook_bits_per_level=0) (arithmetic code + counts + Elias gamma of K), best K reported (bound ~0.3 at n = 500 for risk ~0.17), R(v) = Phi(-<v, mu>/||v||) exact. The formula charges the code length in full; "
+          "mutants scale it. Not registered because a coverage test cannot reject it: code length in bits "
           "used as nats (charge 1/ln 2 > 1) only loosens the bound.",
     figure="pac_bayes_coverage",
 ))
 
 
 # --------------------------------------------------------------------------- Gaussian posteriors
-def _sim_gaussian(params, reps, rng):
+def _sim_gaussian(params, reps, rng, predict):
     with threadpool_limits(1, "blas"):
         d = S.gaussian_posterior_draws(params["n"], params["d"], params["snr"], params["scale"], params["sigma"],
                                        params["sigma0"], reps, rng)
-    holds = S.bound_coverage_draws(d, params["n"], params["delta"], bound_by_name(params["bound"]))
+    holds = S.bound_coverage_draws(d, params["n"], params["delta"], predict(params["bound"]))
     return _coverage_estimate(holds)
 
 
@@ -240,24 +255,27 @@ gaussian_posterior_coverage = register(Claim(
     title="PAC-Bayes bounds for Gaussian posteriors over linear classifiers hold with probability >= 1 - delta",
     statement=r"\Pr_S\big[\mathbb E_{v\sim N(w,\sigma^2I)}R(v)\le B(\mathbb E_Q\hat R,\ \tfrac12(\|w\|^2/\sigma_0^2+d(\sigma^2/\sigma_0^2-1-\ln\sigma^2/\sigma_0^2)), n,\delta)\big]\ge1-\delta",
     source=f"{MCA}; {MAU}; {CAT}; Langford & Caruana, NIPS 2001; Dziugaite & Roy, UAI 2017",
-    kind="coverage",
-    predict=_level,
-    domain=st.one_of(
-        st.builds(lambda n, snr, sc, s, s0, d, bd: {"n": n, "d": 2, "snr": snr, "scale": sc, "sigma": s, "sigma0": s0, "delta": d, "bound": bd},
-                  st.integers(20, 500), st.floats(0.2, 3.0), st.floats(0.5, 5.0), st.floats(0.2, 2.0), st.floats(0.5, 5.0), DELTAS, BOUND_NAMES),
-        st.builds(lambda n, dim, sc, s, d, bd: {"n": n, "d": dim, "snr": 0.0, "scale": sc, "sigma": s, "sigma0": 1.0, "delta": d, "bound": bd},
-                  st.integers(20, 100), st.integers(2, 30), st.floats(0.5, 3.0), st.floats(0.05, 1.0), DELTAS, BOUND_NAMES)),
+    check=Coverage(rel_tol=0.5),
+    predict=bound_by_name,
+    expect=_level,
+    domain=AnyOf((
+        Domain({"n": Int(20, 500), "d": Choice((2,)), "snr": Real(0.2, 3.0), "scale": Real(0.5, 5.0), "sigma": Real(0.2, 2.0),
+                "sigma0": Real(0.5, 5.0), "delta": DELTAS, "bound": BOUND_NAMES}),
+        Domain({"n": Int(20, 100), "d": Int(2, 30), "snr": Choice((0.0,)), "scale": Real(0.5, 3.0), "sigma": Real(0.05, 1.0),
+                "sigma0": Choice((1.0,)), "delta": DELTAS, "bound": BOUND_NAMES}),
+    ), note="E_Q R is exact for d = 2 (projected-normal quadrature) or snr = 0 (any d)"),
     default={"n": 500, "d": 2, "snr": 2.0, "scale": 3.0, "sigma": 1.0, "sigma0": 3.0, "delta": 0.05, "bound": "maurer"},
     verify_points=({"bound": "mcallester", "n": 200, "snr": 1.0}, {**_NOISE_POINT, "bound": "catoni"}),
     simulate=_sim_gaussian,
+    simulate_takes_predict=True,
     reps=4000,
-    rel_tol=0.5,
     mutants=(
         Mutant("drop_kl", "kl-inverse bound with KL(Q||P) dropped, posterior mean fit to noise in d = 30 (n = 60)",
-               _level, {**_NOISE_POINT, "bound": "maurer[no_kl]"}),
-        Mutant("drop_kl_catoni", "Catoni bound with KL(Q||P) dropped, same noise fit", _level, {**_NOISE_POINT, "bound": "catoni[no_kl]"}),
+               _wrong("maurer[no_kl]"), {**_NOISE_POINT, "bound": "maurer"}),
+        Mutant("drop_kl_catoni", "Catoni bound with KL(Q||P) dropped, same noise fit", _wrong("catoni[no_kl]"),
+               {**_NOISE_POINT, "bound": "catoni"}),
         Mutant("kl_inverse_lower_root", "kl inverse solved on the wrong side of the empirical Gibbs risk (sign error)",
-               _level, {"bound": "maurer[lower_root]"}),
+               _wrong("maurer[lower_root]")),
     ),
     notes="z = y x ~ N(mu, I_d), mu = snr e_1; w = scale x mean(z)/||mean(z)||, so KL is a constant but w (and E_Q R_hat) "
           "depend on the sample. E_Q R_hat exact per point (Phi(-<w, z_i>/(sigma ||z_i||))); E_Q R exact: 1/2 when snr = 0 "
@@ -283,22 +301,19 @@ def _random_inputs(rng, batches, per_batch):
         yield q, kl, n, delta, k
 
 
-def _check_ordering(claim, params, reps, rng):
-    """min over random valid inputs of McAllester - claim.predict (the kl-inverse bound) must be
-    >= -KL_INVERSE_TOL (deterministic: any negative gap beyond the tolerance is a counterexample)."""
+def _sim_ordering(params, reps, rng, predict):
+    """Worst violation of McAllester - predict (the kl-inverse bound) >= 0 over random valid inputs,
+    in units of KL_INVERSE_TOL (deterministic: a value > 1 is a counterexample beyond rounding)."""
     batches = max(4, reps // params["per_batch"])
     worst, worst_at, count = math.inf, None, 0
     for q, kl, n, delta, k in _random_inputs(rng, batches, params["per_batch"]):
-        gap = np.asarray(T.mcallester_bound(q, kl, n, delta, k)) - np.asarray(claim.predict(q, kl, n, delta, k))
+        gap = np.asarray(T.mcallester_bound(q, kl, n, delta, k)) - np.asarray(predict(q, kl, n, delta, k))
         count += gap.size
         i = int(np.argmin(gap))
         if gap[i] < worst:
             worst, worst_at = float(gap[i]), {"emp_risk": float(q[i]), "kl": float(kl[i]), "n": n, "delta": delta, "k": float(k[i])}
-    est = Estimate(worst, 0.0, count)
-    extra = {"min_gap": worst, "at": worst_at, "tolerance": T.KL_INVERSE_TOL}
-    if worst < -T.KL_INVERSE_TOL:
-        return 0.0, stats.TestResult(Status.FAILED, -math.inf, est, f"kl bound exceeds McAllester by {-worst:.3g} at {worst_at}", extra)
-    return 0.0, stats.TestResult(Status.PASSED, 0.0, est, f"McAllester - kl bound >= {worst:.3g} at all {count} random valid inputs", extra)
+    return Curve.exact(["kl bound <= McAllester"], [-worst / T.KL_INVERSE_TOL], n=count,
+                       info={"min_gap": worst, "at": worst_at, "tolerance": T.KL_INVERSE_TOL})
 
 
 kl_bound_ordering = register(Claim(
@@ -306,11 +321,12 @@ kl_bound_ordering = register(Claim(
     title="The kl-inverse (Maurer) bound is never looser than McAllester's",
     statement=r"\mathrm{kl}^{-1}\Big(\hat R, \tfrac{\mathrm{KL}+\ln k+\ln(2\sqrt n/\delta)}{n}\Big) \le \hat R + \sqrt{\tfrac{\mathrm{KL}+\ln k+\ln(n/\delta)+2}{2n-1}}",
     source=f"{MAU}; {MCA}; Pinsker's inequality",
-    kind="qualitative",
+    check=Deterministic(),
     predict=T.maurer_bound,
-    domain=st.builds(lambda p: {"per_batch": p}, st.sampled_from((50, 200))),
+    domain=Domain({"per_batch": Int(20, 500)}),
     default={"per_batch": 200},
-    check_fn=_check_ordering,
+    simulate=_sim_ordering,
+    simulate_takes_predict=True,
     reps=8000,
     mutants=(
         Mutant("kl_sign_error", "sign error in the kl inside the kl inverse (second term subtracted)", maurer_kl_sign_error),
@@ -327,39 +343,40 @@ kl_bound_ordering = register(Claim(
 _ROUNDING = 1e-12  # float64 rounding of these O(10) operations is < 1e-14 relative
 
 
-def _check_tuning_cost(claim, params, reps, rng):
-    """At random valid (kl, n, delta, k): claim.predict equals the union-bound definition
-    mcallester(delta/k) - mcallester(delta) (to rounding), lies below sqrt(ln k/(2n-1)),
-    and along a grid of k is increasing and concave in ln k."""
+def _sim_tuning_cost(params, reps, rng, predict):
+    """At random valid (kl, n, delta, k), the worst violation of each property of predict (the
+    tuning cost), in units of its rounding tolerance tol = 1e-12 (1 + bound): equal to the
+    union-bound definition mcallester(delta/k) - mcallester(delta); at most sqrt(ln k/(2n-1));
+    increasing (steps >= -tol) and concave (second differences <= tol) in ln k on a grid."""
     batches = max(4, reps // params["per_batch"])
-    worst, worst_at, count = 0.0, None, 0
-    problems = []
+    worst = {"definition": (0.0, None), "below sqrt(ln k/(2n-1))": (0.0, None), "increasing in ln k": (0.0, None),
+             "concave in ln k": (0.0, None)}
+    count = 0
+
+    def note(key, value, at):
+        if value > worst[key][0]:
+            worst[key] = (float(value), at)
+
     for q, kl, n, delta, k in _random_inputs(rng, batches, params["per_batch"]):
         k = np.maximum(k, 2.0)
-        pred = np.asarray(claim.predict(kl, n, delta, k), dtype=float)
+        pred = np.asarray(predict(kl, n, delta, k), dtype=float)
         definition = np.asarray(T.mcallester_bound(q, kl, n, delta / k)) - np.asarray(T.mcallester_bound(q, kl, n, delta))
         scale = _ROUNDING * (1.0 + np.asarray(T.mcallester_bound(q, kl, n, delta / k)))
         err = np.abs(pred - definition) / scale
         count += err.size
         i = int(np.argmax(err))
-        if err[i] > worst:
-            worst, worst_at = float(err[i]), {"kl": float(kl[i]), "n": n, "delta": delta, "k": float(k[i]), "predicted": float(pred[i]), "definition": float(definition[i])}
-        if np.any(pred > np.sqrt(np.log(k) / (2 * n - 1)) + scale):
-            problems.append(f"exceeds sqrt(ln k/(2n-1)) at n={n}")
+        note("definition", err[i], {"kl": float(kl[i]), "n": n, "delta": delta, "k": float(k[i]),
+                                    "predicted": float(pred[i]), "definition": float(definition[i])})
+        above = (pred - np.sqrt(np.log(k) / (2 * n - 1))) / scale
+        i = int(np.argmax(above))
+        note("below sqrt(ln k/(2n-1))", above[i], {"n": n, "k": float(k[i])})
         grid = np.exp(np.linspace(0.0, 25.0, 51))
-        c = np.asarray(claim.predict(float(kl[0]), n, delta, grid), dtype=float)
-        d1, d2 = np.diff(c), np.diff(c, 2)
+        c = np.asarray(predict(float(kl[0]), n, delta, grid), dtype=float)
         tol = _ROUNDING * (1 + c.max())
-        if np.any(d1 <= 0) or np.any(d2 > tol):
-            problems.append(f"not increasing and concave in ln k at n={n}, kl={kl[0]:.3g}")
-    est = Estimate(worst, 0.0, count)
-    extra = {"max_error_in_rounding_units": worst, "at": worst_at, "problems": problems[:5]}
-    if worst > 1.0 or problems:
-        detail = (f"closed form differs from the union-bound definition by {worst:.3g} x 1e-12 at {worst_at}" if worst > 1.0
-                  else "; ".join(problems[:3]))
-        return 0.0, stats.TestResult(Status.FAILED, math.inf, est, detail, extra)
-    return 0.0, stats.TestResult(Status.PASSED, 0.0, est,
-                                 f"closed form = definition within {worst:.2g} x 1e-12 at {count} points; increasing, concave, below sqrt(ln k/(2n-1))", extra)
+        note("increasing in ln k", float(np.max(-np.diff(c))) / tol, {"n": n, "kl": float(kl[0])})
+        note("concave in ln k", float(np.max(np.diff(c, 2))) / tol, {"n": n, "kl": float(kl[0])})
+    names = list(worst)
+    return Curve.exact(names, [worst[k][0] for k in names], n=count, info={"at": {k: worst[k][1] for k in names}})
 
 
 tuning_cost = register(Claim(
@@ -367,11 +384,12 @@ tuning_cost = register(Claim(
     title="The cost of tuning over k priors: closed form, concave in ln k, at most sqrt(ln k / (2n - 1))",
     statement=r"B_\delta(k)-B_\delta(1)=B_{\delta/k}(1)-B_\delta(1)=\sqrt{\tfrac{B_0+\ln k}{2n-1}}-\sqrt{\tfrac{B_0}{2n-1}}\le\sqrt{\tfrac{\ln k}{2n-1}},\ B_0=\mathrm{KL}+\ln\tfrac n\delta+2",
     source=f"{SEED}; {MCA} + union bound",
-    kind="qualitative",
+    check=Deterministic(),
     predict=lambda kl, n, delta, k: T.tuning_cost(kl, n, delta, k),
-    domain=st.builds(lambda p: {"per_batch": p}, st.sampled_from((50, 200))),
+    domain=Domain({"per_batch": Int(20, 500)}),
     default={"per_batch": 200},
-    check_fn=_check_tuning_cost,
+    simulate=_sim_tuning_cost,
+    simulate_takes_predict=True,
     reps=4000,
     mutants=(
         Mutant("denominator_n", "n instead of 2n - 1 in the denominator",
@@ -381,7 +399,8 @@ tuning_cost = register(Claim(
         Mutant("log_k_outside_sqrt", "cost ln k / (2n - 1) (linear, not under the square root)",
                lambda kl, n, delta, k: np.log(k) / (2 * n - 1) + 0.0 * np.asarray(kl)),
     ),
-    notes="Deterministic identity and shape checks at random valid inputs; tolerance 1e-12 x (1 + bound) for float rounding.",
+    notes="Deterministic identity and shape checks at random valid inputs; tolerance 1e-12 x (1 + bound) for float rounding "
+          "(increasing: no step below -tolerance; concave: no second difference above it).",
     figure="pac_bayes_tuning",
 ))
 
@@ -393,9 +412,9 @@ def _random_regression(rng, n, d, s2, sig2):
     return X, X @ w + math.sqrt(sig2) * rng.standard_normal(n)
 
 
-def _check_chain_rule(claim, params, reps, rng):
-    """At random data sets (n, d, prior_var, noise_var), claim.predict(X, y, s2, sigma2) must equal the
-    sum of the sequential posterior-predictive log densities to 1e-10 (1 + |LML|)."""
+def _sim_chain_rule(params, reps, rng, predict):
+    """At random data sets (n, d, prior_var, noise_var): |predict(X, y, s2, sigma2) - sum of the
+    sequential posterior-predictive log densities|, worst case, in units of 1e-10 (1 + |LML|)."""
     cases = max(5, reps // 100)
     worst, worst_at = 0.0, None
     with threadpool_limits(1, "blas"):
@@ -404,14 +423,12 @@ def _check_chain_rule(claim, params, reps, rng):
             s2, sig2 = float(np.exp(rng.uniform(-4, 4))), float(np.exp(rng.uniform(-3, 2)))
             X, y = _random_regression(rng, n, d, s2, sig2)
             chain = float(ML.sequential_log_predictive(X, y, s2, sig2).sum())
-            err = abs(float(claim.predict(X, y, s2, sig2)) - chain) / (1e-10 * (1 + abs(chain)))
+            err = abs(float(predict(X, y, s2, sig2)) - chain) / (1e-10 * (1 + abs(chain)))
             if not err <= worst:
                 worst, worst_at = err, {"n": n, "d": d, "prior_var": s2, "noise_var": sig2, "chain_rule": chain}
-    est = Estimate(worst, 0.0, cases)
-    extra = {"max_error_in_units_of_1e-10": worst, "at": worst_at}
-    if not worst <= 1.0:
-        return 0.0, stats.TestResult(Status.FAILED, math.inf, est, f"closed form differs from the chain-rule sum at {worst_at}", extra)
-    return 0.0, stats.TestResult(Status.PASSED, 0.0, est, f"closed form = chain-rule sum within {worst:.2g} x 1e-10 (1 + |LML|) on {cases} random data sets", extra)
+    if not math.isfinite(worst):
+        worst = 1e300  # a NaN or inf log evidence is a violation, reported as such
+    return Curve.exact(["LML = chain-rule sum"], [worst], n=cases, info={"at": worst_at})
 
 
 def _lml_missing_logdet(X, y, prior_var, noise_var):
@@ -425,11 +442,12 @@ lml_chain_rule = register(Claim(
     title="Log marginal likelihood = sum of sequential posterior-predictive log densities",
     statement=r"\log p(y)=-\tfrac12 y^\top K^{-1}y-\tfrac12\log\det K-\tfrac n2\log 2\pi=\sum_i\log p(y_i\mid y_{<i}),\ K=s^2XX^\top+\sigma^2I",
     source=f"{BISHOP}; {LIBGW}",
-    kind="qualitative",
+    check=Deterministic(),
     predict=ML.log_marginal_likelihood,
-    domain=st.builds(lambda n, d: {"n_max": n, "d_max": d}, st.integers(2, 60), st.integers(1, 10)),
+    domain=Domain({"n_max": Int(2, 60), "d_max": Int(1, 10)}),
     default={"n_max": 40, "d_max": 8},
-    check_fn=_check_chain_rule,
+    simulate=_sim_chain_rule,
+    simulate_takes_predict=True,
     reps=3000,
     mutants=(
         Mutant("missing_logdet", "drops -1/2 log det K", _lml_missing_logdet),
@@ -473,15 +491,14 @@ lml_monte_carlo = register(Claim(
     title="Closed-form marginal likelihood of Bayesian linear regression = importance-sampling estimate",
     statement=r"p(y)=\mathbb E_{w\sim q}\Big[\tfrac{p(y\mid w)p(w)}{q(w)}\Big]=\mathcal N(y;0,s^2XX^\top+\sigma^2I)",
     source=f"{BISHOP}; MacKay 2003, Ch. 28-29",
-    kind="exact",
+    check=Exact(rel_tol=0.05),
     predict=_evidence_ratio(ML.log_marginal_likelihood),
-    domain=st.builds(lambda n, d, s, e, sd: {"n": n, "d": d, "prior_var": s, "noise_var": e, "data_seed": sd},
-                     st.integers(2, 60), st.integers(1, 4), st.floats(0.1, 10.0), st.floats(0.1, 4.0), st.integers(0, 1000)),
+    domain=Domain({"n": Int(2, 60), "d": Int(1, 4), "prior_var": Real(0.1, 10.0), "noise_var": Real(0.1, 4.0),
+                   "data_seed": Int(0, 1000)}),
     default={"n": 30, "d": 4, "prior_var": 1.0, "noise_var": 0.5, "data_seed": 1},
     verify_points=({"n": 8, "d": 2, "prior_var": 10.0, "noise_var": 2.0},),
     simulate=_sim_lml,
     reps=20000,
-    rel_tol=0.05,
     mutants=(
         Mutant("missing_logdet", "LML without -1/2 log det K", _evidence_ratio(_lml_missing_logdet)),
         Mutant("logdet_without_noise_term", "Woodbury log det K without n log sigma^2",
@@ -493,9 +510,9 @@ lml_monte_carlo = register(Claim(
 ))
 
 
-def _check_disagree(claim, params, reps, rng):
-    """Over ``reps`` data sets: mean per-point [LML(tight) - LML(diffuse)] significantly > 0 and
-    mean per-point [CLML(tight) - CLML(diffuse)] (from claim.predict) significantly < 0."""
+def _sim_disagree(params, reps, rng, predict):
+    """Over ``reps`` data sets: per-point LML(tight) - LML(diffuse) and per-point
+    CLML(tight) - CLML(diffuse) (CLML = predict), each with its mean and SE over the data sets."""
     n, d, m = params["n"], params["d"], params["m"]
     tight, diffuse, noise = params["tight"], params["diffuse"], params["noise_var"]
     dl, dc = np.empty(reps), np.empty(reps)
@@ -503,19 +520,8 @@ def _check_disagree(claim, params, reps, rng):
         for r in range(reps):
             X, y = _random_regression(rng, n, d, params["w_scale"] ** 2, noise)
             dl[r] = (ML.log_marginal_likelihood(X, y, tight, noise) - ML.log_marginal_likelihood(X, y, diffuse, noise)) / n
-            dc[r] = (claim.predict(X, y, tight, noise, m) - claim.predict(X, y, diffuse, noise, m)) / m
-    el, ec = Estimate.from_samples(dl), Estimate.from_samples(dc)
-    zl, zc_ = el.mean / el.se, ec.mean / ec.se
-    crit = stats.z_critical(claim.alpha / 2, two_sided=False, df=reps - 1)
-    extra = {"lml_diff": el.mean, "lml_diff_se": el.se, "clml_diff": ec.mean, "clml_diff_se": ec.se, "z_critical": crit}
-    if zl < -crit or zc_ > crit:
-        status, detail = Status.FAILED, f"no disagreement: LML diff z = {zl:.1f}, CLML diff z = {zc_:.1f}"
-    elif zl > crit and zc_ < -crit:
-        status, detail = Status.PASSED, (f"LML prefers the tight prior (+{el.mean:.3f} ± {el.se:.3f} nats/pt), "
-                                         f"CLML the diffuse one ({ec.mean:.3f} ± {ec.se:.3f})")
-    else:
-        status, detail = Status.UNDERPOWERED, f"not resolved: LML z = {zl:.1f}, CLML z = {zc_:.1f} (need ±{crit:.2f})"
-    return 0.0, stats.TestResult(status, float(zc_), ec, detail, extra)
+            dc[r] = (predict(X, y, tight, noise, m) - predict(X, y, diffuse, noise, m)) / m
+    return {"lml": Estimate.from_samples(dl), "clml": Estimate.from_samples(dc)}
 
 
 lml_clml_disagree = register(Claim(
@@ -523,12 +529,15 @@ lml_clml_disagree = register(Claim(
     title="Marginal likelihood and conditional marginal likelihood rank a tight and a diffuse prior differently",
     statement=r"\mathbb E[\mathrm{LML}(s^2_{\rm tight})-\mathrm{LML}(s^2_{\rm diffuse})]>0>\mathbb E[\mathrm{CLML}_m(s^2_{\rm tight})-\mathrm{CLML}_m(s^2_{\rm diffuse})]",
     source=f"{LIBGW}; {SEED.split(':')[0]} ('marginal likelihood hates diffuse priors')",
-    kind="qualitative",
+    # LML prefers the tight prior (difference > 0), the CLML the diffuse one (< 0): t intervals over data sets
+    check=AllOf(parts=(("lml", ThresholdCI(threshold=0.0, side="above")), ("clml", ThresholdCI(threshold=0.0, side="below")))),
     predict=ML.conditional_log_marginal_likelihood,
-    domain=st.builds(lambda n: {"n": n, "d": 20, "m": n // 2, "w_scale": 0.3, "noise_var": 1.0, "tight": 0.01, "diffuse": 1000.0},
-                     st.integers(80, 160)),
+    domain=Domain({"n": Int(80, 160), "d": Choice((20,)), "m": Int(Expr("n // 2", lambda q: q["n"] // 2), Expr("n // 2", lambda q: q["n"] // 2)),
+                   "w_scale": Choice((0.3,)), "noise_var": Choice((1.0,)), "tight": Choice((0.01,)), "diffuse": Choice((1000.0,))},
+                  note="the setting of Lotfi et al. (d = 20, w* ~ N(0, 0.3^2 I), m = n/2); only n varies"),
     default={"n": 100, "d": 20, "m": 50, "w_scale": 0.3, "noise_var": 1.0, "tight": 0.01, "diffuse": 1000.0},
-    check_fn=_check_disagree,
+    simulate=_sim_disagree,
+    simulate_takes_predict=True,
     reps=60,
     mutants=(
         Mutant("clml_is_lml", "CLML replaced by the LML of the last m points alone (no conditioning)",

@@ -4,14 +4,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import strategies as st
 from scipy import optimize
 
-from claimcheck import stats
+from claimcheck.checks import AllOf, Asymptotic, Exact, Monotone
 from claimcheck.claim import Claim, Mutant
-from claimcheck.estimate import Estimate
+from claimcheck.domain import Constraint, Domain, Expr, Int, Real, Seq
+from claimcheck.estimate import Curve, Estimate
 from claimcheck.registry import register
-from claimcheck.verdict import Status
 from claimcheck.sims.anisotropic import anisotropic_risk_samples
 from claimcheck.sims.ridgeless import fast_risk_samples, ridge_curve, spectral_ridge_curves
 from claimcheck.theory import ridgeless as T
@@ -19,16 +18,15 @@ from claimcheck.theory import ridgeless as T
 HMRT = "Hastie, Montanari, Rosset, Tibshirani, Ann. Statist. 2022 (arXiv:1903.08560)"
 BHX = "Belkin, Hsu, Xu 2019 (arXiv:1903.07571), Thm 1"
 
-# Shared parameter ranges: the strategies below and the claims' defaults use these.
-SIGNAL = st.floats(0.25, 4.0)
-NOISE = st.floats(0.1, 4.0)
-LAM = st.floats(0.05, 4.0)
+# Shared parameter ranges: the claims' domains use these.
+SIGNAL = Real(0.25, 4.0)
+NOISE = Real(0.1, 4.0)
+LAM = Real(0.05, 4.0)
 MIN_GAP = 4  # |n - p| >= 4: the min-norm variance term has finite variance (inverse-Wishart 2nd moments)
 
 
-def _sizes_apart(n_range, p_range, gap):
-    """(n, p) with |n - p| >= gap."""
-    return st.tuples(st.integers(*n_range), st.integers(*p_range)).filter(lambda t: abs(t[0] - t[1]) >= gap)
+def _apart(a, b, gap):
+    return Constraint(f"|{a} - {b}| >= {gap}", lambda q: abs(q[a] - q[b]) >= gap)
 
 
 def _ladder(params, factors=(1, 2, 4, 8)):
@@ -46,15 +44,13 @@ minnorm_finite = register(Claim(
     title="Exact finite-sample risk of min-norm least squares",
     statement=r"\mathbb E\|\hat\beta-\beta\|^2=\sigma^2\frac{p}{n-p-1}\ (p\le n-2);\ r^2(1-\tfrac np)+\sigma^2\frac{n}{p-n-1}\ (p\ge n+2)",
     source=BHX + "; " + HMRT + ", Sec. 2",
-    kind="exact",
+    check=Exact(rel_tol=0.05),
     predict=T.min_norm_risk_finite,
-    domain=st.builds(lambda np_, s, e: {"n": np_[0], "p": np_[1], "signal": s, "noise": e},
-                     _sizes_apart((8, 120), (2, 240), MIN_GAP), SIGNAL, NOISE),
+    domain=Domain({"n": Int(8, 120), "p": Int(2, 240), "signal": SIGNAL, "noise": NOISE}, (_apart("n", "p", MIN_GAP),)),
     default={"n": 100, "p": 50, "signal": 1.0, "noise": 1.0},
     verify_points=({"n": 50, "p": 100}, {"n": 60, "p": 66}),
     simulate=_sim_minnorm,
     reps=8000,
-    rel_tol=0.05,
     mutants=(
         Mutant("variance_p_over_n_minus_p", "sigma^2 p/(n-p) instead of p/(n-p-1)",
                lambda n, p, signal, noise: noise * p / (n - p) if p < n else T.min_norm_risk_finite(n, p, signal, noise),
@@ -82,17 +78,13 @@ minnorm_asymptotic = register(Claim(
     title="Min-norm risk converges to the proportional-limit formula at rate 1/n",
     statement=r"\lim_{p/n\to\gamma}\mathbb E R=\sigma^2\frac{\gamma}{1-\gamma}\ (\gamma<1);\ r^2(1-\tfrac1\gamma)+\frac{\sigma^2}{\gamma-1}\ (\gamma>1)",
     source=HMRT + ", Thm 1",
-    kind="asymptotic",
+    check=Asymptotic(sizes=_ladder, rate=1.0, rel_tol=0.05),
     predict=lambda n0, p0, signal, noise: T.min_norm_risk_asymptotic(p0 / n0, signal, noise),
-    domain=st.builds(lambda np_, s, e: {"n0": np_[0], "p0": np_[1], "signal": s, "noise": e},
-                     _sizes_apart((10, 40), (4, 80), 8), SIGNAL, NOISE),
+    domain=Domain({"n0": Int(10, 40), "p0": Int(4, 80), "signal": SIGNAL, "noise": NOISE}, (_apart("n0", "p0", 8),)),
     default={"n0": 20, "p0": 10, "signal": 1.0, "noise": 1.0},
     verify_points=({"n0": 10, "p0": 20},),
     simulate=_sim_minnorm,
-    sizes=_ladder,
-    rate=1.0,
     reps=4000,
-    rel_tol=0.05,
     mutants=(
         Mutant("variance_gamma_over_1_minus_gamma_squared", "sigma^2 gamma/(1-gamma)^2 for gamma < 1",
                lambda n0, p0, signal, noise: noise * (p0 / n0) / (1 - p0 / n0) ** 2 if p0 < n0 else T.min_norm_risk_asymptotic(p0 / n0, signal, noise)),
@@ -107,17 +99,13 @@ ridge_asymptotic = register(Claim(
     title="Ridge risk at any lambda from the Marchenko-Pastur Stieltjes transform",
     statement=r"R(\gamma,\lambda)=r^2\lambda^2 m'(-\lambda)+\sigma^2\gamma\,(m(-\lambda)-\lambda m'(-\lambda))",
     source=HMRT + ", Thm 2 / Cor. 5",
-    kind="asymptotic",
+    check=Asymptotic(sizes=_ladder, rate=1.0, rel_tol=0.02),
     predict=lambda n0, p0, lam, signal, noise: T.ridge_risk_asymptotic(p0 / n0, lam, signal, noise),
-    domain=st.builds(lambda n0, p0, la, s, e: {"n0": n0, "p0": p0, "lam": la, "signal": s, "noise": e},
-                     st.integers(10, 40), st.integers(4, 80), LAM, SIGNAL, NOISE),
+    domain=Domain({"n0": Int(10, 40), "p0": Int(4, 80), "lam": LAM, "signal": SIGNAL, "noise": NOISE}),
     default={"n0": 20, "p0": 40, "lam": 0.5, "signal": 1.0, "noise": 1.0},
     verify_points=({"n0": 20, "p0": 20, "lam": 0.1},),
     simulate=_sim_ridge,
-    sizes=_ladder,
-    rate=1.0,
     reps=2000,
-    rel_tol=0.02,
     mutants=(
         Mutant("variance_without_lambda_mprime", "variance sigma^2 gamma m(-lam), dropping -lam m'(-lam)",
                lambda n0, p0, lam, signal, noise: signal * lam**2 * T.mp_stieltjes_derivative(-lam, p0 / n0) + noise * (p0 / n0) * T.mp_stieltjes(-lam, p0 / n0)),
@@ -160,15 +148,13 @@ optimal_lambda = register(Claim(
     title="lambda* = sigma^2 gamma / r^2 minimises the finite-sample ridge risk",
     statement=r"\arg\min_\lambda \mathbb E\|\hat\beta_\lambda-\beta\|^2=\lambda^*=\sigma^2\gamma/r^2\quad(\text{every } n,p)",
     source=HMRT + ", Cor. 5; Nakkiran, Venkat, Kakade, Ma, ICLR 2021 (arXiv:2003.01897), Thm 1",
-    kind="exact",
+    check=Exact(rel_tol=0.25),
     predict=lambda n, p, signal, noise: T.optimal_ridge_lambda(p / n, signal, noise),
-    domain=st.builds(lambda n, p, s, e: {"n": n, "p": p, "signal": s, "noise": e},
-                     st.integers(10, 40), st.integers(5, 80), st.floats(0.5, 2.0), st.floats(0.25, 2.0)),
+    domain=Domain({"n": Int(10, 60), "p": Int(5, 80), "signal": Real(0.5, 2.0), "noise": Real(0.25, 2.0)}),
     default={"n": 30, "p": 60, "signal": 1.0, "noise": 0.5},
     verify_points=({"n": 60, "p": 30},),
     simulate=_sim_optimal_lambda,
     reps=1500,
-    rel_tol=0.25,
     mutants=(
         Mutant("lambda_sigma2_over_r2", "lambda* = sigma^2 / r^2 (forgets gamma)",
                lambda n, p, signal, noise: noise / signal, {"n": 20, "p": 60}),
@@ -182,7 +168,7 @@ optimal_lambda = register(Claim(
 ))
 
 
-# --------------------------------------------------------------------------- qualitative shape claims
+# --------------------------------------------------------------------------- shape claims (curves in n)
 def _risk_at(n, p, signal, noise, lam, reps, rng):
     return Estimate.from_samples(fast_risk_samples(n, p, signal, noise, lam, reps, rng))
 
@@ -191,35 +177,23 @@ def _grid(p, factors):
     return [max(1, int(round(p / f))) for f in factors]
 
 
-def _check_optimal_monotone(claim, params, reps, rng):
-    """Risk at lambda = claim.predict(n, p, ...) along an increasing n grid at fixed p.
+def _ns(params, gap=0):
+    """The grid n = p / gamma (distinct, increasing; with gap > 0 only |n - p| >= gap)."""
+    ns = sorted(set(_grid(params["p"], params["gammas"])))
+    return [n for n in ns if abs(n - params["p"]) >= gap] if gap else ns
 
-    failed: some consecutive increase R(n_{i+1}) - R(n_i) is significantly positive
-    (one-sided z > z_{alpha/(K-1)}); passed: every step is a significant decrease;
-    otherwise underpowered.
-    """
+
+def _sim_optimal_monotone(params, reps, rng, predict):
+    """Risk at lambda = predict(n, p, signal, noise) at each n of the grid (independent runs)."""
     p, signal, noise = params["p"], params["signal"], params["noise"]
-    ns = sorted(set(_grid(p, params["gammas"])))
-    ests = []
-    for n in ns:
-        lam = float(claim.predict(n=n, p=p, signal=signal, noise=noise))
-        ests.append(_risk_at(n, p, signal, noise, lam, reps, rng))
-    diffs = [stats.difference(b, a) for a, b in zip(ests, ests[1:])]
-    zs = np.array([d.mean / d.se for d in diffs])
-    zc = stats.z_critical(claim.alpha / len(diffs), two_sided=False)
-    worst = int(np.argmax(zs))
-    extra = {"n": ns, "risk": [e.mean for e in ests], "risk_se": [e.se for e in ests], "step_z": zs.tolist(), "z_critical": zc}
-    if zs[worst] > zc:
-        status = Status.FAILED
-        detail = f"risk rises from n={ns[worst]} to n={ns[worst + 1]} (z = {zs[worst]:.1f} > {zc:.2f}): double descent at this lambda"
-    elif np.all(zs < -zc):
-        status = Status.PASSED
-        detail = f"risk decreases significantly at every step of n = {ns[0]}..{ns[-1]} (max z = {zs.max():.1f})"
-    else:
-        status = Status.UNDERPOWERED
-        detail = f"some steps not resolved (max z = {zs.max():.1f}, need < -{zc:.2f})"
-    d = diffs[worst]
-    return 0.0, stats.TestResult(status, float(zs[worst]), d, detail, extra)
+    ns = _ns(params)
+    ests = [_risk_at(n, p, signal, noise, float(predict(n=n, p=p, signal=signal, noise=noise)), reps, rng) for n in ns]
+    return Curve.from_estimates(ns, ests, {"n": ns, "lambda": [float(predict(n=n, p=p, signal=signal, noise=noise)) for n in ns]})
+
+
+def _two_sizes(gap=0):
+    return Constraint(f"the grid n = round(p / gamma) has >= 2 distinct sizes" + (f" with |n - p| >= {gap}" if gap else ""),
+                      lambda q: len(_ns(q, gap)) >= 2)
 
 
 optimal_ridge_monotone = register(Claim(
@@ -227,80 +201,71 @@ optimal_ridge_monotone = register(Claim(
     title="Optimally regularised ridge has no double descent: risk decreases in n",
     statement=r"n\mapsto \mathbb E R(\hat\beta_{\lambda^*(n)})\ \text{is decreasing at fixed } p",
     source="Nakkiran, Venkat, Kakade, Ma, ICLR 2021 (arXiv:2003.01897), Thm 1; " + HMRT + ", Cor. 5",
-    kind="qualitative",
+    check=Monotone(direction=-1),
     predict=lambda n, p, signal, noise: T.optimal_ridge_lambda(p / n, signal, noise),
-    domain=st.builds(lambda p, s, e: {"p": p, "signal": s, "noise": e, "gammas": (4.0, 2.0, 1.25, 1.0, 0.8, 0.5, 0.25)},
-                     st.integers(20, 80), st.floats(0.5, 4.0), st.floats(0.25, 2.0)),
+    domain=Domain({"p": Int(20, 80), "signal": Real(0.5, 4.0), "noise": Real(0.25, 2.0),
+                   "gammas": Seq(Real(0.05, 20.0), 2, 20, explore=((4.0, 2.0, 1.25, 1.0, 0.8, 0.5, 0.25),))},
+                  (_two_sizes(),)),
     default={"p": 40, "signal": 1.0, "noise": 1.0, "gammas": (4.0, 2.0, 1.25, 1.0, 0.8, 0.5, 0.25)},
-    check_fn=_check_optimal_monotone,
+    simulate=_sim_optimal_monotone,
+    simulate_takes_predict=True,
     reps=2000,
     mutants=(
         Mutant("nearly_ridgeless", "lambda = lambda*/1000: under-regularised, the peak returns",
                lambda n, p, signal, noise: 1e-3 * T.optimal_ridge_lambda(p / n, signal, noise)),
     ),
-    notes="predict gives the regulariser; the grid is n = p / gamma for the listed gammas.",
+    notes="predict gives the regulariser at which each grid point is simulated; the grid is n = p / gamma for the "
+          "listed gammas; Holm over the steps.",
     figure="double_descent_samplewise",
 ))
 
 
-def _check_samplewise(claim, params, reps, rng):
-    """Sample-wise double descent at fixed p (lambda = 0).
+def _rising_ns(params):
+    """Grid points (|n - p| >= 4) inside (n*, p - 1), where the risk rises: n* = samplewise_rise_start."""
+    n_star = T.samplewise_rise_start(params["p"], params["signal"], params["noise"])
+    return [n for n in _ns(params, MIN_GAP) if n_star < n < params["p"]]
 
-    Two parts, Bonferroni over K grid points: (1) the simulated risk agrees with
-    claim.predict(n, p, ...) at every n (two-sided z, with the exact check's power rule);
-    (2) the risk rises significantly between the grid points where the theory places the
-    rise (n < p): more data hurts.
-    """
+
+def _sim_samplewise(params, reps, rng):
+    """Min-norm risk at each n = p / gamma with |n - p| >= 4 (independent runs); the part
+    ``rise`` is the same curve at the points n* < n < p where the theory says it rises."""
     p, signal, noise = params["p"], params["signal"], params["noise"]
-    ns = [n for n in sorted(set(_grid(p, params["gammas"]))) if abs(n - p) >= MIN_GAP]
-    preds = np.array([float(claim.predict(n=n, p=p, signal=signal, noise=noise)) for n in ns])
-    ests = [_risk_at(n, p, signal, noise, 0.0, reps, rng) for n in ns]
-    alpha_k = claim.alpha / (len(ns) + 1)
-    parts = [stats.exact_test(pr, e, alpha=alpha_k, rel_tol=claim.rel_tol) for pr, e in zip(preds, ests)]
-    zs = np.array([r.z for r in parts])
-    below = [i for i, n in enumerate(ns) if n < p]
-    i0, i1 = below[0], below[-1]
-    rise = stats.difference(ests[i1], ests[i0])
-    z_rise = rise.mean / rise.se
-    zc1 = stats.z_critical(alpha_k, two_sided=False)
-    worst = int(np.argmax(np.abs(zs)))
-    extra = {"n": ns, "prediction": preds.tolist(), "risk": [e.mean for e in ests], "risk_se": [e.se for e in ests],
-             "z": zs.tolist(), "rise_z": z_rise, "predicted_rise": float(preds[i1] - preds[i0])}
-    if parts[worst].status is Status.FAILED:
-        status = Status.FAILED
-        detail = f"at n={ns[worst]}: prediction {preds[worst]:.4g} vs {ests[worst]}, |z| = {abs(zs[worst]):.1f}"
-    elif z_rise <= zc1 and any(r.status is Status.PASSED for r in parts):
-        status = Status.FAILED if rise.se < abs(rise.mean) or z_rise < 0 else Status.UNDERPOWERED
-        detail = f"no significant rise from n={ns[i0]} to n={ns[i1]} (z = {z_rise:.1f})"
-    elif any(r.status is Status.UNDERPOWERED for r in parts):
-        status = Status.UNDERPOWERED
-        detail = "some grid points too imprecise: " + "; ".join(r.detail for r in parts if r.status is Status.UNDERPOWERED)[:200]
-    else:
-        status = Status.PASSED
-        detail = (f"theory matches at all {len(ns)} n (max |z| = {np.abs(zs).max():.1f}); "
-                  f"risk rises n={ns[i0]}->{ns[i1]} (z = {z_rise:.1f}): more data hurts")
-    return float(preds[i1] - preds[i0]), stats.TestResult(status, float(zs[worst]), rise, detail, extra)
+    ns = _ns(params, MIN_GAP)
+    risk = Curve.from_estimates(ns, [_risk_at(n, p, signal, noise, 0.0, reps, rng) for n in ns])
+    rising = set(_rising_ns(params))
+    return {"risk": risk, "rise": risk.select([n in rising for n in ns])}
+
+
+def _samplewise_expect(predict, params):
+    p, signal, noise = params["p"], params["signal"], params["noise"]
+    return {"risk": [float(predict(n=n, p=p, signal=signal, noise=noise)) for n in _ns(params, MIN_GAP)]}
 
 
 samplewise_nonmonotone = register(Claim(
     id="ridgeless.samplewise_nonmonotone",
     title="Sample-wise double descent: more data can hurt min-norm regression",
-    statement=r"n\mapsto r^2(1-\tfrac np)_+ + \sigma^2\frac{\min(n,p)}{|n-p|-1}\ \text{rises for } n<p \text{ and peaks at } n=p",
+    statement=r"n\mapsto r^2(1-\tfrac np)_+ + \sigma^2\frac{\min(n,p)}{|n-p|-1}\ \text{rises on } n^*<n<p-1,\ n^*=p-1-\tfrac{\sigma}{r}\sqrt{p(p-1)}\ (\text{every } n<p-1 \text{ if } r\le\sigma), \text{ peaks at } n=p",
     source="Nakkiran 2019 (arXiv:1912.07242), Sec. 2; " + BHX,
-    kind="qualitative",
+    check=AllOf(parts=(("risk", Exact(rel_tol=0.05)), ("rise", Monotone(direction=+1)))),
     predict=T.min_norm_risk_finite,
-    domain=st.builds(lambda p, s, e: {"p": p, "signal": s, "noise": e, "gammas": (4.0, 2.0, 1.25, 0.8, 0.5, 0.25)},
-                     st.integers(30, 100), st.floats(0.25, 2.0), st.floats(0.25, 2.0)),
+    expect=_samplewise_expect,
+    domain=Domain({"p": Int(30, 100), "signal": Real(0.25, 2.0), "noise": Real(0.25, 2.0),
+                   "gammas": Seq(Real(0.05, 20.0), 2, 20, explore=((4.0, 2.0, 1.25, 0.8, 0.5, 0.25),))},
+                  (Constraint("the grid has >= 2 sizes n* < n < p - 3", lambda q: len(_rising_ns(q)) >= 2),)),
     default={"p": 40, "signal": 1.0, "noise": 1.0, "gammas": (4.0, 2.0, 1.25, 0.8, 0.5, 0.25)},
-    check_fn=_check_samplewise,
+    simulate=_sim_samplewise,
     reps=8000,
-    rel_tol=0.05,
     mutants=(
         Mutant("no_bias_term", "drops r^2 (1 - n/p) for n < p",
                lambda n, p, signal, noise: noise * n / (p - n - 1) if n < p else T.min_norm_risk_finite(n, p, signal, noise)),
         Mutant("classical_u_curve", "the classical picture: risk sigma^2 p/n, decreasing in n",
                lambda n, p, signal, noise: noise * p / n),
     ),
+    notes="Two parts: the simulated risk matches the exact formula at every grid point (Holm), and it rises at every "
+          "step between grid points inside (n*, p - 1). Corrected statement: the earlier 'rises for n < p' is false "
+          "for r > sigma (the bias r^2 (1 - n/p) falls faster than the variance grows at small n; found by the "
+          "domain's corner sweep at p = 30, r^2 = 2, sigma^2 = 0.5: the risk falls from n = 8 to 15, z = -68). "
+          "The domain keeps points whose grid has >= 2 sizes in (n*, p - 3).",
     figure="double_descent_samplewise",
 ))
 
@@ -324,28 +289,22 @@ def _predict_aniso(n0, p0, levels, lam, signal, noise):
     return T.ridge_risk_anisotropic(n0, _level_spectrum(p0, levels), lam, signal, noise)
 
 
-def _aniso_point(n0, k, levels, lam, s, e):
-    levels = tuple(levels)
-    return {"n0": n0, "p0": k * len(levels), "levels": levels, "lam": lam, "signal": s, "noise": e}
-
-
 anisotropic = register(Claim(
     id="ridgeless.anisotropic",
     title="Anisotropic features: ridge risk from the fixed-point (deterministic-equivalent) equation",
     statement=r"R\to\frac{\kappa^2\,\tfrac{r^2}{p}\operatorname{tr}\Sigma(\Sigma+\kappa)^{-2}+\sigma^2 df_2/n}{1-df_2/n},\ \lambda=\kappa\big(1-\tfrac{df_1(\kappa)}{n}\big)",
     source="Bach 2023 (arXiv:2303.01372), Prop. 1; " + HMRT + ", Thm 5",
-    kind="asymptotic",
+    # rep_factors: the extrapolation weighs the middle sizes most; they are cheap
+    check=Asymptotic(sizes=_ladder, rate=1.0, rep_factors=(6.0, 6.0, 3.0, 1.0), rel_tol=0.05),
     predict=_predict_aniso,
-    domain=st.builds(_aniso_point, st.integers(6, 14), st.integers(2, 8),
-                     st.lists(st.floats(0.1, 10.0), min_size=1, max_size=3), st.floats(0.05, 2.0), SIGNAL, NOISE),
+    domain=Domain({"n0": Int(6, 14), "levels": Seq(Real(0.1, 10.0), 1, 3),
+                   "p0": Int(Expr("2 len(levels)", lambda q: 2 * len(q["levels"])), Expr("8 len(levels)", lambda q: 8 * len(q["levels"]))),
+                   "lam": Real(0.05, 2.0), "signal": SIGNAL, "noise": NOISE},
+                  (Constraint("p0 is a multiple of len(levels)", lambda q: q["p0"] % len(q["levels"]) == 0),)),
     default={"n0": 8, "p0": 12, "levels": (0.2, 1.0, 3.0), "lam": 0.1, "signal": 1.0, "noise": 1.0},
     verify_points=({"n0": 12, "p0": 6, "levels": (0.5, 4.0)},),
     simulate=_sim_aniso,
-    sizes=_ladder,
-    rate=1.0,
     reps=200,
-    rep_factors=(6.0, 6.0, 3.0, 1.0),  # the extrapolation weighs the middle sizes most; they are cheap
-    rel_tol=0.05,
     mutants=(
         Mutant("isotropic_formula", "ignores the spectrum: the isotropic ridge formula at gamma, lam",
                lambda n0, p0, levels, lam, signal, noise: T.ridge_risk_asymptotic(p0 / n0, lam, signal, noise)),

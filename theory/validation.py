@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_int", "check_real", "check_array"]
+__all__ = ["check_int", "check_real", "check_array", "is_scalar", "as_output"]
 
 
 def _fmt_range(min_value, max_value, include_min, include_max) -> str:
