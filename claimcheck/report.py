@@ -123,15 +123,18 @@ def fmt_params(params: Mapping[str, Any]) -> str:
 
 # --------------------------------------------------------------------------- claims
 def claim_meta(claim) -> dict[str, Any]:
-    """What a report shows about a claim: title, statement, source, kind, figure, mutants."""
+    """What a report shows about a claim: title, statement, source, kind, decision rule's rel_tol
+    and alpha, evidence, declared domain, figure, mutants."""
     return jsonable({
         "title": claim.title,
         "statement": claim.statement,
         "source": claim.source,
         "kind": claim.kind,
         "figure": claim.figure,
-        "rel_tol": getattr(claim, "rel_tol", None),
-        "alpha": getattr(claim, "alpha", None),
+        "rel_tol": getattr(claim.rule, "rel_tol", None),   # AllOf: none (each part has its own)
+        "alpha": claim.alpha,
+        "evidence": claim.evidence,
+        "domain": claim.param_spec.describe() if claim.param_spec is not None else None,
         "notes": getattr(claim, "notes", ""),
         "mutants": [{"name": m.name, "description": m.description} for m in claim.mutants],
     })

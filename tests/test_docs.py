@@ -71,6 +71,7 @@ def test_tutorial_code_runs_as_written():
     try:
         exec(compile(code, "docs/tutorial.rst", "exec"), ns)
         ns["test_uniform_mean"]()
+        ns["test_uniform_mean_at_the_domain_edges"]()
         assert ns["result"]["summary"]["points"] == 3 and ns["result"]["summary"]["passed"] == 3
     finally:
         registry._REGISTRY.clear()

@@ -1,9 +1,10 @@
 """Sphinx directive ``.. claimcheck-catalogue::``: the claims catalogue, generated from the registry.
 
 One section per family and one per claim: title, statement (as display math), kind, source,
-default parameters and the points ``claimcheck verify`` checks, notes, figure (embedded when
-the ``claimcheck_figures`` folder holds ``NAME.png``) and every registered mutant. The page is
-therefore always the registry's own content: a new claim appears without editing the docs.
+decision rule, declared domain, default parameters and the points ``claimcheck verify``
+checks, notes, figure (embedded when the ``claimcheck_figures`` folder holds ``NAME.png``) and
+every registered mutant. The page is therefore always the registry's own content: a new claim
+appears without editing the docs.
 """
 from __future__ import annotations
 
@@ -30,6 +31,32 @@ def _fmt(params) -> str:
     return fmt_params(dict(params))
 
 
+def check_text(rule) -> str:
+    """The decision rule in words: its class (linked to the API page), alpha and rel_tol; an
+    :class:`~claimcheck.checks.AllOf` lists its parts."""
+    from claimcheck.checks import AllOf
+
+    if isinstance(rule, AllOf):
+        parts = "; ".join(f"{rst_escape(p[0])}: {check_text(p[1])}" for p in rule.parts)
+        return f"all of ({parts}), alpha = {rule.alpha:g} split over the parts"
+    opts = [f"alpha = {rule.alpha:g}"]
+    rel_tol = getattr(rule, "rel_tol", None)
+    if rel_tol is not None:
+        opts.append(f"rel_tol = {rel_tol:g}")
+    return f":class:`~claimcheck.checks.{type(rule).__name__}` ({', '.join(opts)})"
+
+
+def domain_text(described) -> str:
+    """A declared domain (:meth:`claimcheck.domain.Domain.describe`) as one line of literals."""
+    out = []
+    for name, text in described.items():
+        if isinstance(text, dict):   # AnyOf: one dict per branch
+            out.append(f"{rst_escape(name)}: " + ", ".join(f"``{k}`` {rst_escape(v)}" for k, v in text.items()))
+        else:
+            out.append(f"``{name}`` {rst_escape(text)}" if name != "constraints" else f"constraints ``{text}``")
+    return "; ".join(out)
+
+
 def catalogue_rst(figures: str | None, docdir: str) -> list[str]:
     """The catalogue as reStructuredText lines."""
     from claimcheck import all_claims
@@ -53,7 +80,11 @@ def catalogue_rst(figures: str | None, docdir: str) -> list[str]:
         lines += [f":Kind: {c.kind}", f":Source: {rst_escape(c.source)}", f":Default: ``{_fmt(c.default)}``"]
         if c.verify_points:
             lines.append(":Also verified at: " + "; ".join(f"``{_fmt(p)}``" for p in c.verify_points))
-        lines.append(f":Check: rel_tol = {c.rel_tol:g}, alpha = {c.alpha:g}, base replicates = {c.reps}")
+        lines.append(f":Check: {check_text(c.rule)}; base replicates {c.reps}")
+        if c.param_spec is not None:
+            lines.append(f":Domain: {domain_text(c.param_spec.describe())}")
+        if c.evidence != "simulation":
+            lines.append(f":Evidence: {c.evidence} (checked on measured results, not by ``claimcheck verify``)")
         if c.notes:
             lines.append(f":Notes: {rst_escape(c.notes)}")
         lines.append(f":Figure: ``{c.figure}``" if c.figure else ":Figure: none")
