@@ -32,6 +32,7 @@ import itertools
 import json
 import math
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -303,13 +304,16 @@ def _is_registered(claim) -> bool:
     """True if a fresh worker process finds this very claim: it is in the registry and was
     defined by claimcheck's own catalogue (a user's claim, registered by a module the workers
     never import, is checked in this process instead)."""
-    from claimcheck.registry import get_claim
+    from claimcheck.registry import _split_mutant, get_claim
 
+    base_id, mutant = _split_mutant(claim.id)
     try:
-        same = get_claim(claim.id) is claim
+        base = get_claim(base_id)
+        # a mutant ("id[name]") is rebuilt by get_claim in each worker: the same formula object
+        same = base is claim if mutant is None else get_claim(claim.id).predict is claim.predict
     except ValueError:
         return False
-    return same and str(getattr(claim.predict, "__module__", "")).startswith("claimcheck.")
+    return same and str(getattr(base.predict, "__module__", "")).startswith("claimcheck.")
 
 
 def _bar(total: int, show: bool):
@@ -373,7 +377,7 @@ def relative_error(v: Mapping[str, Any] | None, kind: str) -> tuple[float, float
     limit formula at the ladder's first size, ``D(n_0) / |limit|``; coverage: observed coverage
     minus 1 - delta; qualitative and GPU verdicts: nan.
     """
-    from claimcheck.report import _num
+    from claimcheck.report import _num, _numbers
 
     if v is None:
         return math.nan, math.nan
@@ -384,7 +388,7 @@ def relative_error(v: Mapping[str, Any] | None, kind: str) -> tuple[float, float
     if kind in ("exact", "bound"):
         return ((mean - pred) / scale, se / scale) if scale > 0 and math.isfinite(scale) else (math.nan, math.nan)
     if kind == "asymptotic":
-        x = v.get("extra") or {}
+        x = _numbers(v)
         d, dse = x.get("discrepancies"), x.get("discrepancy_se")
         if d and dse and scale > 0 and math.isfinite(scale):
             return _num(d[0]) / scale, _num(dse[0]) / scale
@@ -415,8 +419,12 @@ def _values(result: Mapping[str, Any], color: str) -> tuple[np.ndarray, np.ndarr
 
 
 def heatmap_name(claim_id: str, color: str) -> str:
-    """File stem of a sweep's figure: ``sweep_<claim id with dots as underscores>_<color>``."""
-    return f"sweep_{claim_id.replace('.', '_')}_{color}"
+    """File stem of a sweep's figure: ``sweep_<claim id, dots and brackets as underscores>_<color>``.
+
+    >>> heatmap_name("ridgeless.minnorm_finite[no_bias_term]", "z")
+    'sweep_ridgeless_minnorm_finite_no_bias_term_z'
+    """
+    return "sweep_" + re.sub(r"[^A-Za-z0-9_-]+", "_", claim_id).strip("_") + f"_{color}"
 
 
 def _label(v) -> str:
@@ -539,9 +547,9 @@ def draw_heatmap(result: Mapping[str, Any], *, color: str = "z", venue: str = "n
 
 
 def _zc(v) -> float:
-    from claimcheck.report import _num
+    from claimcheck.report import _num, _numbers
 
-    x = (v or {}).get("extra") or {}
+    x = _numbers(v or {})
     zc = _num(x.get("z_critical"))
     return zc if math.isfinite(zc) else 4.89
 

@@ -13,9 +13,14 @@ from claimcheck.cli import EXIT_FAILED, EXIT_USAGE, main
 from claimcheck.sweep import cache_key, draw_heatmap, parse_grid, relative_error, save_heatmap, sweep
 
 CLAIM = "ridgeless.minnorm_finite"
-# n x p x noise: p = 21 = n + 1 is the singular point of the n = 20 risk (the check fails there),
-# noise = -1 is outside the claim's domain (its check raises ValueError: "not defined").
-GRID = ["--grid", "n=20,40", "--grid", "p=5,21", "--grid", "noise=1,-1"]
+# The sweep of the command-line test runs the claim with a registered mutant installed (p/(n-p)
+# instead of p/(n-p-1) in the variance): where p < n its check rejects the wrong formula (failed,
+# exit 1), where p > n the mutant equals the true risk and must not fail. noise = -1 is outside
+# the claim's declared domain (its check raises ValueError: "not defined").
+MUTANT = "variance_p_over_n_minus_p"
+SWEPT = f"{CLAIM}[{MUTANT}]"
+GRID = ["--grid", "n=20,40", "--grid", "p=8,60", "--grid", "noise=1,-1"]
+STEM = "sweep_ridgeless_minnorm_finite_variance_p_over_n_minus_p_z"
 
 
 def _verdicts(result):
@@ -26,7 +31,7 @@ def _verdicts(result):
 def cli_run(tmp_path_factory):
     """The command line, two worker processes, a fresh cache."""
     tmp = tmp_path_factory.mktemp("sweep")
-    args = ["sweep", CLAIM, *GRID, "--jobs", "2", "--cache", str(tmp / "cache"), "--figures", str(tmp / "figures"),
+    args = ["sweep", SWEPT, *GRID, "--jobs", "2", "--cache", str(tmp / "cache"), "--figures", str(tmp / "figures"),
             "--json", str(tmp / "sweep.json")]
     code = main(args)
     return tmp, code, json.loads((tmp / "sweep.json").read_text())
@@ -36,37 +41,46 @@ def test_sweep_draws_its_heatmap_for_one_claim(cli_run):
     from matplotlib import image
 
     tmp, code, result = cli_run
-    assert code == EXIT_FAILED          # the singular point fails, as the verify exit codes say
+    assert code == EXIT_FAILED          # the wrong formula is rejected somewhere: exit 1, as in verify
     s = result["summary"]
-    assert (s["points"], s["computed"], s["cached"], s["invalid"], s["failed"], s["passed"]) == (8, 8, 0, 4, 1, 3)
-    assert result["figures"] == [str(tmp / "figures" / "sweep_ridgeless_minnorm_finite_z.pdf"),
-                                 str(tmp / "figures" / "sweep_ridgeless_minnorm_finite_z.png")]
-    pdf = (tmp / "figures" / "sweep_ridgeless_minnorm_finite_z.pdf").read_bytes()
+    assert (s["points"], s["computed"], s["cached"], s["invalid"]) == (8, 8, 0, 4)
+    assert s["failed"] + s["passed"] + s["underpowered"] == 4
+    fig = tmp / "figures"
+    assert result["figures"] == [str(fig / f"{STEM}.pdf"), str(fig / f"{STEM}.png")]
+    pdf = (fig / f"{STEM}.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and b"/FontFile2" in pdf      # vector, TrueType fonts embedded
-    px = image.imread(tmp / "figures" / "sweep_ridgeless_minnorm_finite_z.png")[..., :3]
+    px = image.imread(fig / f"{STEM}.png")[..., :3]
     assert px.shape[1] == round(5.5 * 300)                       # two panels (noise = 1, -1): NeurIPS text width
     assert (px.min(axis=2) < 0.5).mean() > 0.01                   # not blank
-    blue = (px[..., 2] > px[..., 0] + 0.2).mean()                 # the z < 0 colour of the singular cell's -inf
-    assert blue > 0.002
+    red = (px[..., 0] > px[..., 2] + 0.2).mean()                  # the z > 0 colour of the rejected cells
+    assert red > 0.002
     invalid = [e for e in result["points"] if e["verdict"] is None]
-    assert all(e["params"]["noise"] == -1 and "noise=-1.0, must be >= 0" in e["error"] for e in invalid)
-    failed = [e for e in result["points"] if e["verdict"] and e["verdict"]["status"] == "failed"]
-    assert [(e["params"]["n"], e["params"]["p"]) for e in failed] == [(20, 21)]
+    assert all(e["params"]["noise"] == -1 and "noise=-1.0, must be >= 0.1" in e["error"] for e in invalid)
+    status = {(e["params"]["n"], e["params"]["p"]): e["verdict"]["status"] for e in result["points"] if e["verdict"]}
+    assert status[(20, 8)] == "failed"                            # the mutant's own point: rejected
+    assert status[(20, 60)] != "failed" and status[(40, 60)] != "failed"   # p > n: the mutant is the truth there
+    assert all(e["verdict"]["z"] > 0 for e in result["points"]          # p/(n-p) < p/(n-p-1): estimate above it
+               if e["verdict"] and e["verdict"]["status"] == "failed")
     assert result["environment"]["versions"]["numpy"] and result["claim"]["kind"] == "exact"
+    assert result["claim_id"] == SWEPT
 
 
 def test_rerun_computes_only_the_new_points_and_matches_a_serial_run_bit_for_bit(cli_run, tmp_path):
     tmp, _, first = cli_run
-    claim = get_claim(CLAIM)
-    wider = sweep(claim, {"n": [20, 40], "p": [5, 21, 60], "noise": [1.0, -1.0]}, budget="quick", seed=0, jobs=1,
+    claim = get_claim(SWEPT)
+    wider = sweep(claim, {"n": [20, 40], "p": [8, 60, 100], "noise": [1.0, -1.0]}, budget="quick", seed=0, jobs=1,
                   cache=tmp / "cache")
     assert (wider["summary"]["computed"], wider["summary"]["cached"]) == (4, 8)
     old = {json.dumps(p, sort_keys=True): (v, e) for p, v, e in _verdicts(first)}
     for p, v, e in _verdicts(wider):
         if json.dumps(p, sort_keys=True) in old:
             assert old[json.dumps(p, sort_keys=True)] == (v, e)
-    serial = sweep(claim, {"n": [20, 40], "p": [5, 21], "noise": [1.0, -1.0]}, budget="quick", seed=0, jobs=1, cache=None)
+    serial = sweep(claim, {"n": [20, 40], "p": [8, 60], "noise": [1.0, -1.0]}, budget="quick", seed=0, jobs=1, cache=None)
     assert _verdicts(serial) == _verdicts(first)        # two processes and one: the same verdicts, bit for bit
+    import claimcheck.sweep as S
+
+    assert S._is_registered(claim)                      # a registered mutant is rebuilt by the workers (pool used)
+    assert not S._is_registered(claim.mutate(lambda **kw: 0.0, "adhoc"))   # an ad-hoc one is checked in-process
 
 
 def test_the_cache_key_covers_claim_parameters_budget_seed_and_version(monkeypatch, tmp_path):
@@ -130,11 +144,12 @@ def test_relative_error_per_kind_and_the_asymptotic_formulas_error_shrinks_with_
     cov = {"prediction": 0.95, "estimate": {"mean": 0.97, "se": 0.003, "n": 10}}
     assert relative_error(cov, "coverage") == pytest.approx((0.02, 0.003))
     assert all(math.isnan(x) for x in relative_error(exact, "qualitative"))
-    # where does the proportional-limit formula become accurate? gamma = 1/2 at n0 = 10, 20, 40
-    r = sweep("ridgeless.minnorm_asymptotic", {"n0": [10, 20, 40], "p0": [5]}, jobs=1, cache=None)
-    # p0 fixed at 5: gamma = 1/2, 1/4, 1/8; the error at the first ladder size, resolved by its SE
-    errs = [relative_error(e["verdict"], "asymptotic") for e in r["points"]]
-    assert all(abs(m) > 4 * s for m, s in errs)            # the finite-n error is resolved at every point
+    # where does the proportional-limit formula become accurate? p0 = 5 at n0 = 20, 40: gamma = 1/4, 1/8
+    r = sweep("ridgeless.minnorm_asymptotic", {"n0": [20, 40], "p0": [5]}, jobs=1, cache=None)
+    # the formula's relative error at the first ladder size, with its SE (from Verdict.statistic)
+    (e20, s20), (e40, s40) = [relative_error(e["verdict"], "asymptotic") for e in r["points"]]
+    assert abs(e20) > 4 * s20 and abs(e40) > 4 * s40        # the finite-n error is resolved at both points
+    assert abs(e20) - abs(e40) > 3 * math.hypot(s20, s40)    # and it shrinks as n grows
     fig = draw_heatmap(r, color="relerr")
     assert fig.axes[0].get_xlabel() == "n0" and len(fig.axes) == 2   # one panel + colour bar
     paths = save_heatmap(r, tmp_path, color="relerr", venue="icml")
