@@ -17,7 +17,18 @@ on the kind); the verify table of the command line uses the same functions.
 * ``asymptotic``: the extrapolated limit ± SE, the observed rate n^-a, the fit's p-value;
 * ``qualitative``: the number of steps (or tests) and the worst step's z; deterministic
   checks (z = 0 or infinite) show what they verified;
-* GPU jobs (``gpu.*``): the statistic with its bootstrap CI over seeds vs the threshold.
+* the other kinds of :mod:`claimcheck.checks` (read from ``Verdict.statistic``): ``monotone``
+  (steps, the weakest step's z), ``band`` (points in the band, z to its edge), ``ci_threshold``
+  (mean and t-interval over seeds vs the threshold), ``two_sample`` (max |z| of the difference),
+  ``deterministic`` (worst violation in tolerance units); a rule made of parts (``a+b``) shows
+  each part's; a kind this module does not know shows the check's own summary line;
+* GPU job results of older versions (kind ``gpu``): the statistic with its bootstrap CI over
+  seeds vs the threshold.
+
+Claims decided on *measured* results (``evidence="measurement"``, e.g. the GPU jobs' ``gpu.*``
+claims) need nothing special: their verdicts carry the kind of their check, a SKIPPED verdict
+(the result file is absent) is shown as not run, and the report says which machine the
+environment describes (:func:`evidence_text`).
 
 Example::
 
@@ -47,6 +58,7 @@ from claimcheck.io import atomic_write_text, jsonable
 __all__ = [
     "FORMATS",
     "claim_meta",
+    "evidence_text",
     "load",
     "kind_of",
     "statistic",
@@ -165,16 +177,19 @@ def _job_summary(job: str) -> str:
 
 
 def _gpu_meta(result: Mapping[str, Any]) -> dict[str, Any]:
+    """What a report shows about a GPU job's claim when it is not registered here: the job's
+    summary line, the kind of its verdict (the check's; ``gpu`` for older results)."""
     job = str(result.get("job", "?"))
     summary = _job_summary(job)
     return {
         "title": summary or f"GPU validation job {job}",
         "statement": None,
         "source": f"claimcheck.gpu_validation ({job}, profile {result.get('profile', '?')})",
-        "kind": "gpu",
+        "kind": (result.get("verdict") or {}).get("kind") or "gpu",
         "figure": None,
         "rel_tol": None,
         "alpha": None,
+        "evidence": "measurement",
         "notes": "",
         "mutants": [],
     }
@@ -235,7 +250,21 @@ def _add_verify(out: dict, data: dict, path: Path) -> None:
 
 def _unknown_meta(cid: str, v: Mapping[str, Any]) -> dict[str, Any]:
     return {"title": cid, "statement": None, "source": "(not in this installation's registry)",
-            "kind": v.get("kind"), "figure": None, "rel_tol": None, "alpha": None, "notes": "", "mutants": []}
+            "kind": v.get("kind"), "figure": None, "rel_tol": None, "alpha": None,
+            "evidence": "measurement" if cid.startswith("gpu.") else None, "notes": "", "mutants": []}
+
+
+def evidence_text(meta: Mapping[str, Any], verdicts: Sequence[Mapping[str, Any]], report: Mapping[str, Any]) -> str | None:
+    """For a claim decided on measured results (``evidence="measurement"``, e.g. ``gpu.*``): where
+    its numbers come from and which machine the environment describes; None for simulated claims."""
+    if meta.get("evidence") != "measurement":
+        return None
+    types = {report["sources"][v["source"]].get("type") for v in verdicts if "source" in v}
+    if types == {"gpu"}:
+        return "measured results: the job's own result.json (the environment is the machine that ran it)"
+    return ("measured results, re-decided by claimcheck verify from the result file in the parameters; the "
+            "environment is the machine that re-decided them (the measuring run's machine, device and timings "
+            "are in that result.json, which claimcheck report also reads); SKIPPED where the file is absent")
 
 
 def _add_gpu(out: dict, data: dict, path: Path) -> None:
@@ -259,7 +288,8 @@ def _add_gpu(out: dict, data: dict, path: Path) -> None:
     if v is None:  # a partial (sharded) run: nothing to report yet
         raise ValueError(f"report {str(path)!r} is a partial GPU run without a verdict (collect the shards first)")
     cid = v.get("claim_id", f"gpu.{data.get('job')}")
-    out["claims"].setdefault(cid, _gpu_meta(data))
+    if cid not in out["claims"]:   # a registered claim (gpu.* claims on measured results) shows its statement
+        out["claims"][cid] = _registry_meta(cid) or _gpu_meta(data)
     out["verdicts"].append({**v, "kind": v.get("kind") or "gpu", "source": index})
 
 
@@ -359,7 +389,12 @@ def _stat_band(v) -> str:
 def _stat_ci_threshold(v) -> str:
     x = _numbers(v)
     rel = ">" if x.get("side", "above") == "above" else "<"
-    return (f"{_g(x.get('mean'))} [{_g(x.get('ci_low'))}, {_g(x.get('ci_high'))}] ({x.get('n')} seeds) "
+    level = _num(x.get("level"))
+    how = f"{level * 100:.6g}% t-interval, " if math.isfinite(level) else ""
+    if x.get("ci_low") is None and x.get("mean") is not None:   # too few seeds for an interval
+        seeds = "seed" if x.get("n") == 1 else "seeds"
+        return f"{_g(x.get('mean'))} ({x.get('n')} {seeds}: no interval) vs claim {rel} {_g(x.get('threshold'))}"
+    return (f"{_g(x.get('mean'))} [{_g(x.get('ci_low'))}, {_g(x.get('ci_high'))}] ({how}{x.get('n')} seeds) "
             f"vs claim {rel} {_g(x.get('threshold'))}")
 
 
@@ -492,6 +527,10 @@ def power(v: Mapping[str, Any], meta: Mapping[str, Any] | None = None, kind: str
     status = v.get("status")
     if status == "skipped":
         return "not run"
+    if kind == "ci_threshold" and math.isfinite(_num(x.get("t_critical"))):   # how far the interval reaches
+        half = _num(x["t_critical"]) * _num(x.get("se"))
+        return (f"{x.get('n')} seeds: half-width {_g(half, 2)} vs distance to the threshold "
+                f"{_g(abs(_num(x.get('mean')) - _num(x.get('threshold'))), 2)}")
     if status == "underpowered":
         return "underpowered: " + _short_detail(v, 70)
     if kind == "gpu":
@@ -696,7 +735,12 @@ def to_markdown(report: Mapping[str, Any], *, figures: "str | os.PathLike | None
         lines += [f"### `{cid}`: {meta.get('title', cid)}", ""]
         if meta.get("statement"):
             lines += ["$$", meta["statement"], "$$", ""]
-        lines += [f"*Source:* {meta.get('source', '')}  ", f"*Kind:* {kind}", ""]
+        lines += [f"*Source:* {meta.get('source', '')}  ", f"*Kind:* {kind}"]
+        ev = evidence_text(meta, vs, report)
+        if ev:
+            lines[-1] += "  "
+            lines.append(f"*Evidence:* {ev}")
+        lines.append("")
         lines += ["| parameters | statistic | decision | power | verdict |", "|---|---|---|---|---|"]
         for v in vs:
             lines.append("| " + " | ".join(_md_cell(c) for c in (
@@ -779,7 +823,8 @@ def to_tex(report: Mapping[str, Any], *, label: str = "tab:claimcheck") -> str:
     ]
     for cid, meta, vs, _ in _groups(report):
         breakable = _tex(cid).replace(".", r".\allowbreak{}").replace(r"\_", r"\_\allowbreak{}")
-        lines.append(rf"\texttt{{{breakable}}} ({_tex(kind_of(vs[0], meta))}) & {_tex(meta.get('source', ''))} \\")
+        measured = "; measured" if meta.get("evidence") == "measurement" else ""
+        lines.append(rf"\texttt{{{breakable}}} ({_tex(kind_of(vs[0], meta))}{measured}) & {_tex(meta.get('source', ''))} \\")
         if meta.get("statement"):
             lines.append(rf"\multicolumn{{2}}{{@{{}}p{{0.97\linewidth}}@{{}}}}{{\small ${meta['statement']}$}} \\")
         lines.append(r"\addlinespace")
@@ -910,7 +955,9 @@ def to_html(report: Mapping[str, Any], *, figures: "str | os.PathLike | None" = 
                 out.append(f'<div class="statement">{latex_to_mathml(meta["statement"])}</div>')
             except ValueError:
                 out.append(f'<div class="statement tex-fallback"><code>{e(meta["statement"])}</code></div>')
-        out.append(f'<p class="meta">Source: {e(str(meta.get("source", "")))}<br>Kind: {e(kind)}</p>')
+        ev = evidence_text(meta, vs, report)
+        out.append(f'<p class="meta">Source: {e(str(meta.get("source", "")))}<br>Kind: {e(kind)}'
+                   + (f'<br>Evidence: <span class="evidence">{e(ev)}</span>' if ev else "") + "</p>")
         out.append("<table><thead><tr><th>parameters</th><th>statistic</th><th>decision</th><th>power</th>"
                    "<th>verdict</th></tr></thead><tbody>")
         for v in vs:

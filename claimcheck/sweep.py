@@ -7,14 +7,16 @@ SLURM cluster (``--slurm``). Every finished point is written to a cache keyed by
 id, the full parameter point, the budget, the seed and the claimcheck version (one JSON file
 per point, written atomically; nothing is pickled), so a rerun, or a wider grid, only
 computes the points that are new. A point where the claim is not defined (its check raises
-ValueError, e.g. the singular p = n of the min-norm risk) is recorded with the reason.
+ValueError: outside the declared domain, e.g. |n - p| < 4 for the finite-n min-norm risk) is
+recorded with the reason. ``CLAIM`` may name a registered mutant, ``id[mutant]``: the heatmap
+then shows where in the domain the claim's check rejects that wrong formula.
 
 The figure is a heatmap of z (or of the relative error of the formula) over the first two
 swept parameters, with each cell marked by its verdict; further swept parameters give one
 panel each. Example: where does the proportional-limit double-descent formula become
 accurate? ::
 
-    claimcheck sweep ridgeless.minnorm_asymptotic --grid n0=10,20,40,80 --grid p0=5,10,30,60 \\
+    claimcheck sweep ridgeless.minnorm_asymptotic --grid n0=10,20,30,40 --grid p0=4,30,60,80 \\
         --color relerr --budget quick --json reports/sweep.json
 
 Python::

@@ -29,3 +29,54 @@ def verify_report(root: Path) -> tuple[Path, Path]:
     mod = FIGURES[FIGURE]
     style.render(mod.draw, mod.data(0, reps=FIGURE_REPS), root / "figures", FIGURE)
     return report, root / "figures"
+
+
+# A claim decided on *measured* results (evidence="measurement"), like the GPU jobs' gpu.* claims,
+# without depending on them: its check is a t-interval over seeds (ThresholdCI), its "simulation"
+# reads a result file (parameter ``result``) and raises DataUnavailable (verify: SKIPPED) when the
+# file is absent; its mutant replaces the measured result by one without the effect.
+MEASURED_ID = "mine.measured_gap"
+MEASURED_MODULE = '''
+import json
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+from claimcheck import Claim, Estimate, Mutant
+from claimcheck.checks import ThresholdCI
+from claimcheck.errors import DataUnavailable
+
+
+def measured(result):
+    path = Path(result)
+    if not path.is_file():
+        raise DataUnavailable(f"no measured result: {path} is absent")
+    return json.loads(path.read_text())
+
+
+def simulate(params, reps, rng, predict):
+    return Estimate.from_samples(predict(**params)["gap"])
+
+
+CLAIMS = [Claim(
+    id="mine.measured_gap", title="The gap is positive on a trained net", statement=r"\\mathbb E\\,\\mathrm{gap} > 0",
+    source="a measured run", check=ThresholdCI(threshold=0.0, alpha=0.05), predict=measured,
+    domain=st.fixed_dictionaries({"result": st.just(RESULT)}), default={"result": RESULT},
+    verify_points=({"result": ABSENT},), simulate=simulate, simulate_takes_predict=True, reps=1,
+    mutants=(Mutant("no_gap", "the gap is -0.1 on every seed", lambda result: {"gap": [-0.1, -0.12, -0.09, -0.11]}),),
+    evidence="measurement",
+)]
+'''
+
+
+def measured_claim(root: Path) -> tuple[Path, Path]:
+    """In ``root``: a measured result (gap over four seeds) and a module registering MEASURED_ID
+    (its default point reads that result, its second point a file that is absent); returns
+    (module path, result path)."""
+    import json
+
+    result = root / "result.json"
+    result.write_text(json.dumps({"gap": [0.3, 0.25, 0.35, 0.28]}))
+    module = root / "measured_claims.py"
+    module.write_text(MEASURED_MODULE.replace("RESULT", repr(str(result))).replace("ABSENT", repr(str(root / "absent.json"))))
+    return module, result

@@ -76,3 +76,34 @@ def test_tutorial_code_runs_as_written():
     finally:
         registry._REGISTRY.clear()
         registry._REGISTRY.update(saved)
+
+
+def test_catalogue_shows_a_claim_on_measured_results_with_its_checks_kind_and_evidence(tmp_path):
+    """Generic: any ``evidence="measurement"`` claim (the GPU jobs' gpu.* ones among them) gets its
+    check's kind, its rule, an Evidence line and its mutants; a simulated claim gets no Evidence line."""
+    import importlib.util
+
+    import claimcheck.registry as registry
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from report_helpers import MEASURED_ID, measured_claim
+
+    spec = importlib.util.spec_from_file_location("claimcheck_docs_catalogue", DOCS / "_ext" / "catalogue.py")
+    cat = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cat)
+    saved = dict(registry._REGISTRY)
+    try:
+        module, _ = measured_claim(tmp_path)
+        assert registry.load_claims(str(module)) == [MEASURED_ID]
+        text = "\n".join(cat.catalogue_rst(None, str(DOCS)))
+        measured = len(registry.all_claims(evidence="measurement"))     # this one, and gpu.* where registered
+    finally:
+        registry._REGISTRY.clear()
+        registry._REGISTRY.update(saved)
+    section = text.split(f"``{MEASURED_ID}``\n", 1)[1].split("\n``", 1)[0]
+    assert ":Kind: ci_threshold" in section and ":class:`~claimcheck.checks.ThresholdCI` (alpha = 0.05)" in section
+    assert f":Evidence: measurement: decided on measured results, not simulated (``claimcheck verify {MEASURED_ID}``" in section
+    assert "- ``no_gap``: the gap is -0.1 on every seed" in section
+    assert f"; {measured} of them decided on measured results" in text.splitlines()[0]
+    simulated = text.split("``ridgeless.minnorm_finite``\n", 1)[1].split("\n``", 1)[0]
+    assert ":Evidence:" not in simulated and ":Domain: ``n`` integer >= 8 and <= 120" in simulated

@@ -12,9 +12,10 @@ import pytest
 
 from claimcheck import get_claim
 from claimcheck.cli import EXIT_OK, EXIT_USAGE, main
-from claimcheck.report import decision_rule, latex_to_mathml, load, power, statistic, to_tex, verify_table
+from claimcheck.report import (decision_rule, evidence_text, latex_to_mathml, load, power, statistic, to_tex,
+                               verify_table)
 
-from report_helpers import CLAIMS, FIGURE, verify_report
+from report_helpers import CLAIMS, FIGURE, MEASURED_ID, measured_claim, verify_report
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +177,45 @@ def test_report_reads_a_gpu_jobs_result_json_next_to_a_verify_report(inputs, tmp
     assert "job | real_vs_ideal" in md and "profile | smoke" in md and "torch" in md
 
 
+@pytest.fixture
+def measured(tmp_path):
+    """A claim on measured results registered from a module file (removed from the registry after)."""
+    import claimcheck.registry as registry
+
+    saved = dict(registry._REGISTRY)
+    module, result = measured_claim(tmp_path)
+    yield module, result
+    registry._REGISTRY.clear()
+    registry._REGISTRY.update(saved)
+
+
+def test_claims_on_measured_results_get_their_checks_kind_and_skipped_where_the_result_is_absent(measured, tmp_path):
+    module, result = measured
+    verify = tmp_path / "verify.json"
+    code = main(["verify", "--module", str(module), MEASURED_ID, "--mutants", "--json", str(verify)])
+    data = json.loads(verify.read_text())
+    assert code == 3 and [v["status"] for v in data["verdicts"]] == ["passed", "skipped"]   # skipped: not confirmed
+    assert data["claims"][MEASURED_ID]["evidence"] == "measurement" and data["claims"][MEASURED_ID]["kind"] == "ci_threshold"
+    out = tmp_path / "m.md"
+    assert main(["report", str(verify), "--format", "md", "--out", str(out)]) == EXIT_OK
+    md = out.read_text()
+    rows = [line for line in md.splitlines() if line.startswith(f"| result={result}")]
+    assert len(rows) == 1 and "(95% t-interval, 4 seeds) vs claim > 0" in rows[0] and "**PASSED**" in rows[0]   # the t-interval
+    skipped = [line for line in md.splitlines() if "absent.json" in line and line.startswith("|")]
+    assert len(skipped) == 1 and "no measured result" in skipped[0] and "not run" in skipped[0] and "**SKIPPED**" in skipped[0]
+    assert "*Kind:* ci_threshold" in md and "*Evidence:* measured results, re-decided by claimcheck verify" in md
+    assert "no_gap (the gap is -0.1 on every seed): rejected" in md
+    assert "1 passed, 0 failed, 0 underpowered, 1 SKIPPED" in md
+    tex = to_tex(load(verify))
+    assert r"(ci\_threshold; measured)" in tex and r"\emph{SKIPPED}" in tex
+    out = tmp_path / "m.html"
+    assert main(["report", str(verify), "--format", "html", "--out", str(out)]) == EXIT_OK
+    page = out.read_text()
+    assert page.count('<span class="evidence">') == 1 and '<td class="skipped">SKIPPED</td>' in page
+    # a simulated claim says nothing about measured evidence
+    assert evidence_text({"evidence": "simulation"}, [], {"sources": []}) is None
+
+
 # --------------------------------------------------------------------------- per-kind statistics
 def _v(**kw):
     base = {"claim_id": "x.y", "status": "passed", "prediction": 1.0, "estimate": {"mean": 1.0, "se": 0.01, "n": 100},
@@ -259,9 +299,13 @@ def test_the_check_librarys_kinds_and_statistics_are_formatted_too():
     band = _v(kind="band", statistic={"x": [1, 2], "low": [0.5, 0.5], "high": [1.5, 1.5], "z_low": [6.0, 3.0],
                                       "z_high": [4.0, 9.0], "every": True})
     assert statistic(band) == "2 points in [0.5, 1.5], min z to the edge 3.0"
-    ci = _v(kind="ci_threshold", statistic={"mean": 0.3, "ci_low": 0.2, "ci_high": 0.4, "n": 5, "threshold": 0.0,
-                                            "side": "above"})
-    assert statistic(ci) == "0.3 [0.2, 0.4] (5 seeds) vs claim > 0"
+    ci = _v(kind="ci_threshold", statistic={"mean": 0.3, "se": 0.036, "n": 5, "level": 0.95, "ci_low": 0.2,
+                                            "ci_high": 0.4, "t_critical": 2.776, "threshold": 0.0, "side": "above"})
+    assert statistic(ci) == "0.3 [0.2, 0.4] (95% t-interval, 5 seeds) vs claim > 0"
+    assert power(ci) == "5 seeds: half-width 0.1 vs distance to the threshold 0.3"
+    few = _v(kind="ci_threshold", statistic={"mean": 0.3, "se": 0.0, "n": 1, "level": 0.95, "ci_low": None,
+                                             "ci_high": None, "t_critical": None, "threshold": 0.5, "side": "below"})
+    assert statistic(few) == "0.3 (1 seed: no interval) vs claim < 0.5"
     two = _v(kind="two_sample", statistic={"z": [0.5, -1.2], "rejected": [False, False], "labels": ["real", "ideal"],
                                            "equal": True})
     assert statistic(two) == "real − ideal at 2 points: max |z| 1.20, 0 differ; claim: equal"

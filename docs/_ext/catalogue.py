@@ -67,7 +67,10 @@ def catalogue_rst(figures: str | None, docdir: str) -> list[str]:
     kinds: dict[str, int] = {}
     for c in claims:
         kinds[c.kind] = kinds.get(c.kind, 0) + 1
-    lines += [f"{len(claims)} claims: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ".", ""]
+    measured = sum(c.evidence == "measurement" for c in claims)
+    lines += [f"{len(claims)} claims: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+              + (f"; {measured} of them decided on measured results (``evidence = measurement``)" if measured else "")
+              + ".", ""]
     for c in claims:
         fam = c.id.split(".", 1)[0]
         if fam != family:
@@ -83,8 +86,12 @@ def catalogue_rst(figures: str | None, docdir: str) -> list[str]:
         lines.append(f":Check: {check_text(c.rule)}; base replicates {c.reps}")
         if c.param_spec is not None:
             lines.append(f":Domain: {domain_text(c.param_spec.describe())}")
-        if c.evidence != "simulation":
-            lines.append(f":Evidence: {c.evidence} (checked on measured results, not by ``claimcheck verify``)")
+        if c.evidence == "measurement":
+            lines.append(f":Evidence: measurement: decided on measured results, not simulated "
+                         f"(``claimcheck verify {c.id}`` re-decides them; SKIPPED where the result file is "
+                         "absent; a plain ``claimcheck verify`` leaves the claim out)")
+        elif c.evidence != "simulation":
+            lines.append(f":Evidence: {rst_escape(c.evidence)}")
         if c.notes:
             lines.append(f":Notes: {rst_escape(c.notes)}")
         lines.append(f":Figure: ``{c.figure}``" if c.figure else ":Figure: none")
