@@ -430,6 +430,32 @@ def _stat_parts(v) -> str:
     return "; ".join(out)
 
 
+def _inner(v) -> tuple[dict, str] | None:
+    """A check wrapped in preconditions (statistic ``{"claim": ..., "claim_kind": ..., "preconditions":
+    {name: {status, detail}}, "missing": [...]}``, e.g. the GPU rules' ``Given``): the inner
+    verdict-like dict and its kind; None for any other statistic."""
+    st = v.get("statistic") or {}
+    if not isinstance(st, Mapping) or "claim_kind" not in st and "preconditions" not in st:
+        return None
+    inner = {**v, "statistic": st.get("claim") or {}, "extra": {}, "kind": st.get("claim_kind")}
+    return inner, str(st.get("claim_kind") or "")
+
+
+def _stat_given(v) -> str:
+    st = v.get("statistic") or {}
+    missing = list(st.get("missing") or [])
+    if missing:
+        return "not decided: the result lacks " + ", ".join(map(str, missing))
+    pre = st.get("preconditions") or {}
+    unmet = [name for name, d in pre.items() if (d or {}).get("status") != "passed"]
+    inner = _inner(v)
+    text = statistic(inner[0], inner[1]) if inner and st.get("claim") else _short_detail(v)
+    if pre:
+        text += (f"; preconditions met ({', '.join(pre)})" if not unmet
+                 else f"; precondition not met: {', '.join(unmet)} (not decided)")
+    return text
+
+
 def _stat_gpu(v) -> str:
     mean, _, n = _est(v)
     x = _numbers(v)
@@ -472,7 +498,9 @@ def statistic(v: Mapping[str, Any], kind: str | None = None) -> str:
     if v.get("status") == "skipped":  # not run: a missing optional data set or dependency
         return _short_detail(v)
     kind = kind or kind_of(v)
-    if "+" in kind:
+    if _inner(v) is not None:
+        return _stat_given(v)
+    if "+" in kind or (v.get("statistic") or {}).get("parts"):   # AllOf (its label may merge equal kinds)
         return _stat_parts(v)
     if kind not in _STATISTICS:   # a rule this report does not know: the check's own one-line summary
         return v.get("summary") or _stat_exact(v)
@@ -482,6 +510,11 @@ def statistic(v: Mapping[str, Any], kind: str | None = None) -> str:
 def decision_rule(v: Mapping[str, Any], kind: str | None = None) -> str:
     """When the check fails, in numbers (e.g. ``|z| > 4.89``; coverage: the exact upper bound below 1 - delta)."""
     kind = kind or kind_of(v)
+    inner = _inner(v)
+    if inner is not None and inner[1]:
+        return decision_rule(inner[0], inner[1]) + "; underpowered unless its preconditions hold"
+    if kind.endswith("+given"):   # skipped or not decided: the wrapped rule by its kind
+        return decision_rule(v, kind[: -len("+given")]) + "; underpowered unless its preconditions hold"
     x = _numbers(v)
     zc = x.get("z_critical")
     if kind in ("exact", "asymptotic"):
@@ -515,6 +548,9 @@ def power(v: Mapping[str, Any], meta: Mapping[str, Any] | None = None, kind: str
     """How well the check could detect a wrong claim: the SE against the SE needed to see a
     ``rel_tol`` deviation with 90% power, or the coverage test's power, or the status's meaning."""
     kind = kind or kind_of(v, meta)
+    inner = _inner(v)
+    if inner is not None and inner[1] and (v.get("statistic") or {}).get("claim"):
+        return power(inner[0], meta, inner[1])
     x = _numbers(v)
     rel = (meta or {}).get("rel_tol")
     what = f"a {_num(rel):.0%} deviation" if rel is not None and math.isfinite(_num(rel)) else "the stated deviation"

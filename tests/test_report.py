@@ -318,5 +318,22 @@ def test_the_check_librarys_kinds_and_statistics_are_formatted_too():
     curve = _v(kind="exact", statistic={"x": [10, 20, 40], "z": [0.5, -2.5, 1.0]})
     assert statistic(curve) == "3 points, max |z| 2.50 at x=20"
     assert statistic(_v(kind="new_rule", summary="what the rule says")) == "what the rule says"
+    same = _v(kind="ci_threshold", statistic={"parts": {    # AllOf of two equal kinds: its label is one kind
+        "a": {"kind": "ci_threshold", "status": "passed", "detail": "", "statistic": ci["statistic"]},
+        "b": {"kind": "ci_threshold", "status": "passed", "detail": "", "statistic": ci["statistic"]}}})
+    assert statistic(same) == "a: 0.3 [0.2, 0.4] (95% t-interval, 5 seeds) vs claim > 0; b: 0.3 [0.2, 0.4] (95% t-interval, 5 seeds) vs claim > 0"
+    # a check decided only where its preconditions hold (the GPU rules' Given): the inner statistic and the preconditions
+    given = _v(kind="ci_threshold+given", statistic={"claim": ci["statistic"], "claim_kind": "ci_threshold", "missing": [],
+                                                     "preconditions": {"trained": {"status": "passed", "detail": ""}}})
+    assert statistic(given) == "0.3 [0.2, 0.4] (95% t-interval, 5 seeds) vs claim > 0; preconditions met (trained)"
+    assert decision_rule(given).endswith("; underpowered unless its preconditions hold") and power(given) == power(ci)
+    unmet = _v(kind="ci_threshold+given", status="underpowered", statistic={
+        **given["statistic"], "preconditions": {"trained": {"status": "failed", "detail": "train error 0.2"}}})
+    assert statistic(unmet).endswith("; precondition not met: trained (not decided)")
+    lacking = _v(kind="band+given", status="underpowered", statistic={"missing": ["widths"], "preconditions": {}})
+    assert statistic(lacking) == "not decided: the result lacks widths"
+    skipped_given = _v(kind="band+given", status="skipped", detail="skipped: no result", statistic={})
+    assert decision_rule(skipped_given).startswith("Holm over the points") and statistic(skipped_given) == "skipped: no result"
+
     skipped = _v(status="skipped", detail="skipped: the MNIST test set is not in /nowhere")
     assert statistic(skipped, "exact") == "skipped: the MNIST test set is not in /nowhere" and power(skipped) == "not run"
