@@ -19,7 +19,7 @@ on the kind); the verify table of the command line uses the same functions.
   checks (z = 0 or infinite) show what they verified;
 * the other kinds of :mod:`claimcheck.checks` (read from ``Verdict.statistic``): ``monotone``
   (steps, the weakest step's z), ``band`` (points in the band, z to its edge), ``ci_threshold``
-  (mean and t-interval over seeds vs the threshold), ``two_sample`` (max |z| of the difference),
+  (mean and t-interval over seeds vs the threshold), ``two_sample`` (max ``|z|`` of the difference),
   ``deterministic`` (worst violation in tolerance units); a rule made of parts (``a+b``) shows
   each part's; a kind this module does not know shows the check's own summary line;
 * GPU job results of older versions (kind ``gpu``): the statistic with its bootstrap CI over

@@ -7,7 +7,7 @@ SLURM cluster (``--slurm``). Every finished point is written to a cache keyed by
 id, the full parameter point, the budget, the seed and the claimcheck version (one JSON file
 per point, written atomically; nothing is pickled), so a rerun, or a wider grid, only
 computes the points that are new. A point where the claim is not defined (its check raises
-ValueError: outside the declared domain, e.g. |n - p| < 4 for the finite-n min-norm risk) is
+ValueError: outside the declared domain, e.g. ``|n - p| < 4`` for the finite-n min-norm risk) is
 recorded with the reason. ``CLAIM`` may name a registered mutant, ``id[mutant]``: the heatmap
 then shows where in the domain the claim's check rejects that wrong formula.
 
