@@ -17,9 +17,15 @@ FIGURE = "double_descent_samplewise"
 FIGURE_REPS = 20  # enough for error bars; the figure's content is tested elsewhere
 
 
+_MADE: dict[str, tuple[Path, Path]] = {}
+
+
 def verify_report(root: Path) -> tuple[Path, Path]:
     """In ``root``: a `claimcheck verify --mutants --json` report and a folder with FIGURE.png;
-    returns (report path, figures folder)."""
+    returns (report path, figures folder). Made once per test process: a later call returns
+    the first call's files (the report and browser tests only read them)."""
+    if "made" in _MADE and all(p.exists() for p in _MADE["made"]):
+        return _MADE["made"]
     from claimcheck.cli import main
     from claimcheck.paper_figures import FIGURES, style
 
@@ -28,7 +34,8 @@ def verify_report(root: Path) -> tuple[Path, Path]:
     assert code == 0, code
     mod = FIGURES[FIGURE]
     style.render(mod.draw, mod.data(0, reps=FIGURE_REPS), root / "figures", FIGURE)
-    return report, root / "figures"
+    _MADE["made"] = (report, root / "figures")
+    return _MADE["made"]
 
 
 # A claim decided on *measured* results (evidence="measurement"), like the GPU jobs' gpu.* claims,

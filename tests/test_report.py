@@ -173,7 +173,10 @@ def test_report_reads_a_gpu_jobs_result_json_next_to_a_verify_report(inputs, tmp
     assert main(["report", str(inputs[0]), str(result), "--format", "md", "--out", str(out)]) == EXIT_OK
     md = out.read_text()
     verdict = json.loads(result.read_text())["verdict"]
-    assert f"### `{verdict['claim_id']}`" in md and "bootstrap CI" in md and "type | GPU job" in md
+    # the statistic of the kind the job's check gave its verdict (whatever rule the job uses)
+    row = [line for line in md.splitlines() if line.startswith("| ") and statistic(verdict) in line.replace("\\|", "|")]
+    assert f"### `{verdict['claim_id']}`" in md and len(row) == 1 and "type | GPU job" in md
+    assert f"**{verdict['status'].upper()}**" in row[0] and "n/a" not in statistic(verdict)
     assert "job | real_vs_ideal" in md and "profile | smoke" in md and "torch" in md
 
 

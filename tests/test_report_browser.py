@@ -2,9 +2,10 @@
 as math, the embedded figure decodes, no request leaves the page, the screenshot is not blank.
 
 ``make test`` installs chromium when it is missing and apt is available; where no chromium can
-be had this module is skipped, loudly (the reason is printed in the test summary). A probe page
-that breaks each property (raw TeX instead of MathML, an image from a loopback address) shows
-that every check here can fail.
+be had this module is skipped, loudly (the reason is printed in the test summary). A section of
+the probed page breaks each property on purpose (raw TeX instead of MathML, a fraction outside
+MathML, an image from a loopback address), which shows that every check here can fail. One
+chromium run serves all three tests (probe, net log and screenshot together).
 """
 from __future__ import annotations
 
@@ -45,51 +46,46 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 # Measures, after layout, what a reader sees: each <math> element's box, whether its fractions
 # are stacked (numerator above denominator: MathML laid out as math, not as inline text), and
-# whether every image decoded. The result is written into the DOM, which --dump-dom prints.
+# whether every image decoded -- separately for the report itself and for the section
+# id="mutant" that breaks each property on purpose. The result is written into the DOM, which
+# --dump-dom prints.
 PROBE = """
 <script>
 window.addEventListener("load", () => {
-  const maths = [...document.querySelectorAll("math")].map(m => {
-    const r = m.getBoundingClientRect();
-    return {w: r.width, h: r.height};
-  });
-  const fracs = [...document.querySelectorAll("mfrac")].map(f => {
-    const [num, den] = f.children;
-    return num.getBoundingClientRect().bottom <= den.getBoundingClientRect().top + 1;
-  });
-  const imgs = [...document.images].map(i => ({w: i.naturalWidth, h: i.naturalHeight, ok: i.complete}));
+  const part = (els, bad) => [...els].filter(e => !!e.closest("#mutant") === bad);
+  const measure = bad => {
+    const maths = part(document.querySelectorAll("math"), bad).map(m => {
+      const r = m.getBoundingClientRect();
+      return {w: r.width, h: r.height};
+    });
+    const fracs = part(document.querySelectorAll("mfrac"), bad).map(f => {
+      const [num, den] = f.children;
+      return num.getBoundingClientRect().bottom <= den.getBoundingClientRect().top + 1;
+    });
+    const imgs = part(document.images, bad).map(i => ({w: i.naturalWidth, h: i.naturalHeight, ok: i.complete}));
+    return {maths, fracs: fracs.length, stacked: fracs.filter(Boolean).length, imgs,
+            fallbacks: part(document.querySelectorAll(".tex-fallback"), bad).length};
+  };
   const pre = document.createElement("pre");
   pre.id = "probe";
-  pre.textContent = JSON.stringify({maths, fracs: fracs.length, stacked: fracs.filter(Boolean).length, imgs,
-                                    fallbacks: document.querySelectorAll(".tex-fallback").length});
+  pre.textContent = JSON.stringify({page: measure(false), mutant: measure(true)});
   document.body.appendChild(pre);
 });
 </script>
 """
+
+# What a broken report would contain: a statement as raw TeX, a fraction outside MathML (what a
+# browser without MathML shows: its parts side by side) and an image from a loopback address.
+MUTANT = ('<section id="mutant"><div class="statement tex-fallback"><code>\\frac{p}{n-p-1}</code></div>'
+          '<p><mfrac><mi>p</mi><mi>n</mi></mfrac></p><img src="http://127.0.0.1:9/outside.png" alt="x"></section>')
+OUTSIDE = "http://127.0.0.1:9/outside.png"
+WINDOW = (1200, 1600)
 
 
 def _run(args, tmp, timeout=120):
     profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
     cmd = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
-def _probe(page: Path, tmp: Path) -> tuple[dict, list[str]]:
-    """Load ``page`` with the probe script (and without the page's own CSP, so that any external
-    reference the page had would really be requested); returns the probe and every URL requested."""
-    text = page.read_text(encoding="utf-8")
-    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text)
-    probe_page = tmp / f"probe-{page.name}"
-    probe_page.write_text(text.replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    netlog = tmp / f"netlog-{page.stem}.json"
-    res = _run([f"--log-net-log={netlog}", "--net-log-capture-mode=Everything", "--virtual-time-budget=5000",
-                "--dump-dom", probe_page.as_uri()], tmp)
-    assert res.returncode == 0, res.stderr[-2000:]
-    m = re.search(r'<pre id="probe">(.*?)</pre>', res.stdout, flags=re.S)
-    assert m, "the probe did not run: " + res.stdout[-500:]
-    import html
-
-    return json.loads(html.unescape(m.group(1))), _requested_urls(netlog)
 
 
 def _requested_urls(netlog: Path) -> list[str]:
@@ -111,50 +107,57 @@ def _external(urls):
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def rendered(tmp_path_factory):
+    """The report, rendered once in chromium: the page with the probe script and the mutant
+    section appended and without its CSP (so any external reference would really be requested);
+    returns (probe result, URLs requested, screenshot path)."""
+    import html
+
     tmp = tmp_path_factory.mktemp("browser")
     report, figures = verify_report(tmp)
-    out = tmp / "claims.html"
-    assert main(["report", str(report), "--format", "html", "--out", str(out), "--figures", str(figures)]) == EXIT_OK
-    return out
+    page = tmp / "claims.html"
+    assert main(["report", str(report), "--format", "html", "--out", str(page), "--figures", str(figures)]) == EXIT_OK
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text(encoding="utf-8"))
+    probe_page = tmp / "probe.html"
+    probe_page.write_text(text.replace("</body>", MUTANT + PROBE + "</body>"), encoding="utf-8")
+    netlog, shot = tmp / "netlog.json", tmp / "shot.png"
+    res = _run([f"--log-net-log={netlog}", "--net-log-capture-mode=Everything", "--virtual-time-budget=5000",
+                f"--window-size={WINDOW[0]},{WINDOW[1]}", f"--screenshot={shot}", "--dump-dom", probe_page.as_uri()], tmp)
+    assert res.returncode == 0, res.stderr[-2000:]
+    m = re.search(r'<pre id="probe">(.*?)</pre>', res.stdout, flags=re.S)
+    assert m, "the probe did not run: " + res.stdout[-500:]
+    return json.loads(html.unescape(m.group(1))), _requested_urls(netlog), shot
 
 
-def test_statements_render_as_math_and_the_figure_decodes_without_any_request(page, tmp_path):
-    probe, urls = _probe(page, tmp_path)
-    maths = probe["maths"]
-    assert len(maths) == len(CLAIMS) and probe["fallbacks"] == 0
+def test_statements_render_as_math_and_the_figure_decodes_without_any_request(rendered):
+    probe, urls, _ = rendered
+    page = probe["page"]
+    maths = page["maths"]
+    assert len(maths) == len(CLAIMS) and page["fallbacks"] == 0
     assert all(m["w"] > 20 and m["h"] > 10 for m in maths), maths          # every statement laid out
-    assert probe["fracs"] >= 4 and probe["stacked"] == probe["fracs"]      # fractions stacked: MathML rendered
-    assert probe["imgs"] and all(i["ok"] and i["w"] > 300 and i["h"] > 100 for i in probe["imgs"])
-    assert _external(urls) == [], _external(urls)                            # the page asked for nothing
+    assert page["fracs"] >= 4 and page["stacked"] == page["fracs"]         # fractions stacked: MathML rendered
+    assert page["imgs"] and all(i["ok"] and i["w"] > 300 and i["h"] > 100 for i in page["imgs"])
+    assert _external(urls) == [OUTSIDE], _external(urls)                     # the page itself asked for nothing
 
 
-def test_the_probe_catches_raw_tex_unrendered_math_and_an_external_image(page, tmp_path):
-    # the same page with one statement as raw TeX, a fraction outside MathML (what a browser without
-    # MathML shows: its parts side by side) and an image from a loopback address
-    bad = tmp_path / "bad.html"
-    text = page.read_text(encoding="utf-8")
-    text = re.sub(r'<div class="statement"><math.*?</math></div>',
-                  r'<div class="statement tex-fallback"><code>\\frac{p}{n-p-1}</code></div>', text, count=1, flags=re.S)
-    text = text.replace("</body>", '<p><mfrac><mi>p</mi><mi>n</mi></mfrac></p>'
-                                   '<img src="http://127.0.0.1:9/outside.png" alt="x"></body>')
-    bad.write_text(text, encoding="utf-8")
-    probe, urls = _probe(bad, tmp_path)
-    assert probe["fallbacks"] == 1 and len(probe["maths"]) == len(CLAIMS) - 1
-    assert probe["stacked"] == probe["fracs"] - 1                            # the side-by-side fraction is seen
-    assert not all(i["ok"] and i["w"] > 0 for i in probe["imgs"])           # the undecodable image is seen
-    assert "http://127.0.0.1:9/outside.png" in _external(urls)              # the request is seen
+def test_the_probe_catches_raw_tex_unrendered_math_and_an_external_image(rendered):
+    # the mutant section breaks each property the test above checks: each break is seen
+    probe, urls, _ = rendered
+    bad = probe["mutant"]
+    assert bad["fallbacks"] == 1 and bad["maths"] == []
+    assert bad["fracs"] == 1 and bad["stacked"] == 0                         # the side-by-side fraction is seen
+    assert len(bad["imgs"]) == 1 and not (bad["imgs"][0]["ok"] and bad["imgs"][0]["w"] > 0)   # undecodable image
+    assert OUTSIDE in _external(urls)                                        # the request is seen
 
 
-def test_screenshot_is_not_blank(page, tmp_path):
+def test_screenshot_is_not_blank(rendered):
     from matplotlib import image
 
-    shot = tmp_path / "shot.png"
-    res = _run(["--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()], tmp_path)
-    assert res.returncode == 0 and shot.is_file(), res.stderr[-2000:]
+    _, _, shot = rendered
     px = image.imread(shot)[..., :3]
-    assert px.shape[:2] == (1600, 1200)
+    assert px.shape[:2] == (WINDOW[1], WINDOW[0])
     ink = (px.min(axis=2) < 0.6).mean()                        # dark pixels: text, rules, the figure's lines
     assert 0.005 < ink < 0.5, ink
-    colours = np.unique((px * 255).astype(np.uint8).reshape(-1, 3), axis=0)
+    rgb = (px * 255).astype(np.uint32).reshape(-1, 3)
+    colours = np.unique(rgb[:, 0] << 16 | rgb[:, 1] << 8 | rgb[:, 2])   # one integer per colour (fast 1-D unique)
     assert len(colours) > 50                                   # antialiased text; not a flat page
