@@ -17,13 +17,25 @@ pytest.importorskip("sphinx")
 pytest.importorskip("myst_parser")
 
 
+def _png(path: Path, width: int = 4, height: int = 3) -> None:
+    """A small valid RGB PNG (grey): what the catalogue embeds needs no drawn figure (the figures
+    themselves are tested in test_paper_figures.py)."""
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    rows = b"".join(b"\x00" + b"\x80" * (3 * width) for _ in range(height))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from claimcheck.paper_figures import FIGURES, style
-
     tmp = tmp_path_factory.mktemp("docs")
-    mod = FIGURES["double_descent_samplewise"]
-    style.render(mod.draw, mod.data(0, reps=5), tmp / "figures", mod.NAME)   # one real figure to embed
+    _png(tmp / "figures" / "double_descent_samplewise.png")   # the one figure the catalogue finds and embeds
     env = {**os.environ, "CLAIMCHECK_DOCS_FIGURES": str(tmp / "figures")}
     res = subprocess.run([sys.executable, "-m", "sphinx", "-E", "-W", "--keep-going", "-q", "-b", "html",
                           str(DOCS), str(tmp / "html")], capture_output=True, text=True, env=env, timeout=600)
