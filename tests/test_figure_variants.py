@@ -10,12 +10,22 @@ from claimcheck.paper_figures import FIGURES, make_all, style
 NAME = "double_descent_samplewise"
 
 
+_DATA: dict = {}
+
+
 @pytest.fixture
 def cheap(monkeypatch):
-    """The figure's data at 5 replicates (the drawing and the file logic are what is tested)."""
+    """The figure's data at 5 replicates, computed once (the drawing and the file logic are what
+    is tested; the data are the same for every venue and size)."""
     mod = FIGURES[NAME]
     full = mod.data
-    monkeypatch.setattr(mod, "data", lambda seed=0, *, reps=None: full(seed, reps=5))
+
+    def data(seed=0, *, reps=None):
+        if seed not in _DATA:
+            _DATA[seed] = full(seed, reps=5)
+        return _DATA[seed]
+
+    monkeypatch.setattr(mod, "data", data)
     return mod
 
 
