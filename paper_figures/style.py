@@ -47,6 +47,7 @@ __all__ = [
     "check_venue",
     "venue_dir",
     "render",
+    "draw_figure",
     "save",
     "parse_size",
     "parse_rc",
@@ -322,6 +323,33 @@ def _check_size(size) -> tuple[float, float] | None:
     return (w, h)
 
 
+def _params(venue: str, rc_overrides) -> dict:
+    """The venue's rcParams with ``rc_overrides`` on top (unknown names are a ValueError)."""
+    import matplotlib
+
+    params = rc(venue)
+    if rc_overrides:
+        unknown = sorted(k for k in rc_overrides if k not in matplotlib.rcParams)
+        if unknown:
+            raise ValueError(f"rc_overrides has unknown rcParams {unknown}")
+        params = {**params, **dict(rc_overrides)}
+    return params
+
+
+def draw_figure(draw, d, *, venue: str = "neurips", size=None, rc_overrides=None):
+    """``draw(d, venue)`` under the venue's style with ``rc_overrides`` on top, resized to
+    ``size`` (width, height) in inches: the Figure, not saved (for a notebook, or to edit it
+    before :func:`save`). Changes no global state: the rcParams apply while drawing."""
+    import matplotlib
+
+    size = _check_size(size)
+    with matplotlib.rc_context(_params(venue, rc_overrides)):
+        fig = draw(d, venue)
+        if size is not None:
+            fig.set_size_inches(*size)
+    return fig
+
+
 def render(draw, d, out_dir, name: str, *, venue: str = "neurips", size=None, rc_overrides=None) -> list[Path]:
     """Draw ``draw(d, venue)`` under :func:`rc` for ``venue`` and write it with :func:`save`.
 
@@ -333,13 +361,7 @@ def render(draw, d, out_dir, name: str, *, venue: str = "neurips", size=None, rc
     import matplotlib
 
     size = _check_size(size)
-    params = rc(venue)
-    if rc_overrides:
-        unknown = sorted(k for k in rc_overrides if k not in matplotlib.rcParams)
-        if unknown:
-            raise ValueError(f"rc_overrides has unknown rcParams {unknown}")
-        params = {**params, **dict(rc_overrides)}
-    with matplotlib.rc_context(params):
+    with matplotlib.rc_context(_params(venue, rc_overrides)):
         fig = draw(d, venue)
         if size is not None:
             fig.set_size_inches(*size)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from claimcheck.cli import EXIT_OK, EXIT_USAGE, main
-from claimcheck.paper_figures import FIGURES, make_all, style
+from claimcheck.paper_figures import FIGURES, draw, make_all, style
 
 NAME = "double_descent_samplewise"
 
@@ -65,3 +65,19 @@ def test_figures_command_takes_size_and_rc(cheap, tmp_path, capsys):
     capsys.readouterr()
     assert main(args + ["--rc", "lines.linewidth=thick"]) == EXIT_USAGE
     assert "rc lines.linewidth='thick'" in capsys.readouterr().err
+
+
+def test_draw_returns_the_figure_at_the_users_size_and_rcparams(cheap):
+    fig = draw(NAME, size=(3.0, 2.0), rc={"axes.facecolor": "#ff0000", "xtick.labelsize": 6.0})
+    assert tuple(fig.get_size_inches()) == (3.0, 2.0)
+    assert all(ax.get_facecolor()[:3] == (1.0, 0.0, 0.0) for ax in fig.axes if ax.get_label() != "<colorbar>")
+    assert {t.get_fontsize() for ax in fig.axes for t in ax.get_xticklabels()} == {6.0}
+    import matplotlib
+
+    assert matplotlib.rcParams["axes.facecolor"] != "#ff0000"        # no global state changed
+    plain = draw(NAME)
+    assert tuple(plain.get_size_inches()) == pytest.approx(style.figsize("neurips", column="half", height_to_width=0.8))
+    with pytest.raises(ValueError, match=r"unknown rcParams \['axes.facecolour'\]"):
+        draw(NAME, rc={"axes.facecolour": "red"})
+    with pytest.raises(ValueError, match="name='nope', must be one of"):
+        draw("nope")
