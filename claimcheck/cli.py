@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--json", type=Path, metavar="PATH", help="write a JSON report (atomically)")
     v.add_argument("--mutants", action="store_true", help="also check every registered mutant is rejected")
     v.add_argument("--module", action="append", default=[], metavar="MODULE|FILE.py", help=module_help)
+    v.add_argument("--evidence", choices=["simulation", "measurement", "all"], default="simulation",
+                   help="which claims when none is named: decided by simulation (default), on measured results "
+                        "(the gpu.* claims re-decide their result files; nothing trains), or all")
 
     f = sub.add_parser("figures", help="write paper figures (PDF + PNG)")
     f.add_argument("claims", nargs="*", metavar="CLAIM_ID", help="only figures illustrating these claims")
@@ -81,11 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _select(ids: Sequence[str]) -> list:
+def _select(ids: Sequence[str], evidence: str = "simulation") -> list:
     """Claims by exact id or by family prefix ('ridgeless' -> 'ridgeless.*'); none given: every claim
-    decided by simulation (claims on measured results, e.g. gpu.*, are named explicitly)."""
+    of ``evidence`` ("simulation", "measurement" or "all"; claims on measured results, e.g. gpu.*,
+    are named explicitly or chosen with ``--evidence``)."""
     if not ids:
-        return all_claims(evidence="simulation")
+        return all_claims(evidence=None if evidence == "all" else evidence)
     valid = claim_ids()
     chosen: list[str] = []
     for token in ids:
@@ -144,7 +148,7 @@ def cmd_verify(args) -> int:
     from claimcheck.provenance import environment
     from claimcheck.report import claim_meta, mutant_table, verify_table
 
-    claims = _select(args.claims)
+    claims = _select(args.claims, getattr(args, "evidence", "simulation"))
     jobs = [(c, pt) for c in claims for pt in c.points()]
     mutant_jobs = [(c, m.name) for c in claims for m in c.mutants] if args.mutants else []
     verdicts: list[Verdict] = []

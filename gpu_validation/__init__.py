@@ -12,7 +12,7 @@ the result that is also written to ``OUT/JOB-PROFILE-seedS/result.json``.
 The machinery, one concern per module: :mod:`~gpu_validation.device` (devices, threads,
 precision, compilation, timing), :mod:`~gpu_validation.run` (seeds, run directory, units,
 checkpoints, accounting, errors), :mod:`~gpu_validation.loop` (training loop, batches,
-evaluation), :mod:`~gpu_validation.results` (bootstrap and today's decision rules, figures),
+evaluation), :mod:`~gpu_validation.rules` (the verdict rules, torch-free), :mod:`~gpu_validation.results` (figures),
 :mod:`~gpu_validation.batched` / :mod:`~gpu_validation.packing` (members trained together).
 
 Jobs are imported lazily (torch is only needed when one runs):

@@ -265,39 +265,28 @@ def measurements(ctx, members: dict) -> dict:
             "mean_test_error": err.mean(axis=0).tolist()}
 
 
-def statistic(cfg: Config, m: dict) -> float:
-    """min(P_noisy, P_noisy - P_clean) of the seed-mean test-error curves (P: :func:`prominence`).
 
-    >>> m = {"test_error": [[[0.3, 0.2, 0.1], [0.5, 0.6, 0.3]]]}
-    >>> round(statistic(Config(), m), 6)
-    0.1
+def statistic(cfg: Config, m: dict) -> dict:
+    """The measurement the verdict decides on: :func:`gpu_validation.rules.statistic` (per-seed values,
+    preconditions, missing keys; see the rule table there).
+
+    >>> sorted(statistic(Config(), {}))
+    ['claim', 'info', 'missing', 'notes', 'requires', 'thresholds']
     """
-    e = np.asarray(m["test_error"], float).mean(axis=0)     # (noise levels, sweep points)
-    noisy = int(np.argmax(cfg.label_noise))
-    clean = cfg.label_noise.index(0.0) if 0.0 in cfg.label_noise and len(cfg.label_noise) > 1 else None
-    p_noisy = prominence(e[noisy])
-    return p_noisy if clean is None else min(p_noisy, p_noisy - prominence(e[clean]))
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.statistic(JOB, dataclasses.asdict(cfg), m)
 
 
 def verdict(cfg: Config, m: dict, *, seed: int, profile: str):
-    """Today's decision: percentile bootstrap over seeds, passed if the CI lies above 0."""
-    xs, err, train_err = m["x"], np.asarray(m["test_error"], float), np.asarray(m["train_error"], float)
-    n = err.shape[0]
-    b = results.bootstrap_seeds(n, lambda i: statistic(cfg, results.resample_seeds(m, SEED_KEYS, i)), seed=seed)
-    per_noise = {f"{p:g}": results.bootstrap(err[:, i], lambda e: prominence(e.mean(axis=0)), seed=seed)
-                 for i, p in enumerate(cfg.label_noise)}
-    peak_at = {}
-    for i, p in enumerate(cfg.label_noise):   # peak location with a bootstrap CI over seeds, next to the threshold
-        loc = results.bootstrap(err[:, i], lambda e: float(peak_index(e.mean(axis=0))), seed=seed)
-        peak_at[f"{p:g}"] = {"x": xs[peak_index(err[:, i].mean(axis=0))], "ci_low": xs[int(math.floor(loc["ci_low"]))],
-                             "ci_high": xs[int(math.ceil(loc["ci_high"]))],
-                             "interpolation_threshold": interpolation_threshold(xs, train_err[:, i])}
-    return results.sign_verdict(
-        CLAIM_ID, b, statistic="min(peak prominence with noise, its excess over no noise)", seed=seed,
-        params={"dataset": cfg.dataset, "sweep": cfg.sweep, "x": list(xs), "label_noise": list(cfg.label_noise),
-                "epochs": cfg.epochs, "n_train": cfg.n_train},
-        profile=profile, extra={"prominence_by_noise": per_noise, "peak_at": peak_at},
-    )
+    """The decision: :func:`gpu_validation.rules.decide` (Student t over seeds; preconditions -> underpowered)."""
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.decide(JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)
 
 
 def figure(result: dict, out_dir) -> list[str]:

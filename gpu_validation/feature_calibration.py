@@ -150,28 +150,28 @@ def measurements(ctx, members: dict) -> dict:
             "train_error": [members[f"seed{s}"]["train_error"] for s in seeds], "seeds": seeds}
 
 
-def statistic(cfg: Config, m: dict) -> float:
-    """Seed-mean calibration slope.
 
-    >>> statistic(Config(), {"slope": [0.8, 1.0]})
-    0.9
+def statistic(cfg: Config, m: dict) -> dict:
+    """The measurement the verdict decides on: :func:`gpu_validation.rules.statistic` (per-seed values,
+    preconditions, missing keys; see the rule table there).
+
+    >>> sorted(statistic(Config(), {}))
+    ['claim', 'info', 'missing', 'notes', 'requires', 'thresholds']
     """
-    return float(np.mean(np.asarray(m["slope"], float)))
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.statistic(JOB, dataclasses.asdict(cfg), m)
 
 
 def verdict(cfg: Config, m: dict, *, seed: int, profile: str):
-    """Today's decision: bootstrap CI of the mean slope above 1/2; underpowered without interpolation."""
-    train_err = m["train_error"]
-    b = results.bootstrap_seeds(len(m["slope"]), lambda i: statistic(cfg, results.resample_seeds(m, SEED_KEYS, i)),
-                                seed=seed)
-    return results.sign_verdict(
-        CLAIM_ID, b, statistic="calibration slope of test predicted-1 rates on p_c", threshold=0.5, seed=seed,
-        params={"dataset": cfg.dataset, "model": cfg.model, "width": cfg.width, "n_train": cfg.n_train, "p_max": cfg.p_max},
-        profile=profile, unmet=(f"the networks do not interpolate (train error {max(train_err):.3g} > "
-                                f"{cfg.interpolation_tol:g}); train longer" if max(train_err) > cfg.interpolation_tol else None),
-        extra={"train_error": train_err, "interpolated": bool(max(train_err) == 0.0),
-               "exact_calibration_slope": 1.0, "bayes_slope": 0.0},
-    )
+    """The decision: :func:`gpu_validation.rules.decide` (Student t over seeds; preconditions -> underpowered)."""
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.decide(JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)
 
 
 def figure(result: dict, out_dir) -> list[str]:

@@ -452,29 +452,28 @@ def measurements(ctx, members: dict) -> dict:
             "train_error": grid("train_error"), "steps": grid("steps"), "converged": grid("converged")}
 
 
-def statistic(cfg: Config, m: dict) -> float:
-    """min(mean S' error at n_max - 1/2, mean test-error drop from n_min to n_max).
 
-    >>> round(statistic(Config(), {"test_error": [[0.3, 0.1]], "s_prime_error": [[1.0, 0.9]]}), 6)
-    0.2
+def statistic(cfg: Config, m: dict) -> dict:
+    """The measurement the verdict decides on: :func:`gpu_validation.rules.statistic` (per-seed values,
+    preconditions, missing keys; see the rule table there).
+
+    >>> sorted(statistic(Config(), {}))
+    ['claim', 'info', 'missing', 'notes', 'requires', 'thresholds']
     """
-    te, sp = np.asarray(m["test_error"], float), np.asarray(m["s_prime_error"], float)
-    return float(min(sp[:, -1].mean() - 0.5, (te[:, 0] - te[:, -1]).mean()))
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.statistic(JOB, dataclasses.asdict(cfg), m)
 
 
 def verdict(cfg: Config, m: dict, *, seed: int, profile: str):
-    """Today's decision: bootstrap CI above 0; underpowered if a network missed the margin rule."""
-    te, sp = np.asarray(m["test_error"], float), np.asarray(m["s_prime_error"], float)
-    b = results.bootstrap_seeds(te.shape[0], lambda i: statistic(cfg, results.resample_seeds(m, SEED_KEYS, i)),
-                                seed=seed)
-    missed = [f"n={n} seed={s}" for s, row in zip(m["seeds"], m["converged"]) for n, c in zip(m["n"], row) if not c]
-    return results.sign_verdict(
-        CLAIM_ID, b, statistic="min(S' error at n_max - 1/2, test-error drop n_min -> n_max)", seed=seed,
-        params={"n": list(m["n"]), "d": cfg.d, "width": cfg.width}, profile=profile,
-        unmet=(f"training did not reach the margin rule for {', '.join(missed)} (max_steps hit)" if missed else None),
-        extra={"s_prime_error_at_n_max": float(sp[:, -1].mean()), "test_error_n_min": float(te[:, 0].mean()),
-               "test_error_n_max": float(te[:, -1].mean())},
-    )
+    """The decision: :func:`gpu_validation.rules.decide` (Student t over seeds; preconditions -> underpowered)."""
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.decide(JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)
 
 
 def figure(result: dict, out_dir) -> list[str]:

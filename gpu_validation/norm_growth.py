@@ -207,34 +207,28 @@ def measurements(ctx, members: dict) -> dict:
             "epochs": grid("epochs"), "train_miss": grid("train_miss"), "missed_margin": missed}
 
 
-def statistic(cfg: Config, m: dict) -> float:
-    """min(mean slope of log distance, -mean slope of log test error) on log n (test error floored
-    at 1/(2 n_test), so a seed with test error 0 keeps a defined slope).
 
-    >>> cfg = Config(ns=(1, 2, 4), n_test=100)
-    >>> statistic(cfg, {"distance_from_init": [[1.0, 2.0, 4.0]], "test_error": [[0.4, 0.2, 0.1]]})
-    1.0
+def statistic(cfg: Config, m: dict) -> dict:
+    """The measurement the verdict decides on: :func:`gpu_validation.rules.statistic` (per-seed values,
+    preconditions, missing keys; see the rule table there).
+
+    >>> sorted(statistic(Config(), {}))
+    ['claim', 'info', 'missing', 'notes', 'requires', 'thresholds']
     """
-    dist = np.asarray(m["distance_from_init"], float)
-    err = np.maximum(np.asarray(m["test_error"], float), 0.5 / cfg.n_test)
-    return float(min(log_slope(cfg.ns, dist).mean(), -log_slope(cfg.ns, err).mean()))
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.statistic(JOB, dataclasses.asdict(cfg), m)
 
 
 def verdict(cfg: Config, m: dict, *, seed: int, profile: str):
-    """Today's decision: bootstrap CI above 0; underpowered if a network missed the margin rule."""
-    n = len(m["distance_from_init"])
-    b = results.bootstrap_seeds(n, lambda i: statistic(cfg, results.resample_seeds(m, SEED_KEYS, i)), seed=seed)
-    missed = m["missed_margin"]
-    err = np.maximum(np.asarray(m["test_error"], float), 0.5 / cfg.n_test)
-    return results.sign_verdict(
-        CLAIM_ID, b, statistic="min(slope of log ||W - W0||_F on log n, -slope of log test error)", seed=seed,
-        params={"dataset": cfg.dataset, "ns": list(cfg.ns), "width": cfg.width, "depth": cfg.depth, "margin": cfg.margin},
-        profile=profile, unmet=(f"margin {cfg.margin:g} not reached within {cfg.max_steps} steps ({', '.join(missed)}); "
-                                "raise max_steps" if missed else None),
-        extra={"slope_distance": log_slope(cfg.ns, np.asarray(m["distance_from_init"], float)).tolist(),
-               "slope_test_error": log_slope(cfg.ns, err).tolist(),
-               "slope_spectral_product": log_slope(cfg.ns, np.asarray(m["spectral_product"], float)).tolist()},
-    )
+    """The decision: :func:`gpu_validation.rules.decide` (Student t over seeds; preconditions -> underpowered)."""
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.decide(JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)
 
 
 def figure(result: dict, out_dir) -> list[str]:

@@ -331,37 +331,27 @@ def measurements(ctx, members: dict) -> dict:
             "anchor_mnist_compression_bound": ANCHOR_MNIST, "data": cands[0]["data"]}
 
 
+
 def statistic(cfg: Config, m: dict) -> float:
-    """The certificate: the smallest bound over the prior scales (the grid is paid for by ln k).
+    """The certificate: the smallest bound over the prior scales (the grid is paid for by ln k);
+    :func:`gpu_validation.rules.certificate`. The verdict's measurement is ``rules.statistic(JOB, ...)``.
 
     >>> statistic(Config(), {"candidates": [{"bound": 0.4}, {"bound": 0.3}]})
     0.3
     """
-    return float(min(c["bound"] for c in m["candidates"]))
+    from claimcheck.gpu_validation import rules
+
+    return rules.certificate(m)
 
 
 def verdict(cfg: Config, m: dict, *, seed: int, profile: str) -> Verdict:
-    """Today's decision: bound < 1 and the held-out error of Q not above it (Clopper-Pearson, 1e-6)."""
-    cands = m["candidates"]
-    best = min(cands, key=lambda c: c["bound"])
-    bound, ev, k, n = best["bound"], best["eval_error_Q"], len(cands), cfg.n_bound
-    wrong = round(ev * cfg.n_eval)
-    cp_low = float(sps.beta.ppf(1e-6, wrong, cfg.n_eval - wrong + 1)) if wrong > 0 else 0.0
-    se = math.sqrt(max(ev * (1 - ev), 1e-12) / cfg.n_eval)
-    if bound >= 1:
-        status, detail = Status.FAILED, f"bound {bound:.4f} >= 1: vacuous"
-    elif cp_low > bound:
-        status, detail = Status.FAILED, f"held-out error of Q {ev:.4f} (CP lower limit {cp_low:.4f}) exceeds the bound {bound:.4f}: violated"
-    else:
-        status, detail = Status.PASSED, (f"risk certificate {bound:.4f} < 1 (k = {k} prior scales, delta = {cfg.delta}+{cfg.delta_mc}); "
-                                          f"held-out error of Q {ev:.4f} <= bound; seed 003 anchor (compression, MNIST): {ANCHOR_MNIST:.1%}")
-    return Verdict(
-        claim_id=CLAIM_ID, status=status, prediction=bound, estimate=Estimate(ev, se, cfg.n_eval),
-        z=(ev - bound) / se, alpha=1e-6, seed=seed, budget=profile, detail=detail,
-        params={"n_prior": cfg.n_prior, "n_bound": n, "n_eval": cfg.n_eval, "hidden": list(cfg.hidden), "k": k},
-        extra=jsonable({"best": best, "candidates": cands, "anchor_mnist_compression_bound": ANCHOR_MNIST,
-                        "eval_cp_lower": cp_low}),
-    )
+    """The decision: :func:`gpu_validation.rules.decide` (certificate below the stated target and the
+    untrained prior's certificate, exact; not violated on held-out data)."""
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.decide(JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)
 
 
 def figure(result: dict, out_dir) -> list[str]:

@@ -274,37 +274,28 @@ def measurements(ctx, members: dict) -> dict:
             "window": (train_real.mean(axis=0) >= cfg.train_error_floor).tolist()}
 
 
-def statistic(cfg: Config, m: dict, window=None) -> float:
-    """max over the window of |seed-mean soft-error gap|; the window (mean Real World train error
-    >= ``train_error_floor``) from ``m`` unless given; nan for an empty window.
 
-    >>> m = {"soft_error_real": [[0.5, 0.3]], "soft_error_ideal": [[0.45, 0.1]], "train_error_real": [[0.2, 0.0]]}
-    >>> round(statistic(Config(), m), 6)
-    0.05
+def statistic(cfg: Config, m: dict) -> dict:
+    """The measurement the verdict decides on: :func:`gpu_validation.rules.statistic` (per-seed values,
+    preconditions, missing keys; see the rule table there).
+
+    >>> sorted(statistic(Config(), {}))
+    ['claim', 'info', 'missing', 'notes', 'requires', 'thresholds']
     """
-    gap = np.asarray(m["soft_error_real"], float) - np.asarray(m["soft_error_ideal"], float)
-    if window is None:
-        window = np.asarray(m["train_error_real"], float).mean(axis=0) >= cfg.train_error_floor
-    window = np.asarray(window, bool)
-    return float(np.abs(gap.mean(axis=0))[window].max()) if window.any() else float("nan")
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.statistic(JOB, dataclasses.asdict(cfg), m)
 
 
 def verdict(cfg: Config, m: dict, *, seed: int, profile: str):
-    """Today's decision: percentile bootstrap over seeds, passed if the CI lies below gap_tolerance."""
-    window = np.asarray(m["window"], bool)
-    gap = np.asarray(m["soft_error_real"], float) - np.asarray(m["soft_error_ideal"], float)
-    params = {"source": cfg.source, "n_real": cfg.n_real, "steps": cfg.steps, "model": cfg.model}
-    n = gap.shape[0]
-    if not window.any():
-        b = {"value": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "se": float("nan"), "n": 0}
-        return results.upper_verdict(CLAIM_ID, b, statistic="bootstrap gap (no step with train error >= 1%)",
-                                     tolerance=cfg.gap_tolerance, seed=seed, params=params, profile=profile)
-    b = results.bootstrap_seeds(n, lambda i: statistic(cfg, results.resample_seeds(m, SEED_KEYS, i), window), seed=seed)
-    after = float(np.abs(gap.mean(0))[~window].max()) if (~window).any() else None
-    return results.upper_verdict(
-        CLAIM_ID, b, statistic="max |SoftErr_real - SoftErr_ideal| while Real train error >= 1%",
-        tolerance=cfg.gap_tolerance, seed=seed, params=params, profile=profile,
-        extra={"gap_after_interpolation": after, "window_steps": [s for s, w in zip(m["eval_steps"], window) if w]})
+    """The decision: :func:`gpu_validation.rules.decide` (Student t over seeds; preconditions -> underpowered)."""
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.decide(JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)
 
 
 def figure(result: dict, out_dir) -> list[str]:

@@ -16,7 +16,7 @@ from claimcheck.budget import Budget
 from claimcheck.domain import Choice, Int, Real, Seq
 from claimcheck.testing import assert_claim, params_seed
 
-CLAIMS = claimcheck.all_claims()
+CLAIMS = claimcheck.all_claims(evidence="simulation")   # the gpu.* claims on measured results: tests/test_gpu_verdicts.py
 
 # Hypothesis examples per claim in the domain sweep: a family default, fewer for costly claims.
 FAMILY_EXAMPLES = {"ridgeless": 20, "deep_bootstrap": 8, "pac_bayes": 6, "distributional": 6, "uniform_convergence": 4}

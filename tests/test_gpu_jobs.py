@@ -19,7 +19,7 @@ def _check_result(res: dict, job: str, tmp_path) -> None:
     v = res["verdict"]
     assert v["claim_id"].startswith(f"gpu.{job}")
     assert v["status"] in STATUSES
-    assert v["budget"] == "smoke" and v["detail"]
+    assert v["extra"]["profile"] == "smoke" and v["params"] == {"result": "result.json"} and v["detail"]
     assert isinstance(v["estimate"]["n"], int)
     assert math.isfinite(float(v["prediction"])) and math.isfinite(float(v["estimate"]["mean"]))
     assert res["config"]["profile"] == "smoke" and res["torch"] == torch.__version__
