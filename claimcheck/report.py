@@ -414,7 +414,10 @@ def _stat_deterministic(v) -> str:
     if not viol:
         return "deterministic: " + _short_detail(v)
     inputs = sum(int(_num(n)) for n in (x.get("inputs") or []) if math.isfinite(_num(n)))
-    return f"deterministic: worst violation {max(viol):.3g} tolerance units over {inputs} inputs (holds iff ≤ 1)"
+    worst = max(viol)
+    if worst <= 1:   # a violation in tolerance units: <= 1 holds (negative: with slack)
+        return f"deterministic: holds at all {inputs} inputs (worst case {worst:.3g} tolerance units; fails if > 1)"
+    return f"deterministic: violated by {worst:.3g} tolerance units (holds iff ≤ 1) over {inputs} inputs"
 
 
 def _stat_parts(v) -> str:

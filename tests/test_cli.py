@@ -58,11 +58,11 @@ def test_verify_table_fits_a_100_column_terminal_and_prints_each_kinds_statistic
     table = out.split("mutation tests")[0]
     coverage = table.split("pac_bayes.coverage (coverage)")[1].split("pac_bayes.kl_bound_ordering")[0]
     assert "95% lower bound" in coverage and "vs 1−δ = 0.95" in coverage and " z " not in coverage
-    deterministic = table.split("pac_bayes.kl_bound_ordering (qualitative)")[1].split("distributional")[0]
-    assert "deterministic:" in deterministic and "inf" not in deterministic and "∞" not in deterministic
+    deterministic = table.split("pac_bayes.kl_bound_ordering (deterministic)")[1].split("distributional")[0]
+    assert "deterministic: holds at all" in deterministic and "inf" not in deterministic and "∞" not in deterministic
     assert "limit 1 vs extrapolated" in table and "rate n^−" in table          # asymptotic
     assert "≤ bound" in table and "margin" in table                            # bound
-    assert "steps, worst z" in table                                           # curve of steps
+    assert "ridgeless.optimal_ridge_monotone (monotone)" in table and "steps down, weakest step z" in table   # monotone
 
 
 def test_verify_same_seed_same_report(tmp_path):

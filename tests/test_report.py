@@ -313,7 +313,9 @@ def test_the_check_librarys_kinds_and_statistics_are_formatted_too():
                                            "equal": True})
     assert statistic(two) == "real − ideal at 2 points: max |z| 1.20, 0 differ; claim: equal"
     det = _v(kind="deterministic", statistic={"x": ["order"], "violation": [0.02], "inputs": [2000]})
-    assert statistic(det) == "deterministic: worst violation 0.02 tolerance units over 2000 inputs (holds iff ≤ 1)"
+    assert statistic(det) == "deterministic: holds at all 2000 inputs (worst case 0.02 tolerance units; fails if > 1)"
+    broken = _v(kind="deterministic", status="failed", statistic={"x": ["order"], "violation": [3.5], "inputs": [2000]})
+    assert statistic(broken) == "deterministic: violated by 3.5 tolerance units (holds iff ≤ 1) over 2000 inputs"
     both = _v(kind="monotone+band", statistic={"parts": {
         "falls": {"kind": "monotone", "status": "passed", "detail": "", "statistic": mono["statistic"]},
         "stays": {"kind": "band", "status": "passed", "detail": "", "statistic": band["statistic"]}}})
