@@ -744,11 +744,11 @@ def _figure_png(cid: str, meta: Mapping[str, Any], report, figures: Path | None)
         if v.get("claim_id") == cid:
             src = report["sources"][v["source"]]
             for f in src.get("figures") or []:
-                p = Path(f)
-                if not p.is_absolute():
-                    p = Path(src["path"]).parent / p.name if not p.is_file() else p
-                if p.suffix == ".png" and p.is_file():
-                    return p
+                # the copy next to the result file first: a committed result names the folder of
+                # the run that wrote it, which need not exist where the report is made
+                for p in (Path(src["path"]).parent / Path(f).name, Path(f)):
+                    if p.suffix == ".png" and p.is_file():
+                        return p
     return None
 
 

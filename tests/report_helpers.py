@@ -87,3 +87,18 @@ def measured_claim(root: Path) -> tuple[Path, Path]:
     module = root / "measured_claims.py"
     module.write_text(MEASURED_MODULE.replace("RESULT", repr(str(result))).replace("ABSENT", repr(str(root / "absent.json"))))
     return module, result
+
+
+def tiny_png(path: Path, width: int = 4, height: int = 3) -> None:
+    """A small valid RGB PNG (grey): what the catalogue embeds needs no drawn figure (the figures
+    themselves are tested in test_paper_figures.py)."""
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    rows = b"".join(b"\x00" + b"\x80" * (3 * width) for _ in range(height))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))

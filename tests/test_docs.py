@@ -13,29 +13,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
+sys.path.insert(0, str(ROOT / "tests"))
+from report_helpers import tiny_png  # noqa: E402
+
 pytest.importorskip("sphinx")
 pytest.importorskip("myst_parser")
-
-
-def _png(path: Path, width: int = 4, height: int = 3) -> None:
-    """A small valid RGB PNG (grey): what the catalogue embeds needs no drawn figure (the figures
-    themselves are tested in test_paper_figures.py)."""
-    import struct
-    import zlib
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    rows = b"".join(b"\x00" + b"\x80" * (3 * width) for _ in range(height))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("docs")
-    _png(tmp / "figures" / "double_descent_samplewise.png")   # the one figure the catalogue finds and embeds
+    tiny_png(tmp / "figures" / "double_descent_samplewise.png")   # the one figure the catalogue finds and embeds
     env = {**os.environ, "CLAIMCHECK_DOCS_FIGURES": str(tmp / "figures")}
     res = subprocess.run([sys.executable, "-m", "sphinx", "-E", "-W", "--keep-going", "-q", "-b", "html",
                           str(DOCS), str(tmp / "html")], capture_output=True, text=True, env=env, timeout=600)
@@ -79,6 +67,7 @@ def test_tutorial_code_runs_as_written():
     ns: dict = {"__name__": "tutorial"}
     import claimcheck.registry as registry
 
+    registry.claim_ids()                    # load the catalogue first: what is restored must include it
     saved = dict(registry._REGISTRY)
     try:
         exec(compile(code, "docs/tutorial.rst", "exec"), ns)
@@ -103,6 +92,7 @@ def test_catalogue_shows_a_claim_on_measured_results_with_its_checks_kind_and_ev
     spec = importlib.util.spec_from_file_location("claimcheck_docs_catalogue", DOCS / "_ext" / "catalogue.py")
     cat = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cat)
+    registry.claim_ids()                    # load the catalogue first: what is restored must include it
     saved = dict(registry._REGISTRY)
     try:
         module, _ = measured_claim(tmp_path)

@@ -15,7 +15,7 @@ from claimcheck.cli import EXIT_OK, EXIT_USAGE, main
 from claimcheck.report import (decision_rule, evidence_text, latex_to_mathml, load, power, statistic, to_tex,
                                verify_table)
 
-from report_helpers import CLAIMS, FIGURE, MEASURED_ID, measured_claim, verify_report
+from report_helpers import CLAIMS, FIGURE, MEASURED_ID, measured_claim, tiny_png, verify_report
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +177,14 @@ def test_report_reads_a_gpu_jobs_result_json_next_to_a_verify_report(inputs, tmp
     row = [line for line in md.splitlines() if line.startswith("| ") and statistic(verdict) in line.replace("\\|", "|")]
     assert f"### `{verdict['claim_id']}`" in md and len(row) == 1 and "type | GPU job" in md
     assert f"**{verdict['status'].upper()}**" in row[0] and "n/a" not in statistic(verdict)
+    # a result file moved elsewhere (committed evidence): its figure is found next to it, not at the
+    # absolute path of the run that wrote it
+    moved = tmp_path / "evidence" / "result.json"
+    moved.parent.mkdir()
+    moved.write_text(json.dumps({**json.loads(result.read_text()), "figures": [str(tmp_path / "gone" / "job.png")]}))
+    tiny_png(moved.parent / "job.png")
+    assert main(["report", str(moved), "--format", "md", "--out", str(out)]) == EXIT_OK
+    assert f"](evidence/job.png)" in out.read_text()
     assert "job | real_vs_ideal" in md and "profile | smoke" in md and "torch" in md
 
 
@@ -185,6 +193,7 @@ def measured(tmp_path):
     """A claim on measured results registered from a module file (removed from the registry after)."""
     import claimcheck.registry as registry
 
+    registry.claim_ids()                    # load the catalogue first: what is restored must include it
     saved = dict(registry._REGISTRY)
     module, result = measured_claim(tmp_path)
     yield module, result
