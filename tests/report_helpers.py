@@ -1,8 +1,12 @@
-"""Inputs of the report tests: a real verify report (one claim of every kind, with mutants) and
-one real figure, made once per test process."""
+"""Inputs of the report and docs tests: a real verify report (one claim of every kind, with
+mutants) and one real figure, made once per test session (:func:`shared_dir`), a claim on
+measured results, a tiny PNG."""
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
+from typing import Callable
 
 # One claim of each kind, a deterministic qualitative one, and one whose figure is drawn.
 CLAIMS = (
@@ -17,25 +21,51 @@ FIGURE = "double_descent_samplewise"
 FIGURE_REPS = 20  # enough for error bars; the figure's content is tested elsewhere
 
 
-_MADE: dict[str, tuple[Path, Path]] = {}
+def shared_dir(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """``make(folder)`` run once per test session, also under pytest-xdist, whose workers may split
+    a module's tests (and so run its module-scoped fixtures once each): the folder lives in the
+    session's base temp folder, the first worker makes it under a file lock, the others wait and
+    reuse it. A ``make`` that raises leaves no folder behind (the next caller tries again)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent                         # shared by the workers of this session
+    folder, done = base / name, base / f"{name}.done"
+    try:
+        import fcntl
+    except ImportError:                            # no flock (Windows): one copy per process
+        fcntl, folder, done = None, tmp_path_factory.mktemp(name), None
+    with open(base / f"{name}.lock", "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)       # released when the file is closed
+        if done is None or not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                make(folder)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            if done is not None:
+                done.write_text("made\n")
+    return folder
 
 
-def verify_report(root: Path) -> tuple[Path, Path]:
-    """In ``root``: a `claimcheck verify --mutants --json` report and a folder with FIGURE.png;
-    returns (report path, figures folder). Made once per test process: a later call returns
-    the first call's files (the report and browser tests only read them)."""
-    if "made" in _MADE and all(p.exists() for p in _MADE["made"]):
-        return _MADE["made"]
+def _make_verify_report(root: Path) -> None:
     from claimcheck.cli import main
     from claimcheck.paper_figures import FIGURES, style
 
-    report = root / "verify.json"
-    code = main(["verify", *CLAIMS, "--budget", "quick", "--mutants", "--json", str(report)])
+    code = main(["verify", *CLAIMS, "--budget", "quick", "--mutants", "--json", str(root / "verify.json")])
     assert code == 0, code
     mod = FIGURES[FIGURE]
     style.render(mod.draw, mod.data(0, reps=FIGURE_REPS), root / "figures", FIGURE)
-    _MADE["made"] = (report, root / "figures")
-    return _MADE["made"]
+
+
+def verify_report(tmp_path_factory) -> tuple[Path, Path]:
+    """A `claimcheck verify --mutants --json` report of CLAIMS and a folder with FIGURE.png, made
+    once per test session (the report and browser tests only read them); returns (report path,
+    figures folder)."""
+    root = shared_dir(tmp_path_factory, "verify-report", _make_verify_report)
+    return root / "verify.json", root / "figures"
 
 
 # A claim decided on *measured* results (evidence="measurement"), like the GPU jobs' gpu.* claims,

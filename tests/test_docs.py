@@ -2,11 +2,13 @@
 catalogue lists every registered claim with its mutants and figure, and the tutorial's code runs."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,20 +16,26 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 sys.path.insert(0, str(ROOT / "tests"))
-from report_helpers import tiny_png  # noqa: E402
+from report_helpers import shared_dir, tiny_png  # noqa: E402
 
 pytest.importorskip("sphinx")
 pytest.importorskip("myst_parser")
 
 
+def _build(folder: Path) -> None:
+    tiny_png(folder / "figures" / "double_descent_samplewise.png")   # the one figure the catalogue finds and embeds
+    env = {**os.environ, "CLAIMCHECK_DOCS_FIGURES": str(folder / "figures")}
+    res = subprocess.run([sys.executable, "-m", "sphinx", "-E", "-W", "--keep-going", "-q", "-b", "html",
+                          str(DOCS), str(folder / "html")], capture_output=True, text=True, env=env, timeout=600)
+    (folder / "build.json").write_text(json.dumps({"returncode": res.returncode, "stderr": res.stderr}))
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("docs")
-    tiny_png(tmp / "figures" / "double_descent_samplewise.png")   # the one figure the catalogue finds and embeds
-    env = {**os.environ, "CLAIMCHECK_DOCS_FIGURES": str(tmp / "figures")}
-    res = subprocess.run([sys.executable, "-m", "sphinx", "-E", "-W", "--keep-going", "-q", "-b", "html",
-                          str(DOCS), str(tmp / "html")], capture_output=True, text=True, env=env, timeout=600)
-    return tmp / "html", res
+    """The site, built once per test session (also when xdist workers split this module)."""
+    folder = shared_dir(tmp_path_factory, "docs-site", _build)
+    res = json.loads((folder / "build.json").read_text())
+    return folder / "html", SimpleNamespace(**res)
 
 
 def test_docs_build_without_a_warning(site):

@@ -20,7 +20,7 @@ from report_helpers import CLAIMS, FIGURE, MEASURED_ID, measured_claim, tiny_png
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    return verify_report(tmp_path_factory.mktemp("report"))
+    return verify_report(tmp_path_factory)
 
 
 def _report(inputs, tmp_path, fmt, *extra):

@@ -114,7 +114,7 @@ def rendered(tmp_path_factory):
     import html
 
     tmp = tmp_path_factory.mktemp("browser")
-    report, figures = verify_report(tmp)
+    report, figures = verify_report(tmp_path_factory)
     page = tmp / "claims.html"
     assert main(["report", str(report), "--format", "html", "--out", str(page), "--figures", str(figures)]) == EXIT_OK
     text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text(encoding="utf-8"))

@@ -12,6 +12,8 @@ from claimcheck import get_claim
 from claimcheck.cli import EXIT_FAILED, EXIT_USAGE, main
 from claimcheck.sweep import cache_key, draw_heatmap, parse_grid, relative_error, save_heatmap, sweep
 
+from report_helpers import shared_dir
+
 CLAIM = "ridgeless.minnorm_finite"
 # The sweep of the command-line test runs the claim with a registered mutant installed (p/(n-p)
 # instead of p/(n-p-1) in the variance): where p < n its check rejects the wrong formula (failed,
@@ -27,14 +29,18 @@ def _verdicts(result):
     return [(e["params"], e["verdict"], e["error"]) for e in result["points"]]
 
 
-@pytest.fixture(scope="module")
-def cli_run(tmp_path_factory):
-    """The command line, two worker processes, a fresh cache."""
-    tmp = tmp_path_factory.mktemp("sweep")
+def _cli_sweep(tmp) -> None:
     args = ["sweep", SWEPT, *GRID, "--jobs", "2", "--cache", str(tmp / "cache"), "--figures", str(tmp / "figures"),
             "--json", str(tmp / "sweep.json")]
-    code = main(args)
-    return tmp, code, json.loads((tmp / "sweep.json").read_text())
+    (tmp / "code.json").write_text(json.dumps(main(args)))
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    """The command line, two worker processes, a fresh cache; run once per test session (also when
+    xdist workers split this module: tests/report_helpers.py shared_dir)."""
+    tmp = shared_dir(tmp_path_factory, "sweep-cli", _cli_sweep)
+    return tmp, json.loads((tmp / "code.json").read_text()), json.loads((tmp / "sweep.json").read_text())
 
 
 def test_sweep_draws_its_heatmap_for_one_claim(cli_run):
