@@ -31,19 +31,29 @@ def _fmt(params) -> str:
     return fmt_params(dict(params))
 
 
-def check_text(rule) -> str:
-    """The decision rule in words: its class (linked to the API page), alpha and rel_tol; an
-    :class:`~claimcheck.checks.AllOf` lists its parts."""
-    from claimcheck.checks import AllOf
+def check_text(rule, *, alpha: bool = True) -> str:
+    """The decision rule in words: its class (linked to its API entry), alpha and rel_tol; an
+    :class:`~claimcheck.checks.AllOf` lists its parts; a check wrapped in preconditions (a rule
+    with a ``check`` and ``requires``, e.g. the GPU rules' ``Given``) names the wrapped check
+    and its preconditions (the wrapper's alpha is the one used; ``alpha=False`` leaves it out of
+    the wrapped check's text)."""
+    from claimcheck.checks import AllOf, Check
 
+    cls = f":class:`~{type(rule).__module__}.{type(rule).__name__}`"
     if isinstance(rule, AllOf):
-        parts = "; ".join(f"{rst_escape(p[0])}: {check_text(p[1])}" for p in rule.parts)
-        return f"all of ({parts}), alpha = {rule.alpha:g} split over the parts"
-    opts = [f"alpha = {rule.alpha:g}"]
+        parts = "; ".join(f"{rst_escape(p[0])}: {check_text(p[1], alpha=False)}" for p in rule.parts)
+        return f"all of ({parts})" + (f", alpha = {rule.alpha:g} split over the parts" if alpha else "")
+    inner = getattr(rule, "check", None)
+    if isinstance(inner, Check):
+        names = ", ".join(rst_escape(r[0]) for r in getattr(rule, "requires", ()) or ())
+        given = f", given the preconditions {names}" if names else ""
+        return (f"{check_text(inner, alpha=False)}{given} ({cls}: underpowered unless they hold)"
+                + (f", alpha = {rule.alpha:g}" if alpha else ""))
+    opts = [f"alpha = {rule.alpha:g}"] if alpha else []
     rel_tol = getattr(rule, "rel_tol", None)
     if rel_tol is not None:
         opts.append(f"rel_tol = {rel_tol:g}")
-    return f":class:`~claimcheck.checks.{type(rule).__name__}` ({', '.join(opts)})"
+    return f"{cls} ({', '.join(opts)})" if opts else cls
 
 
 def domain_text(described) -> str:
