@@ -16,23 +16,23 @@ check's ``alpha`` (family-wise over the points of a curve, by Holm's step-down p
 stated deviation (or, for shape and threshold claims, significant in the claimed direction);
 anything in between is ``underpowered``, never ``passed``.
 
-=================  ============================================================  ==========================
-check              claim                                                         measurement
-=================  ============================================================  ==========================
-:class:`Exact`     E X = prediction (two-sided z / Student t, power rule);       Estimate or Curve
-                   on a curve: at every point, Holm over the points
-:class:`Asymptotic`  E X_n -> prediction at rate n^-rate (Richardson fit)        Curve over a size ladder
-:class:`Bound`     E X <= prediction (one-sided)                                 Estimate
-:class:`Coverage`  P(event) >= prediction (exact binomial, Clopper-Pearson)     Estimate (a frequency)
-:class:`Monotone`  the curve decreases (or increases) at every step, Holm        Curve (independent points)
-:class:`Band`      the statistic lies in [low, high] at every (or some) point    Estimate or Curve
-:class:`ThresholdCI`  a Student t interval over seeds lies above / below a      Estimate over seeds
-                   threshold (the GPU jobs' rule)
-:class:`TwoSample` two curves are equal at every step (or differ), Holm, power  (Curve, Curve)
-:class:`Deterministic`  an identity / inequality holds to a stated rounding      Estimate or Curve, SE 0
-                   tolerance at every input
-:class:`AllOf`     several of the above on named parts of one measurement        mapping of parts
-=================  ============================================================  ==========================
+======================  ===========================================================  ==========================
+check                   claim                                                        measurement
+======================  ===========================================================  ==========================
+:class:`Exact`          E X = prediction (two-sided z / Student t, power rule);      Estimate or Curve
+                        on a curve: at every point, Holm over the points
+:class:`Asymptotic`     E X_n -> prediction at rate n^-rate (Richardson fit)         Curve over a size ladder
+:class:`Bound`          E X <= prediction (one-sided)                                Estimate
+:class:`Coverage`       P(event) >= prediction (exact binomial, Clopper-Pearson)     Estimate (a frequency)
+:class:`Monotone`       the curve decreases (or increases) at every step, Holm       Curve (independent points)
+:class:`Band`           the statistic lies in [low, high] at every (or some) point   Estimate or Curve
+:class:`ThresholdCI`    a Student t interval over seeds lies above / below a         Estimate over seeds
+                        threshold (the GPU jobs' rule)
+:class:`TwoSample`      two curves are equal at every step (or differ), Holm, power  (Curve, Curve)
+:class:`Deterministic`  an identity / inequality holds to a stated rounding          Estimate or Curve, SE 0
+                        tolerance at every input
+:class:`AllOf`          several of the above on named parts of one measurement       mapping of parts
+======================  ===========================================================  ==========================
 
 The kind-specific numbers of a decision are ``Decision.statistic`` (documented per class in
 ``STATISTIC``); they become ``Verdict.statistic`` and, with ``Verdict.kind``, make a verdict's
@@ -300,8 +300,8 @@ class Check:
 class Exact(Check):
     """E[estimator] = prediction, two-sided, with a power rule.
 
-    On an :class:`Estimate`: failed if |z| > t_{alpha/2, n-1}; underpowered if
-    SE > rel_tol max(|prediction|, abs_scale) / (t_{alpha/2} + z_power) (a ``rel_tol`` deviation
+    On an :class:`Estimate`: failed if ``|z| > t_{alpha/2, n-1}``; underpowered if
+    ``SE > rel_tol max(|prediction|, abs_scale) / (t_{alpha/2} + z_power)`` (a ``rel_tol`` deviation
     would be missed); else passed. On a :class:`Curve` with one prediction per point: the same at
     every point, failed if Holm at ``alpha`` rejects any point, the power rule at each point at
     alpha / K. ``target`` replaces the prediction by a fixed value (the claim's formula then
@@ -804,9 +804,9 @@ class TwoSample(Check):
     (independent curves; b may be exact, SE 0), Student t with min(n) - 1 degrees of freedom.
 
     equal=True: failed if Holm at ``alpha`` rejects equality at some point; underpowered if some
-    difference SE exceeds what detects rel_tol max(|b|, abs_scale) with power 90% at alpha / K;
+    difference SE exceeds what detects ``rel_tol max(|b|, abs_scale)`` with power 90% at alpha / K;
     else passed. equal=False: passed if Holm rejects equality at some point; failed if every
-    difference is significantly inside +- rel_tol max(|b|, abs_scale) (equivalence, TOST);
+    difference is significantly inside ``+- rel_tol max(|b|, abs_scale)`` (equivalence, TOST);
     else underpowered.
 
     >>> a = Curve.from_estimates([1, 2], [Estimate(1.0, 0.001, 999), Estimate(2.0, 0.001, 999)])

@@ -1,4 +1,4 @@
-"""Command line: ``claimcheck list | verify | figures | gpu``.
+"""Command line: ``claimcheck list | verify | figures | report | sweep | gpu``.
 
 Exit codes of ``verify``: 0 every check passed; 1 some check failed; 3 none failed but
 some were underpowered or skipped for want of optional data (not confirmed); 2 usage errors
@@ -69,6 +69,21 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--jobs", type=positive_int, default=1,
                    help="figures made in parallel processes (one BLAS thread each); same files as --jobs 1")
     f.add_argument("--module", action="append", default=[], metavar="MODULE|FILE.py", help=module_help)
+    f.add_argument("--size", metavar="W,H", help="your own figure size in inches (written to OUT/VENUE-custom/)")
+    f.add_argument("--rc", action="append", default=[], metavar="KEY=VALUE",
+                   help="matplotlib rcParams on top of the venue style (repeatable; written to OUT/VENUE-custom/)")
+
+    r = sub.add_parser("report", help="write a report (Markdown, LaTeX table or self-contained HTML) from JSON results")
+    r.add_argument("inputs", nargs="+", type=Path, metavar="REPORT.json",
+                   help="'claimcheck verify --json' reports and/or GPU jobs' result.json files")
+    r.add_argument("--format", choices=("md", "tex", "html"), default="md", help="output format (default: md)")
+    r.add_argument("--out", type=Path, required=True, metavar="PATH", help="file to write (atomically)")
+    r.add_argument("--figures", type=Path, metavar="DIR",
+                   help="folder with the figures' PNGs (default: ./figures if it exists)")
+
+    from claimcheck.sweep import add_parser as add_sweep_parser
+
+    add_sweep_parser(sub)
 
     from claimcheck.gpu_validation.cli import add_parser as add_gpu_parser  # no torch import until a job runs
 
@@ -93,13 +108,9 @@ def _select(ids: Sequence[str], evidence: str = "simulation") -> list:
 
 
 def _fmt_params(params: dict) -> str:
-    def f(v):
-        if isinstance(v, float):
-            return f"{v:g}"
-        if isinstance(v, tuple):
-            return "(" + ",".join(f(x) for x in v) + ")"
-        return str(v)
-    return " ".join(f"{k}={f(v)}" for k, v in params.items())
+    from claimcheck.report import fmt_params
+
+    return fmt_params(params)
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -133,24 +144,19 @@ def cmd_list(args) -> int:
     return EXIT_OK
 
 
-def _git_revision() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def _progress(total: int):
-    from tqdm import tqdm
+    from claimcheck.progress import progress_bar
 
-    return tqdm(total=total, unit="check", file=sys.stderr, leave=False, disable=None, dynamic_ncols=True)
+    return progress_bar(total)
 
 
 def cmd_verify(args) -> int:
     if args.json:
         check_output_file("--json", args.json)  # before any work: no hour of checks lost to a bad path
+    from claimcheck.progress import ticking
+    from claimcheck.provenance import environment
+    from claimcheck.report import claim_meta, mutant_table, verify_table
+
     claims = _select(args.claims, getattr(args, "evidence", "simulation"))
     jobs = [(c, pt) for c in claims for pt in c.points()]
     mutant_jobs = [(c, m.name) for c in claims for m in c.mutants] if args.mutants else []
@@ -159,35 +165,31 @@ def cmd_verify(args) -> int:
     t0 = time.perf_counter()
     with _progress(len(jobs) + len(mutant_jobs)) as bar:
         for c, pt in jobs:
-            bar.set_description(c.id)
-            verdicts.append(_check_or_skip(c, pt, args.budget, args.seed))
+            with ticking(bar, c.id):
+                verdicts.append(_check_or_skip(c, pt, args.budget, args.seed))
             bar.update()
         for c, name in mutant_jobs:
-            bar.set_description(f"{c.id} [{name}]")
-            mc, pt = c.mutant(name)
-            mv = _check_or_skip(mc, pt, args.budget, args.seed)
+            with ticking(bar, f"{c.id} [{name}]"):
+                mc, pt = c.mutant(name)
+                mv = _check_or_skip(mc, pt, args.budget, args.seed)
             if mv.status is Status.SKIPPED:
-                mutant_rows.append({"claim_id": c.id, "mutant": name, "rejected": None, "z": mv.z, "detail": mv.detail})
+                mutant_rows.append({"claim_id": c.id, "mutant": name, "rejected": None, "z": mv.z, "detail": mv.detail,
+                                    "verdict": mv.to_dict()})
             else:
                 mutant_rows.append({"claim_id": c.id, "mutant": name, "rejected": mv.status is Status.FAILED,
-                                    "z": mv.z, "detail": mv.detail})
+                                    "z": mv.z, "detail": mv.detail, "verdict": mv.to_dict()})
             bar.update()
     elapsed = time.perf_counter() - t0
 
-    rows = [["claim", "parameters", "prediction", "estimate ± SE", "z", "verdict"]]
-    for v in verdicts:
-        rows.append([v.claim_id, _fmt_params(v.params), f"{v.prediction:.5g}", f"{v.estimate.mean:.5g} ± {v.estimate.se:.2g}",
-                     f"{v.z:+.2f}", v.status.value.upper()])
-    print(_table(rows))
+    metas = {c.id: claim_meta(c) for c in claims}
+    dicts = [v.to_dict() for v in verdicts]
+    print(verify_table(dicts, metas))
     for v in verdicts:
         if v.status is not Status.PASSED:
             print(f"\n{v}")
     if mutant_rows:
         print("\nmutation tests (each wrong formula must be rejected):")
-        mrows = [["claim", "mutant", "rejected", "z"]] + [
-            [r["claim_id"], r["mutant"], "skipped" if r["rejected"] is None else "yes" if r["rejected"] else "NO", f"{r['z']:+.1f}"]
-            for r in mutant_rows]
-        print(_table(mrows))
+        print(mutant_table(mutant_rows, metas))
 
     counts = {s.value: sum(v.status is s for v in verdicts) for s in Status}
     missed = sum(r["rejected"] is False for r in mutant_rows)
@@ -198,17 +200,21 @@ def cmd_verify(args) -> int:
     print(f"\n{counts['passed']} passed, {counts['failed']} failed, {counts['underpowered']} underpowered{skipped_txt}"
           f"{f', {missed} mutants not rejected' if mutant_rows else ''} in {elapsed:.1f} s (budget {args.budget}, seed {args.seed})")
     if args.json:
+        env = environment()
         report = {
             "claimcheck": __version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "git_revision": _git_revision(),
+            "git_revision": env["git"]["revision"],
+            "git_dirty": env["git"]["dirty"],
             "python": platform.python_version(),
             "numpy": np.__version__,
+            "environment": env,
             "budget": args.budget,
             "seed": args.seed,
             "elapsed_s": round(elapsed, 3),
             "summary": counts,
-            "verdicts": [v.to_dict() for v in verdicts],
+            "claims": metas,
+            "verdicts": dicts,   # each claim's kind is in "claims" (and in the verdict once Verdict carries it)
             "mutants": mutant_rows,
         }
         atomic_write_json(args.json, jsonable(report))
@@ -233,10 +239,26 @@ def _check_or_skip(claim, params, budget, seed) -> Verdict:
         return Verdict.skipped(claim.id, claim.resolve(params), budget, seed, str(exc), call=reproduce_call(claim))
 
 
+def cmd_report(args) -> int:
+    from claimcheck.report import main_report
+
+    path = main_report(args.inputs, args.format, args.out, figures=args.figures)
+    print(path)
+    return EXIT_OK
+
+
+def cmd_sweep(args) -> int:
+    from claimcheck.sweep import run_cli
+
+    return run_cli(args)
+
+
 def cmd_figures(args) -> int:
     from claimcheck import paper_figures
+    from claimcheck.paper_figures.style import parse_rc, parse_size
 
     check_output_dir("--out", args.out)
+    size, rc = parse_size(args.size), parse_rc(args.rc)
     names = paper_figures.figures_for_claims([c.id for c in _select(args.claims)] if args.claims else [])
     if not names:
         print("no figure illustrates the selected claims", file=sys.stderr)
@@ -246,7 +268,8 @@ def cmd_figures(args) -> int:
         if args.jobs == 1 or len(names) == 1:
             for name in names:
                 bar.set_description(name)
-                by_name[name] = paper_figures.make_all(args.out, names=[name], seed=args.seed, venue=args.venue)
+                by_name[name] = paper_figures.make_all(args.out, names=[name], seed=args.seed, venue=args.venue,
+                                                       size=size, rc=rc)
                 bar.update()
         else:
             import multiprocessing
@@ -256,7 +279,7 @@ def cmd_figures(args) -> int:
                                        initargs=(os.getpid(),), mp_context=multiprocessing.get_context("spawn"))
             try:
                 futures = {pool.submit(paper_figures.make_all, args.out, names=[name], seed=args.seed,
-                                       venue=args.venue): name for name in names}
+                                       venue=args.venue, size=size, rc=rc): name for name in names}
                 for fut in as_completed(futures):
                     by_name[futures[fut]] = fut.result()   # re-raises a figure's error here
                     bar.set_description(futures[fut])
@@ -350,6 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("claimcheck: interrupted (nothing partial was written)", file=sys.stderr)
         return EXIT_INTERRUPTED
+        return {"list": cmd_list, "verify": cmd_verify, "figures": cmd_figures, "report": cmd_report,
+                "sweep": cmd_sweep, "gpu": cmd_gpu}[args.command](args)
     except ValueError as exc:
         print(f"claimcheck: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,10 +1,10 @@
-"""``claimcheck gpu``: list and run the GPU validation jobs (wired into ``claimcheck.cli``).
+"""``claimcheck gpu``: list and run the GPU validation jobs (wired into ``claimcheck.cli``). ::
 
     claimcheck gpu list
     claimcheck gpu JOB --profile smoke|cpu|small|full [--seed N] [--device D] [--threads N] [--out DIR] [--resume]
                        [--data-dir DIR] [--set FIELD=VALUE ...] [--slurm [--partition P] [--shards M] ...]
 
-Exit codes (0-3 as ``claimcheck verify``):
+Exit codes (0-3 as ``claimcheck verify``)::
 
   0  passed
   1  failed (the measurements contradict the claim)

@@ -26,7 +26,7 @@ decided exactly in every draw (the only randomness is the training sample):
   with the smallest Occam bound (KL = L ln 2). The bound fails iff some member's bound is
   < 1/2, so coverage is exactly prod_g P(S >= s*_g)^(2^g) (:func:`occam_index_exact`).
 * **Occam bound for quantised linear classifiers** (:func:`occam_quantized_draws`):
-  x | y ~ N(y mu, I_d); the class-mean difference, rescaled to max |w_j| = 1, is quantised to
+  x | y ~ N(y mu, I_d); the class-mean difference, rescaled to ``max |w_j| = 1``, is quantised to
   the K = 1..K_max uniform levels of [-1, 1] and coded by :func:`theory.pac_bayes.code_length_bits`
   (arithmetic code + counts + Elias gamma of K; the codebook is fixed by K); the learner reports the K with
   the smallest Occam bound; true risk exact, R(v) = Phi(-<v, mu>/||v||).
@@ -152,7 +152,7 @@ class ThresholdDraws:
 
 
 def threshold_true_risks(grid: int, noise: float, target: int) -> np.ndarray:
-    """R_j = noise + (1 - 2 noise) |j - target| / grid for thresholds t_j = j / grid, j = 0..grid."""
+    """R_j = noise + (1 - 2 noise) ``|j - target|`` / grid for thresholds t_j = j / grid, j = 0..grid."""
     grid = check_int("grid", grid, min_value=1, max_value=10**7)
     noise = check_real("noise", noise, min_value=0, max_value=0.5, scalar=True)
     target = check_int("target", target, min_value=0, max_value=grid)
@@ -282,7 +282,7 @@ def occam_quantized_draws(n: int, d: int, snr: float, max_levels: int, delta: fl
     """Boolean array: does the Occam bound of the selected quantised linear classifier cover its risk?
 
     mu = snr x (1, 2, .., d)/||.||; z_i = y_i x_i ~ N(mu, I_d) (h errs on i iff <v, z_i> < 0).
-    sign(<v, x>) is scale-invariant, so w_hat = mean z_i is rescaled to max |w_j| = 1 and
+    sign(<v, x>) is scale-invariant, so w_hat = mean z_i is rescaled to ``max |w_j| = 1`` and
     quantised to the K uniform levels of [-1, 1] (K = 1: the single level -1), K = 1..``max_levels``:
     the codebook is a function of K and costs no bits (``codebook_bits_per_level=0``); the
     code length is :func:`quantized_code_lengths` (= :func:`theory.pac_bayes.code_length_bits`:

@@ -30,8 +30,8 @@ tridiagonal B B^T + n lam I, O(m) per replicate, run row by row over "lanes" (re
 and for lam = 0 also chunks of one replicate's chain) so that numpy's per-call overhead is
 spread over thousands of numbers (see the fast-engine section below).
 
-Heavy tails: the min-norm variance term has finite variance only when |n - p| >= 4
-(inverse-Wishart second moments); at |n - p| in {2, 3} its mean is finite but the sample
+Heavy tails: the min-norm variance term has finite variance only when ``|n - p| >= 4``
+(inverse-Wishart second moments); at ``|n - p|`` in {2, 3} its mean is finite but the sample
 mean converges slowly, and z-tests there are not trustworthy. Claims restrict their domain.
 """
 from __future__ import annotations

@@ -51,8 +51,9 @@ def one_torch_thread():
 # order; starting the long tests first keeps them from piling up on one worker at the end
 # (longest-processing-time-first scheduling). A stable sort: the order inside a module, and
 # of all other modules, is unchanged.
-_LONGEST_FIRST = ("test_paper_figures.py", "test_paper_figures_data.py", "test_catalogue.py",
-                  "test_gpu_throughput.py", "test_gpu_cuda_paths_on_cpu.py", "test_gpu_batched.py")
+_LONGEST_FIRST = ("test_docs.py", "test_paper_figures.py", "test_paper_figures_data.py", "test_catalogue.py",
+                  "test_report.py", "test_report_browser.py", "test_gpu_throughput.py", "test_gpu_cuda_paths_on_cpu.py",
+                  "test_gpu_batched.py")
 
 
 def pytest_collection_modifyitems(items):

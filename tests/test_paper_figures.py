@@ -129,4 +129,4 @@ def test_every_figure_module_follows_the_protocol(name):
 
 
 def test_package_exposes_its_api():
-    assert set(paper_figures.__all__) == {"FIGURES", "figures_for_claims", "make_all"}
+    assert set(paper_figures.__all__) == {"FIGURES", "figures_for_claims", "make_all", "draw"}

@@ -17,7 +17,7 @@ Conventions (used everywhere in this family):
 
 Ideal World (online SGD, a fresh batch every step): with delta_t = beta_t - beta_bar,
 m_t = E delta_t and C_t = E delta_t delta_t^T, *exactly* (no approximation; derivation in
-:func:`ideal_world_loss` and :mod:`theory.deep_bootstrap_sympy`)
+:func:`ideal_world_loss` and :mod:`theory.deep_bootstrap_sympy`)::
 
     m_{t+1} = (I - eta V) m_t
     C_{t+1} = C_t - eta (V C_t + C_t V) + eta^2 (1 + 1/B) V C_t V + (eta^2/B) tr(V C_t) V
@@ -39,7 +39,8 @@ For the sign link with n > d, full-batch GD converges to the OLS fit (the only m
 the train loss); its expected excess risk has the exact finite-n form of
 :func:`sign_ols_excess_risk` (derivation there): the Real World's t -> inf plateau.
 
-Sources:
+Sources::
+
   [NNS21] Nakkiran, Neyshabur, Sedghi, "The Deep Bootstrap Framework: Good Online Learners
           are Good Offline Generalizers", ICLR 2021 (arXiv:2010.08127), Fig. 7 (toy example).
   [BHX19] Belkin, Hsu, Xu, "Two models of double descent for weak features" (2019), Thm 1.
@@ -465,11 +466,11 @@ def sign_ols_excess_risk(n: int, d: int) -> float:
     residual eps_i = sgn u_i - c u_i, c = sqrt(2/pi), depends on the first column u of Z only;
     excess = ||gamma||^2, gamma = (Z^T Z)^{-1} Z^T eps): Frisch-Waugh with Z = [u, W] gives
     gamma_W = (G^T G)^{-1} G^T r with G = M_u W ((n-1) x (d-1) standard Gaussian given u) and
-    r = M_u eps = M_u sgn(u); gamma_u = u^T eps/|u|^2 - h^T gamma_W/|u| with h = W^T u/|u| ~
+    r = M_u eps = M_u sgn(u); ``gamma_u = u^T eps/|u|^2 - h^T gamma_W/|u|`` with ``h = W^T u/|u|`` ~
     N(0, I_{d-1}) independent of G. E tr (G^T G)^{-1} = (d-1)/(n-d-1) (inverse Wishart) and
     rotation invariance give
     E[excess | u] = (S_1/R - c)^2 + (n - S_1^2/R) (d-1)/((n-1)(n-d-1)) (1 + 1/R),
-    S_1 = sum |u_i|, R = |u|^2. With u = sqrt(R) theta (theta uniform on the sphere,
+    ``S_1 = sum |u_i|``, ``R = |u|^2``. With u = sqrt(R) theta (theta uniform on the sphere,
     independent of R ~ chi^2_n): E(S_1^2/R) = 1 + 2(n-1)/pi, E(1/R) = 1/(n-2),
     E(S_1/R) = sqrt(2/pi) n/(n-1); collecting terms gives the formula
     (:func:`theory.deep_bootstrap_sympy.check_sign_ols_excess_risk`).

@@ -7,10 +7,11 @@ Ridge: argmin_b (1/n)||y - X b||^2 + lam ||b||^2; min-norm is lam -> 0+.
 
 Singular points return ``inf`` (never NaN): the min-norm variance term
 sigma^2 tr((X^T X)^{-1}) has infinite mean at p in {n-1, n, n+1} (inverse-Wishart moments
-need |n - p| >= 2) and diverges at gamma = 1 in the limit. With noise = 0 the variance
+need ``|n - p| >= 2``) and diverges at gamma = 1 in the limit. With noise = 0 the variance
 term vanishes and the risk is finite everywhere.
 
-Sources:
+Sources::
+
   [BHX19] Belkin, Hsu, Xu, "Two models of double descent for weak features" (2019), Thm 1.
   [HMRT22] Hastie, Montanari, Rosset, Tibshirani, "Surprises in high-dimensional ridgeless
            least squares interpolation", Ann. Statist. 2022: Thm 1 (isotropic min-norm),

@@ -36,7 +36,7 @@ so as D / n -> inf with n r^2 < s^2 fixed, test error -> 0 while S' error -> 1.
 Consequence [NK19, Thm 3.1 and its proof]: S' has the same distribution as S, so with
 probability >= 1 - 2 delta both are "good" draws, and the tightest two-sided uniform-
 convergence bound eps_unif over the hypotheses the algorithm outputs satisfies
-eps_unif >= |L_D(h_S) - L_S'(h_S)|; in expectation >= S' error - test error -> 1 (vacuous),
+``eps_unif >= |L_D(h_S) - L_S'(h_S)|``; in expectation >= S' error - test error -> 1 (vacuous),
 while the true generalization gap (test - train error) -> 0.
 
 Sources:
@@ -220,7 +220,7 @@ def uniform_convergence_lower_bound(n: int, D: int, signal: float, noise: float)
     """Lower bound on the tightest two-sided uniform-convergence bound: E[L_S'(h_S)] - E[L_D(h_S)].
 
     S' is distributed as S, so any eps_unif valid w.p. 1 - delta over samples (delta < 1/4)
-    must cover |L_D(h_S) - L_S'(h_S)| for h_S in the algorithm's hypothesis set.
+    must cover ``|L_D(h_S) - L_S'(h_S)|`` for h_S in the algorithm's hypothesis set.
     -> 1 (vacuous) as D/n -> inf with n r^2 < s^2. Source: [NK19], Thm 3.1 and its proof.
 
     >>> round(uniform_convergence_lower_bound(n=16, D=256, signal=1 / 64, noise=1.0), 3)
