@@ -369,12 +369,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         _load_modules(args)
-        return {"list": cmd_list, "verify": cmd_verify, "figures": cmd_figures, "gpu": cmd_gpu}[args.command](args)
+        return {"list": cmd_list, "verify": cmd_verify, "figures": cmd_figures, "report": cmd_report,
+                "sweep": cmd_sweep, "gpu": cmd_gpu}[args.command](args)
     except KeyboardInterrupt:
         print("claimcheck: interrupted (nothing partial was written)", file=sys.stderr)
         return EXIT_INTERRUPTED
-        return {"list": cmd_list, "verify": cmd_verify, "figures": cmd_figures, "report": cmd_report,
-                "sweep": cmd_sweep, "gpu": cmd_gpu}[args.command](args)
     except ValueError as exc:
         print(f"claimcheck: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
