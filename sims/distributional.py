@@ -323,7 +323,7 @@ def load_split(dataset: str, n_train: int, n_test: int, split_seed: int = 0) -> 
 def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Squared Euclidean distances between the rows of ``a`` and of ``b`` (clipped at 0 against rounding).
 
-    ``a`` (n, d) and ``b`` (m, d) finite, entries in the supported range |x| <= 1e100 (squares
+    ``a`` (n, d) and ``b`` (m, d) finite, entries in the supported range ``|x| <= 1e100`` (squares
     and their sums stay finite, so no inf - inf = NaN).
 
     >>> squared_distances(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]])).tolist()

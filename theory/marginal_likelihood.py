@@ -87,7 +87,7 @@ def make_regression_data(n: int, d: int, *, w_scale: float = 1.0, noise_var: flo
     """A reproducible synthetic data set: X ~ N(0, I), w* ~ N(0, w_scale^2 I) (or only w*_1
     nonzero if ``sparse``), y = X w* + eps. Returns (X, y, w*) or, with n_test > 0,
     (X, y, w*, X_test, y_test). Same seed -> same arrays. Supported ranges: w_scale <= 1e40 and
-    noise_var <= 1e80, so that y stays inside the |data| <= 1e50 the other functions accept
+    noise_var <= 1e80, so that y stays inside the ``|data| <= 1e50`` the other functions accept
     (and X w* never meets inf - inf = NaN)."""
     n = check_int("n", n, min_value=1, max_value=10**7)
     d = check_int("d", d, min_value=1, max_value=10**5)
