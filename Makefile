@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh clone:
 #   make verify   -> creates .venv, installs, verifies every claim, writes figures + report
 #   make test     -> creates .venv, installs, runs the whole test suite
+#   make docs     -> the documentation site in docs/_build/html (warnings are errors)
 #
 # torch: TORCH_SPEC is installed only when the venv has no torch yet. The default is the
 # CPU build (torch==2.13.0), so set-up never pulls multi-GB CUDA wheels. To use your own
@@ -18,7 +19,7 @@ SEED        ?= 0
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.installed
 
-.PHONY: verify test figures bench install clean
+.PHONY: verify test figures bench install clean docs browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +37,26 @@ verify: $(STAMP)
 
 # pytest-xdist: TEST_JOBS worker processes (the build machines have 2 cores), tests handed
 # out one by one (--dist load), longest modules first (tests/conftest.py). TEST_JOBS=0: one process.
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist load
+
+# The HTML report is tested in a real headless browser (tests/test_report_browser.py). Install
+# Debian's chromium when it is missing and apt can be used (root, apt-get present); otherwise
+# say loudly that the browser test will be skipped. Never fails the build by itself.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium for the HTML report test (apt-get)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "WARNING: apt-get could not install chromium: the HTML report browser test will be SKIPPED"; \
+	  else \
+	    echo "WARNING: no chromium and no usable apt-get: the HTML report browser test will be SKIPPED"; \
+	  fi; }
+
+# Documentation site: Sphinx, warnings are errors; the catalogue embeds the figures drawn first.
+docs: $(STAMP) figures
+	CLAIMCHECK_DOCS_FIGURES=$(CURDIR)/figures $(BIN)/python -m sphinx -E -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
 
 figures: $(STAMP)
 	$(BIN)/claimcheck figures --out figures --jobs $(FIG_JOBS)
@@ -46,4 +65,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) reports figures .pytest_cache .hypothesis
+	rm -rf $(VENV) reports figures .pytest_cache .hypothesis docs/_build .claimcheck-cache

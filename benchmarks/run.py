@@ -26,7 +26,8 @@ _BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 # Each module exposes run(quick, seed, out_dir) -> dict with a 'summary' string and a
 # 'target' dict holding 'met'.
-BENCHMARKS = ["benchmarks.bench_ridgeless", "benchmarks.bench_deep_bootstrap", "benchmarks.bench_gpu_batched"]
+BENCHMARKS = ["benchmarks.bench_ridgeless", "benchmarks.bench_deep_bootstrap", "benchmarks.bench_gpu_batched",
+              "benchmarks.bench_gpu_verdicts"]
 # Run only when named with --only (minutes, not seconds): the n = 1e3 ... 1e6 scaling table.
 OPTIONAL = ["benchmarks.bench_ridgeless_scaling"]
 

@@ -16,23 +16,23 @@ check's ``alpha`` (family-wise over the points of a curve, by Holm's step-down p
 stated deviation (or, for shape and threshold claims, significant in the claimed direction);
 anything in between is ``underpowered``, never ``passed``.
 
-=================  ============================================================  ==========================
-check              claim                                                         measurement
-=================  ============================================================  ==========================
-:class:`Exact`     E X = prediction (two-sided z / Student t, power rule);       Estimate or Curve
-                   on a curve: at every point, Holm over the points
-:class:`Asymptotic`  E X_n -> prediction at rate n^-rate (Richardson fit)        Curve over a size ladder
-:class:`Bound`     E X <= prediction (one-sided)                                 Estimate
-:class:`Coverage`  P(event) >= prediction (exact binomial, Clopper-Pearson)     Estimate (a frequency)
-:class:`Monotone`  the curve decreases (or increases) at every step, Holm        Curve (independent points)
-:class:`Band`      the statistic lies in [low, high] at every (or some) point    Estimate or Curve
-:class:`ThresholdCI`  a Student t interval over seeds lies above / below a      Estimate over seeds
-                   threshold (the GPU jobs' rule)
-:class:`TwoSample` two curves are equal at every step (or differ), Holm, power  (Curve, Curve)
-:class:`Deterministic`  an identity / inequality holds to a stated rounding      Estimate or Curve, SE 0
-                   tolerance at every input
-:class:`AllOf`     several of the above on named parts of one measurement        mapping of parts
-=================  ============================================================  ==========================
+======================  ===========================================================  ==========================
+check                   claim                                                        measurement
+======================  ===========================================================  ==========================
+:class:`Exact`          E X = prediction (two-sided z / Student t, power rule);      Estimate or Curve
+                        on a curve: at every point, Holm over the points
+:class:`Asymptotic`     E X_n -> prediction at rate n^-rate (Richardson fit)         Curve over a size ladder
+:class:`Bound`          E X <= prediction (one-sided)                                Estimate
+:class:`Coverage`       P(event) >= prediction (exact binomial, Clopper-Pearson)     Estimate (a frequency)
+:class:`Monotone`       the curve decreases (or increases) at every step, Holm       Curve (independent points)
+:class:`Band`           the statistic lies in [low, high] at every (or some) point   Estimate or Curve
+:class:`ThresholdCI`    a Student t interval over seeds lies above / below a         Estimate over seeds
+                        threshold (the GPU jobs' rule)
+:class:`TwoSample`      two curves are equal at every step (or differ), Holm, power  (Curve, Curve)
+:class:`Deterministic`  an identity / inequality holds to a stated rounding          Estimate or Curve, SE 0
+                        tolerance at every input
+:class:`AllOf`          several of the above on named parts of one measurement       mapping of parts
+======================  ===========================================================  ==========================
 
 The kind-specific numbers of a decision are ``Decision.statistic`` (documented per class in
 ``STATISTIC``); they become ``Verdict.statistic`` and, with ``Verdict.kind``, make a verdict's
@@ -176,11 +176,48 @@ def _as_float(value, name: str) -> float:
 
 
 # --------------------------------------------------------------------------- base class
+def _real(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
+def _finite_positive(x) -> bool:
+    return _real(x) and math.isfinite(float(x)) and float(x) > 0
+
+
+def _finite_or_name(x) -> bool:  # a number, or the name of a parameter holding it
+    return isinstance(x, str) or (_real(x) and math.isfinite(float(x)))
+
+
+_FIELD_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "alpha": (lambda x: _real(x) and 0 < float(x) < 1, "a real number > 0 and < 1"),
+    "rel_tol": (_finite_positive, "a finite real number > 0"),
+    "abs_scale": (lambda x: isinstance(x, str) or _finite_positive(x), "a finite real number > 0 or a parameter name"),
+    "target": (lambda x: x is None or (_real(x) and math.isfinite(float(x))), "None or a finite real number"),
+    "rate": (_finite_positive, "a finite real number > 0"),
+    "sizes": (lambda x: x is None or callable(x), "a function params -> [(size, params), ...]"),
+    "rep_factors": (lambda x: x is None or (isinstance(x, (tuple, list)) and len(x) > 0 and all(_finite_positive(v) for v in x)),
+                    "None or a non-empty tuple of finite real numbers > 0"),
+    "direction": (lambda x: x is None or (type(x) is int and x in (-1, 1)), "-1, +1 or None"),
+    "low": (lambda x: x is None or _finite_or_name(x), "None, a finite real number or a parameter name"),
+    "high": (lambda x: x is None or _finite_or_name(x), "None, a finite real number or a parameter name"),
+    "half_width": (lambda x: x is None or isinstance(x, str) or _finite_positive(x), "None, a finite real number > 0 or a parameter name"),
+    "threshold": (_finite_or_name, "a finite real number or a parameter name"),
+    "min_n": (lambda x: isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)), "an integer >= 2"),
+    "every": (lambda x: isinstance(x, bool), "True or False"),
+    "equal": (lambda x: isinstance(x, bool), "True or False"),
+    "labels": (lambda x: isinstance(x, tuple) and len(x) == 2 and all(isinstance(v, str) for v in x), "a tuple of two strings"),
+}
+"""What each check field may hold: ``Check.__post_init__`` refuses anything else with a
+TypeError/ValueError naming the field (a check built with ``rel_tol=nan`` or ``alpha=True``
+could otherwise pass or fail everything)."""
+
+
 @dataclass(frozen=True)
 class Check:
     """A decision rule (subclasses are frozen dataclasses; every field has a default).
 
     ``alpha`` is the check's false-failure rate under a true claim (family-wise over points).
+    Every field is validated at construction (:data:`_FIELD_RULES`).
     """
 
     alpha: float = ALPHA
@@ -190,6 +227,12 @@ class Check:
     STATISTIC: ClassVar[str] = ""
 
     def __post_init__(self):
+        for f in dataclasses.fields(self):
+            rule = _FIELD_RULES.get(f.name)
+            if rule is not None and not rule[0](getattr(self, f.name)):
+                value = getattr(self, f.name)
+                cls = ValueError if _real(value) or value is None or isinstance(value, (tuple, list)) else TypeError
+                raise cls(f"{type(self).__name__}({f.name}={value!r:.60}): {f.name} must be {rule[1]}")
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha={self.alpha}, must be in (0, 1)")
 
@@ -257,8 +300,8 @@ class Check:
 class Exact(Check):
     """E[estimator] = prediction, two-sided, with a power rule.
 
-    On an :class:`Estimate`: failed if |z| > t_{alpha/2, n-1}; underpowered if
-    SE > rel_tol max(|prediction|, abs_scale) / (t_{alpha/2} + z_power) (a ``rel_tol`` deviation
+    On an :class:`Estimate`: failed if ``|z| > t_{alpha/2, n-1}``; underpowered if
+    ``SE > rel_tol max(|prediction|, abs_scale) / (t_{alpha/2} + z_power)`` (a ``rel_tol`` deviation
     would be missed); else passed. On a :class:`Curve` with one prediction per point: the same at
     every point, failed if Holm at ``alpha`` rejects any point, the power rule at each point at
     alpha / K. ``target`` replaces the prediction by a fixed value (the claim's formula then
@@ -761,9 +804,9 @@ class TwoSample(Check):
     (independent curves; b may be exact, SE 0), Student t with min(n) - 1 degrees of freedom.
 
     equal=True: failed if Holm at ``alpha`` rejects equality at some point; underpowered if some
-    difference SE exceeds what detects rel_tol max(|b|, abs_scale) with power 90% at alpha / K;
+    difference SE exceeds what detects ``rel_tol max(|b|, abs_scale)`` with power 90% at alpha / K;
     else passed. equal=False: passed if Holm rejects equality at some point; failed if every
-    difference is significantly inside +- rel_tol max(|b|, abs_scale) (equivalence, TOST);
+    difference is significantly inside ``+- rel_tol max(|b|, abs_scale)`` (equivalence, TOST);
     else underpowered.
 
     >>> a = Curve.from_estimates([1, 2], [Estimate(1.0, 0.001, 999), Estimate(2.0, 0.001, 999)])

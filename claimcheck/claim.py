@@ -12,6 +12,7 @@ from claimcheck.budget import Budget, get_budget
 from claimcheck.checks import Check
 from claimcheck.estimate import Curve, Estimate
 from claimcheck.io import jsonable
+from claimcheck.progress import note
 from claimcheck.streams import claim_rng
 from claimcheck.verdict import Status, Verdict
 
@@ -244,6 +245,7 @@ class Claim:
         reps = b.start_reps(self.reps)
         history: list = []
         for round_ in range(b.max_doublings + 1):
+            note(f"round {round_ + 1}/{b.max_doublings + 1}: {reps * 2 ** round_} replicates")   # the progress bar
             m = self.rule.measure_rounds(self, p, reps, seed, round_, history)
             d = self.rule.decide(prediction, m, p)
             if d.status is not Status.UNDERPOWERED:

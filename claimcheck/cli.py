@@ -1,14 +1,20 @@
-"""Command line: ``claimcheck list | verify | figures | gpu``.
+"""Command line: ``claimcheck list | verify | figures | report | sweep | gpu``.
 
 Exit codes of ``verify``: 0 every check passed; 1 some check failed; 3 none failed but
 some were underpowered or skipped for want of optional data (not confirmed); 2 usage errors
-(unknown claim id, bad option).
+(unknown claim id, bad option, an output path that cannot be written: refused in one line
+naming the option before any work starts); 4 interrupted (Ctrl-C or SIGTERM: worker
+processes are stopped, no partial or temp file is left); 5 an unexpected internal error (one
+line; ``CLAIMCHECK_DEBUG=1`` prints the traceback). A traceback never exits with 1, the code
+of a failed claim.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -19,12 +25,12 @@ import numpy as np
 
 from claimcheck import __version__
 from claimcheck.budget import BUDGETS
-from claimcheck.cliargs import nonneg_int, positive_int
+from claimcheck.cliargs import check_output_dir, check_output_file, nonneg_int, positive_int
 from claimcheck.io import atomic_write_json, jsonable
 from claimcheck.registry import all_claims, claim_ids, get_claim
 from claimcheck.verdict import Status, Verdict
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNDERPOWERED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNDERPOWERED, EXIT_INTERRUPTED, EXIT_ERROR = 0, 1, 2, 3, 4, 5
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--module", action="append", default=[], metavar="MODULE|FILE.py", help=module_help)
     v.add_argument("--jobs", type=positive_int, default=1,
                    help="checks run in parallel processes (one BLAS thread each); same verdicts as --jobs 1")
+    v.add_argument("--evidence", choices=["simulation", "measurement", "all"], default="simulation",
+                   help="which claims when none is named: decided by simulation (default), on measured results "
+                        "(the gpu.* claims re-decide their result files; nothing trains), or all")
 
     f = sub.add_parser("figures", help="write paper figures (PDF + PNG)")
     f.add_argument("claims", nargs="*", metavar="CLAIM_ID", help="only figures illustrating these claims")
@@ -62,6 +71,21 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--jobs", type=positive_int, default=1,
                    help="figures made in parallel processes (one BLAS thread each); same files as --jobs 1")
     f.add_argument("--module", action="append", default=[], metavar="MODULE|FILE.py", help=module_help)
+    f.add_argument("--size", metavar="W,H", help="your own figure size in inches (written to OUT/VENUE-custom/)")
+    f.add_argument("--rc", action="append", default=[], metavar="KEY=VALUE",
+                   help="matplotlib rcParams on top of the venue style (repeatable; written to OUT/VENUE-custom/)")
+
+    r = sub.add_parser("report", help="write a report (Markdown, LaTeX table or self-contained HTML) from JSON results")
+    r.add_argument("inputs", nargs="+", type=Path, metavar="REPORT.json",
+                   help="'claimcheck verify --json' reports and/or GPU jobs' result.json files")
+    r.add_argument("--format", choices=("md", "tex", "html"), default="md", help="output format (default: md)")
+    r.add_argument("--out", type=Path, required=True, metavar="PATH", help="file to write (atomically)")
+    r.add_argument("--figures", type=Path, metavar="DIR",
+                   help="folder with the figures' PNGs (default: ./figures if it exists)")
+
+    from claimcheck.sweep import add_parser as add_sweep_parser
+
+    add_sweep_parser(sub)
 
     from claimcheck.gpu_validation.cli import add_parser as add_gpu_parser  # no torch import until a job runs
 
@@ -69,11 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _select(ids: Sequence[str]) -> list:
+def _select(ids: Sequence[str], evidence: str = "simulation") -> list:
     """Claims by exact id or by family prefix ('ridgeless' -> 'ridgeless.*'); none given: every claim
-    decided by simulation (claims on measured results, e.g. gpu.*, are named explicitly)."""
+    of ``evidence`` ("simulation", "measurement" or "all"; claims on measured results, e.g. gpu.*,
+    are named explicitly or chosen with ``--evidence``)."""
     if not ids:
-        return all_claims(evidence="simulation")
+        return all_claims(evidence=None if evidence == "all" else evidence)
     valid = claim_ids()
     chosen: list[str] = []
     for token in ids:
@@ -85,13 +110,9 @@ def _select(ids: Sequence[str]) -> list:
 
 
 def _fmt_params(params: dict) -> str:
-    def f(v):
-        if isinstance(v, float):
-            return f"{v:g}"
-        if isinstance(v, tuple):
-            return "(" + ",".join(f(x) for x in v) + ")"
-        return str(v)
-    return " ".join(f"{k}={f(v)}" for k, v in params.items())
+    from claimcheck.report import fmt_params
+
+    return fmt_params(params)
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -125,23 +146,19 @@ def cmd_list(args) -> int:
     return EXIT_OK
 
 
-def _git_revision() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def _progress(total: int):
-    from tqdm import tqdm
+    from claimcheck.progress import progress_bar
 
-    return tqdm(total=total, unit="check", file=sys.stderr, leave=False, disable=None, dynamic_ncols=True)
+    return progress_bar(total)
 
 
 def cmd_verify(args) -> int:
-    claims = _select(args.claims)
+    if args.json:
+        check_output_file("--json", args.json)  # before any work: no hour of checks lost to a bad path
+    from claimcheck.provenance import environment
+    from claimcheck.report import claim_meta, mutant_table, verify_table
+
+    claims = _select(args.claims, getattr(args, "evidence", "simulation"))
     jobs = [(c, pt) for c in claims for pt in c.points()]
     mutant_jobs = [(c, m.name) for c in claims for m in c.mutants] if args.mutants else []
     mutant_rows: list[dict] = []
@@ -153,26 +170,22 @@ def cmd_verify(args) -> int:
         verdicts = results[:len(jobs)]
         for (c, name), mv in zip(mutant_jobs, results[len(jobs):]):
             if mv.status is Status.SKIPPED:
-                mutant_rows.append({"claim_id": c.id, "mutant": name, "rejected": None, "z": mv.z, "detail": mv.detail})
+                mutant_rows.append({"claim_id": c.id, "mutant": name, "rejected": None, "z": mv.z, "detail": mv.detail,
+                                    "verdict": mv.to_dict()})
             else:
                 mutant_rows.append({"claim_id": c.id, "mutant": name, "rejected": mv.status is Status.FAILED,
-                                    "z": mv.z, "detail": mv.detail})
+                                    "z": mv.z, "detail": mv.detail, "verdict": mv.to_dict()})
     elapsed = time.perf_counter() - t0
 
-    rows = [["claim", "parameters", "prediction", "estimate ± SE", "z", "verdict"]]
-    for v in verdicts:
-        rows.append([v.claim_id, _fmt_params(v.params), f"{v.prediction:.5g}", f"{v.estimate.mean:.5g} ± {v.estimate.se:.2g}",
-                     f"{v.z:+.2f}", v.status.value.upper()])
-    print(_table(rows))
+    metas = {c.id: claim_meta(c) for c in claims}
+    dicts = [v.to_dict() for v in verdicts]
+    print(verify_table(dicts, metas))
     for v in verdicts:
         if v.status is not Status.PASSED:
             print(f"\n{v}")
     if mutant_rows:
         print("\nmutation tests (each wrong formula must be rejected):")
-        mrows = [["claim", "mutant", "rejected", "z"]] + [
-            [r["claim_id"], r["mutant"], "skipped" if r["rejected"] is None else "yes" if r["rejected"] else "NO", f"{r['z']:+.1f}"]
-            for r in mutant_rows]
-        print(_table(mrows))
+        print(mutant_table(mutant_rows, metas))
 
     counts = {s.value: sum(v.status is s for v in verdicts) for s in Status}
     missed = sum(r["rejected"] is False for r in mutant_rows)
@@ -183,17 +196,21 @@ def cmd_verify(args) -> int:
     print(f"\n{counts['passed']} passed, {counts['failed']} failed, {counts['underpowered']} underpowered{skipped_txt}"
           f"{f', {missed} mutants not rejected' if mutant_rows else ''} in {elapsed:.1f} s (budget {args.budget}, seed {args.seed})")
     if args.json:
+        env = environment()
         report = {
             "claimcheck": __version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "git_revision": _git_revision(),
+            "git_revision": env["git"]["revision"],
+            "git_dirty": env["git"]["dirty"],
             "python": platform.python_version(),
             "numpy": np.__version__,
+            "environment": env,
             "budget": args.budget,
             "seed": args.seed,
             "elapsed_s": round(elapsed, 3),
             "summary": counts,
-            "verdicts": [v.to_dict() for v in verdicts],
+            "claims": metas,
+            "verdicts": dicts,   # each claim's kind is in "claims" (and in the verdict once Verdict carries it)
             "mutants": mutant_rows,
         }
         atomic_write_json(args.json, jsonable(report))
@@ -215,12 +232,13 @@ def _check_task(task, budget, seed) -> Verdict:
     return _check_or_skip(*claim.mutant(mutant), budget, seed)
 
 
-def _verify_worker(modules: list[str]) -> None:
-    """Process-pool initializer of ``verify --jobs``: one BLAS thread, the ``--module`` claims loaded
-    (a no-op where the fork start method inherited them)."""
+def _verify_worker(parent_pid: int, modules: list[str]) -> None:
+    """Process-pool initializer of ``verify --jobs``: as a figure worker (one BLAS thread, Ctrl-C
+    left to the parent, gone when the parent dies), and the ``--module`` claims loaded (a no-op
+    where the fork start method inherited them)."""
     from claimcheck.registry import load_claims
 
-    _one_thread()
+    _worker_init(parent_pid)
     for source in modules:
         load_claims(source)
 
@@ -232,9 +250,11 @@ def _run_checks(tasks: list, args, bar) -> list[Verdict]:
     jobs = min(getattr(args, "jobs", 1), len(tasks))
     if jobs <= 1:
         out = []
+        from claimcheck.progress import ticking
+
         for task in tasks:
-            bar.set_description(task[0] if task[2] is None else f"{task[0]} [{task[2]}]")
-            out.append(_check_task(task, args.budget, args.seed))
+            with ticking(bar, task[0] if task[2] is None else f"{task[0]} [{task[2]}]"):
+                out.append(_check_task(task, args.budget, args.seed))
             bar.update()
         return out
     import multiprocessing
@@ -244,13 +264,18 @@ def _run_checks(tasks: list, args, bar) -> list[Verdict]:
     # (macOS, Windows) fork is unsafe or absent: spawn, which reloads the --module claims
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     results: list = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
-                             initializer=_verify_worker, initargs=(list(args.module or []),)) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
+                               initializer=_verify_worker, initargs=(os.getpid(), list(args.module or [])))
+    try:
         futures = {pool.submit(_check_task, task, args.budget, args.seed): i for i, task in enumerate(tasks)}
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()   # re-raises a check's error here
             bar.set_description(tasks[futures[fut]][0])
             bar.update()
+    except BaseException:  # Ctrl-C, SIGTERM, a check's error: stop every worker now
+        _stop_pool(pool)
+        raise
+    pool.shutdown()
     return results
 
 
@@ -267,9 +292,26 @@ def _check_or_skip(claim, params, budget, seed) -> Verdict:
         return Verdict.skipped(claim.id, claim.resolve(params), budget, seed, str(exc), call=reproduce_call(claim))
 
 
+def cmd_report(args) -> int:
+    from claimcheck.report import main_report
+
+    path = main_report(args.inputs, args.format, args.out, figures=args.figures)
+    print(path)
+    return EXIT_OK
+
+
+def cmd_sweep(args) -> int:
+    from claimcheck.sweep import run_cli
+
+    return run_cli(args)
+
+
 def cmd_figures(args) -> int:
     from claimcheck import paper_figures
+    from claimcheck.paper_figures.style import parse_rc, parse_size
 
+    check_output_dir("--out", args.out)
+    size, rc = parse_size(args.size), parse_rc(args.rc)
     names = paper_figures.figures_for_claims([c.id for c in _select(args.claims)] if args.claims else [])
     if not names:
         print("no figure illustrates the selected claims", file=sys.stderr)
@@ -279,22 +321,29 @@ def cmd_figures(args) -> int:
         if args.jobs == 1 or len(names) == 1:
             for name in names:
                 bar.set_description(name)
-                by_name[name] = paper_figures.make_all(args.out, names=[name], seed=args.seed, venue=args.venue)
+                by_name[name] = paper_figures.make_all(args.out, names=[name], seed=args.seed, venue=args.venue,
+                                                       size=size, rc=rc)
                 bar.update()
         else:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            with ProcessPoolExecutor(max_workers=min(args.jobs, len(names)), initializer=_one_thread,
-                                     mp_context=multiprocessing.get_context("spawn")) as pool:
+            pool = ProcessPoolExecutor(max_workers=min(args.jobs, len(names)), initializer=_worker_init,
+                                       initargs=(os.getpid(),), mp_context=multiprocessing.get_context("spawn"))
+            try:
                 futures = {pool.submit(paper_figures.make_all, args.out, names=group, seed=args.seed,
-                                       venue=args.venue): group for group in paper_figures.process_groups(names)}
+                                       venue=args.venue, size=size, rc=rc): group
+                           for group in paper_figures.process_groups(names)}
                 for fut in as_completed(futures):
                     paths = iter(fut.result())   # re-raises a figure's error here
                     for name in futures[fut]:   # make_all: each figure's PDF and PNG, in the group's order
                         by_name[name] = [next(paths), next(paths)]
                         bar.set_description(name)
                         bar.update()
+            except BaseException:  # Ctrl-C, SIGTERM, a figure's error: stop every worker now, not after its figure
+                _stop_pool(pool)
+                raise
+            pool.shutdown()
     for name in names:   # in the registry's order, whatever order the processes finished in
         for path in by_name[name]:
             print(path)
@@ -303,13 +352,56 @@ def cmd_figures(args) -> int:
 
 def _one_thread() -> None:
     """Process-pool initializer: one BLAS/OpenMP thread per figure process (no oversubscription)."""
-    import os
-
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Figure-worker initializer: one BLAS thread; Ctrl-C is the parent's to handle (it stops the
+    workers, so a terminal's SIGINT to the whole group prints no worker tracebacks); and the
+    worker exits within a second of its parent's death, even a SIGKILL (no orphans left running):
+    on Linux the kernel sends it SIGTERM then (``prctl(PR_SET_PDEATHSIG)``), elsewhere a watcher
+    thread polls the parent id. A worker still importing when the parent dies exits as soon as
+    this initializer runs (the parent id has changed by then)."""
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl: the watcher below still runs
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+    _one_thread()
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="claimcheck-parent-watch", daemon=True).start()
+
+
+def _stop_pool(pool) -> None:
+    """Cancel pending figures and terminate the running workers (SIGTERM, then SIGKILL after 3 s)."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + 3.0
+    for p in procs:
+        p.join(timeout=max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=1.0)
 
 
 def cmd_gpu(args) -> int:
@@ -322,11 +414,22 @@ def cmd_gpu(args) -> int:
     return run_cli(args)
 
 
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt("SIGTERM")  # unwind like Ctrl-C: temp files removed, workers stopped
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    old_term = signal.getsignal(signal.SIGTERM)
+    if _in_main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         _load_modules(args)
-        return {"list": cmd_list, "verify": cmd_verify, "figures": cmd_figures, "gpu": cmd_gpu}[args.command](args)
+        return {"list": cmd_list, "verify": cmd_verify, "figures": cmd_figures, "report": cmd_report,
+                "sweep": cmd_sweep, "gpu": cmd_gpu}[args.command](args)
+    except KeyboardInterrupt:
+        print("claimcheck: interrupted (nothing partial was written)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except ValueError as exc:
         print(f"claimcheck: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -334,9 +437,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         from claimcheck.errors import MissingOptionalDependency
 
         if not isinstance(exc, MissingOptionalDependency):
-            raise
+            return _internal_error(exc)
         print(f"claimcheck: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - a bug: one line and exit 5, never a traceback with exit 1
+        return _internal_error(exc)
+    finally:
+        if _in_main_thread():
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _internal_error(exc: BaseException) -> int:
+    if os.environ.get("CLAIMCHECK_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc)
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None:
+        where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+    msg = str(exc).splitlines()[0] if str(exc) else ""
+    print(f"claimcheck: internal error: {type(exc).__name__}: {msg}{where} (a bug; CLAIMCHECK_DEBUG=1 shows the traceback)",
+          file=sys.stderr)
+    return EXIT_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -125,10 +125,14 @@ class Real(Spec):
         rng = _range_text(self.low, self.high, self.low_open, self.high_open, params)
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise TypeError(f"{name}={value!r}, must be a real number {rng}")
-        if self.allow_inf and float(value) == math.inf:
+        try:
+            fv = float(value)
+        except OverflowError:  # an int beyond the float range (10**400)
+            raise ValueError(f"{name}={str(value)[:20]}... ({len(str(value))} digits), must be a finite real number {rng}") from None
+        if self.allow_inf and fv == math.inf:
             return math.inf
-        if not math.isfinite(float(value)):
-            raise ValueError(f"{name}={float(value)}, must be a finite real number {rng}")
+        if not math.isfinite(fv):
+            raise ValueError(f"{name}={fv}, must be a finite real number {rng}")
         try:
             return check_real(name, value, min_value=lo, max_value=hi, include_min=not self.low_open,
                               include_max=not self.high_open)

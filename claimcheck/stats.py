@@ -80,7 +80,7 @@ def _scale(prediction: float, abs_floor: float) -> float:
 def exact_test(prediction: float, est: Estimate, *, alpha: float = ALPHA, rel_tol: float = 0.05, abs_floor: float = 1e-12) -> TestResult:
     """Two-sided z-test of E[estimator] = prediction, with a power requirement.
 
-    failed if |z| > z_{alpha/2}; underpowered if SE > rel_tol * |prediction| / (z_{alpha/2} + z_power).
+    failed if ``|z| > z_{alpha/2}``; underpowered if ``SE > rel_tol * |prediction| / (z_{alpha/2} + z_power)``.
     The critical value is Student t with n - 1 degrees of freedom (the SE is estimated).
 
     >>> exact_test(1.0, Estimate(1.001, 0.001, 1000)).status.value

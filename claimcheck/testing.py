@@ -1,5 +1,7 @@
 """Assertions for property-based tests of claims, for this project and its users.
 
+Example::
+
     from hypothesis import given
     from claimcheck import get_claim
     from claimcheck.testing import assert_claim

@@ -1,6 +1,6 @@
 """GPU validation suite: the claims' phenomena in real deep networks, one command per job.
 
-``claimcheck gpu list`` shows the jobs, ``claimcheck gpu JOB --profile smoke|small|full``
+``claimcheck gpu list`` shows the jobs, ``claimcheck gpu JOB --profile smoke|cpu|small|full``
 runs one and prints its verdict (see ``gpu_validation/README.md``). Every job is one readable
 file with the same parts, run by one driver (:mod:`gpu_validation.driver`): a ``Config``
 dataclass (units in the comments) and its ``PROFILES`` (``smoke``: CPU, seconds, part of the
@@ -12,7 +12,7 @@ the result that is also written to ``OUT/JOB-PROFILE-seedS/result.json``.
 The machinery, one concern per module: :mod:`~gpu_validation.device` (devices, threads,
 precision, compilation, timing), :mod:`~gpu_validation.run` (seeds, run directory, units,
 checkpoints, accounting, errors), :mod:`~gpu_validation.loop` (training loop, batches,
-evaluation), :mod:`~gpu_validation.results` (bootstrap and today's decision rules, figures),
+evaluation), :mod:`~gpu_validation.rules` (the verdict rules, torch-free), :mod:`~gpu_validation.results` (figures),
 :mod:`~gpu_validation.batched` / :mod:`~gpu_validation.packing` (members trained together).
 
 Jobs are imported lazily (torch is only needed when one runs):
@@ -36,7 +36,7 @@ JOBS: dict[str, str] = {
 }
 """job name -> module (each with the parts listed in :mod:`gpu_validation.driver`)."""
 
-PROFILE_NAMES = ("smoke", "small", "full")
+PROFILE_NAMES = ("smoke", "cpu", "small", "full")
 
 
 def get_job(name: str):

@@ -1,18 +1,22 @@
-"""``claimcheck gpu``: list and run the GPU validation jobs (wired into ``claimcheck.cli``).
+"""``claimcheck gpu``: list and run the GPU validation jobs (wired into ``claimcheck.cli``). ::
 
     claimcheck gpu list
-    claimcheck gpu JOB --profile smoke|small|full [--seed N] [--device D] [--threads N] [--out DIR] [--resume]
+    claimcheck gpu JOB --profile smoke|cpu|small|full [--seed N] [--device D] [--threads N] [--out DIR] [--resume]
                        [--data-dir DIR] [--set FIELD=VALUE ...] [--slurm [--partition P] [--shards M] ...]
 
-Exit codes (0-3 as ``claimcheck verify``):
+Exit codes (0-3 as ``claimcheck verify``)::
 
   0  passed
   1  failed (the measurements contradict the claim)
   2  usage error: unknown job/profile/field, a bad value, data that do not fit the configuration,
-     a missing dataset (the message says where to put it)
+     a missing dataset (the message says where to put it), a bad ``--set`` value, an unusable
+     or symlinked ``--out``, a corrupt unit/checkpoint file, ``--resume`` of a run folder made
+     with another configuration (add ``--force``): one line naming the option or file, before
+     any training
   3  underpowered (not confirmed: too few seeds, a CI that straddles the threshold, a precondition
      such as interpolation not met)
-  4  interrupted or diverged (the message says how to resume / what to change)
+  4  interrupted (Ctrl-C, SIGTERM, ``stop_after_steps``; finished units are kept: continue with
+     ``--resume``) or diverged (the message says what to change)
   5  runtime failure: the job broke while running (a bug, out of memory, a shape error); the
      message names the job and the unit, the traceback is printed
 """
@@ -20,12 +24,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
+import math
 import os
 import sys
 import traceback
 from pathlib import Path
 
-from claimcheck.cliargs import nonneg_int, positive_int
+from claimcheck.cliargs import check_output_dir, nonneg_int, positive_int
 from claimcheck.gpu_validation import JOBS, PROFILE_NAMES
 
 
@@ -56,11 +62,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``gpu`` subcommand to an ``argparse`` subparsers object; returns its parser."""
     g = subparsers.add_parser(
         "gpu", help="run a GPU validation job (or 'list' them)",
-        description="Run a GPU validation job: 'claimcheck gpu list', 'claimcheck gpu JOB --profile smoke|small|full'.",
+        description="Run a GPU validation job: 'claimcheck gpu list', 'claimcheck gpu JOB --profile smoke|cpu|small|full'.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g.add_argument("job", metavar="JOB", help=f"'list' or one of: {', '.join(JOBS)}")
-    g.add_argument("--profile", default="smoke", help="smoke (CPU, seconds), small (one GPU, ~10 min) or full (paper scale)")
+    g.add_argument("--profile", default="smoke", help="smoke (CPU, seconds), cpu (CPU evidence, <= ~15 min of one core), small (one GPU, ~10 min) or full (paper scale)")
     g.add_argument("--seed", type=nonneg_int, default=0, help="base seed; replicates use seed, seed+1, ...")
     g.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cuda if available, else cpu)")
     g.add_argument("--threads", type=positive_int, default=None,
@@ -68,6 +74,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         f"here {default_threads()}; two threads on a busy 2-core box were 4-9x slower than one)")
     g.add_argument("--out", type=Path, default=Path("runs"), help="output folder (default: runs)")
     g.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoints")
+    g.add_argument("--force", action="store_true",
+                   help="with --resume: continue even if the run folder was started with a different configuration")
     g.add_argument("--data-dir", default=None, help="dataset directory (MNIST IDX, CIFAR-10 batches, CIFAR-5m parts)")
     g.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a config field, e.g. --set epochs=10 --set widths='(1,2,4)'")
@@ -97,6 +105,43 @@ def _overrides(items: list[str]) -> dict:
     return out
 
 
+def _kind(value) -> str:
+    return {bool: "True or False", int: "an integer", float: "a real number", str: "a string"}.get(type(value), type(value).__name__)
+
+
+def _fits(default, value) -> bool:
+    if default is None:
+        return True  # optional field: any value (the job validates it)
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool) and (default < 0 or value >= 0)
+    if isinstance(default, float):
+        return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+                and (default < 0 or value >= 0))
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, (tuple, list)):
+        return isinstance(value, (tuple, list)) and (not default or all(_fits(default[0], v) for v in value))
+    return isinstance(value, type(default))
+
+
+def _check_overrides(mod, profile: str, overrides: dict) -> None:
+    """Every ``--set FIELD=VALUE`` of a field the profile defines has the field's type (and, for
+    a field whose profile value is >= 0, is >= 0 and finite): refused in one line before any work."""
+    cfg = getattr(mod, "PROFILES", {}).get(profile)
+    if not dataclasses.is_dataclass(cfg):
+        return
+    for f in dataclasses.fields(cfg):
+        if f.name in overrides:
+            default, value = getattr(cfg, f.name), overrides[f.name]
+            if not _fits(default, value):
+                sign = " >= 0" if isinstance(default, (int, float)) and not isinstance(default, bool) and default >= 0 else ""
+                what = f"a tuple of {_kind(default[0])}{sign} values" if isinstance(default, (tuple, list)) and default else \
+                    _kind(default) + sign
+                raise ValueError(f"--set {f.name}={value!r}: must be {what} like the {profile} profile's {default!r}")
+
+
 def _list() -> int:
     from claimcheck.gpu_validation import describe
 
@@ -112,7 +157,7 @@ def _list() -> int:
         print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])
         if i == 0:
             print("  ".join("-" * w for w in widths) + "  " + "-" * 5)
-    print("\nrun: claimcheck gpu JOB --profile smoke|small|full [--seed N] [--device D] [--out DIR] [--resume]")
+    print("\nrun: claimcheck gpu JOB --profile smoke|cpu|small|full [--seed N] [--device D] [--out DIR] [--resume]")
     return EXIT_OK
 
 
@@ -126,8 +171,13 @@ def run_cli(args) -> int:
     if args.profile not in PROFILE_NAMES:
         print(f"claimcheck: error: unknown profile {args.profile!r}; choose one of: {', '.join(PROFILE_NAMES)}", file=sys.stderr)
         return EXIT_USAGE
-    from claimcheck.gpu_validation import get_job
+    from claimcheck.gpu_validation import get_job, rundir
     from claimcheck.gpu_validation.run import DivergenceError, JobError, RunInterrupted
+
+    if args.force and not args.resume:
+        print("claimcheck: error: --force only applies with --resume", file=sys.stderr)
+        return EXIT_USAGE
+    token = rundir.force_resume.set(bool(args.force))
 
     threads = args.threads if getattr(args, "threads", None) is not None else default_threads()
     try:
@@ -135,6 +185,8 @@ def run_cli(args) -> int:
         if args.data_dir is not None:
             overrides["data_dir"] = args.data_dir
         mod = get_job(args.job)
+        _check_overrides(mod, args.profile, overrides)
+        check_output_dir("--out", args.out, no_symlinks=True)
         if args.slurm:
             from claimcheck.gpu_validation import launch
 
@@ -172,6 +224,11 @@ def run_cli(args) -> int:
         traceback.print_exception(exc, file=sys.stderr)
         print(f"claimcheck: runtime failure: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_RUNTIME
+    except KeyboardInterrupt:
+        print(f"claimcheck: interrupted; finished units are kept in {args.out}: continue with --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        rundir.force_resume.reset(token)
     code = EXIT_OK
     for res in results:
         _print(res)

@@ -2,23 +2,23 @@
 
 A job module defines
 
-=======================  ==========================================================================
-``JOB``, ``CLAIM_ID``     its name and the claim its verdict belongs to
-``Config``, ``PROFILES``  a frozen dataclass (a :class:`JobConfig`; units in the comments) and its
-                          ``smoke`` / ``small`` / ``full`` instances
-``validate(cfg)``         ValueError naming the field for a bad configuration (before anything runs)
-``units(ctx)``            the :class:`Unit` list of the sweep: one network, or a group of networks
-                          trained together (seeds, worlds, widths); each unit is stored and resumed
-                          on its own, and a job array splits the list between its tasks
-``train_unit(ctx, unit)`` trains one unit; returns ``{member: measurements}`` (JSON). Most jobs
-                          describe the unit as a :class:`Plan` (model or group, optimizer, batches,
-                          evaluations) and hand it to :func:`train_plan`
-``measurements(ctx, members)``  the per-seed arrays of the result (seed axis first)
-``statistic(cfg, m)``     the number the claim is about: a pure function of the measurements
+=====================================  ==========================================================================
+``JOB``, ``CLAIM_ID``                  its name and the claim its verdict belongs to
+``Config``, ``PROFILES``               a frozen dataclass (a :class:`JobConfig`; units in the comments) and its
+                                       ``smoke`` / ``small`` / ``full`` instances
+``validate(cfg)``                      ValueError naming the field for a bad configuration (before anything runs)
+``units(ctx)``                         the :class:`Unit` list of the sweep: one network, or a group of networks
+                                       trained together (seeds, worlds, widths); each unit is stored and resumed
+                                       on its own, and a job array splits the list between its tasks
+``train_unit(ctx, unit)``              trains one unit; returns ``{member: measurements}`` (JSON). Most jobs
+                                       describe the unit as a :class:`Plan` (model or group, optimizer, batches,
+                                       evaluations) and hand it to :func:`train_plan`
+``measurements(ctx, members)``         the per-seed arrays of the result (seed axis first)
+``statistic(cfg, m)``                  the number the claim is about: a pure function of the measurements
 ``verdict(cfg, m, *, seed, profile)``  the decision, one replaceable function per job
-``figure(result, dir)``   its PDF + PNG
-``run(...)``              ``driver.run(this module, ...)``
-=======================  ==========================================================================
+``figure(result, dir)``                its PDF + PNG
+``run(...)``                           ``driver.run(this module, ...)``
+=====================================  ==========================================================================
 
 :func:`run` resolves the profile, validates, configures the device (threads, cuDNN, TF32), trains
 the units it owns (skipping finished ones when resuming), assembles the measurements, decides and

@@ -115,7 +115,9 @@ def train(ctx, model: nn.Module, optimizer: torch.optim.Optimizer, *, unit: str,
     ckpt = rn.checkpoint_path(unit) if ckpt_every > 0 else None
     step, history = 0, []
     if rn.resume and ckpt is not None and ckpt.is_file():
-        state = torch.load(ckpt, map_location=device, weights_only=True)
+        from claimcheck.gpu_validation import rundir
+
+        state = rundir.load_checkpoint(ckpt, device)  # torch.load(weights_only=True); corrupt -> UsageError naming it
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step, history = int(state["step"]), list(state["history"])

@@ -15,6 +15,11 @@
   the truncated normal of PBB (Perez-Ortiz et al. 2021, ``pbb/models.py``: std 1/sqrt(fan_in),
   truncated at +-2 std, zero biases), and dropout after each hidden linear layer (PBB's prior net).
 * :class:`SmallCNN` -- two conv/ReLU/pool stages and a linear head (MNIST, digits).
+* :class:`WidthSweepMLP` -- a whole width sweep of one-hidden-layer MLPs (and several replicates of
+  it) as one module: the hidden layers of all widths side by side, one output head per width; each
+  member is exactly an independent :class:`MLP` ``(in_dim, (k,), classes)`` (the double-descent
+  MLP sweep, Nakkiran et al. 2020 / Belkin et al. 2019), at the cost of sum(widths), not
+  count x max(width).
 
 :func:`forward_flops` counts the multiply-accumulates of every ``Conv2d`` and ``Linear`` layer
 in one forward pass (hooks on a one-sample batch) and returns ``2 * MACs``; the jobs count
@@ -26,7 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["PreActBlock", "PreActResNet18k", "MLP", "MLP_INITS", "SmallCNN", "forward_flops", "count_parameters"]
+__all__ = ["PreActBlock", "PreActResNet18k", "MLP", "MLP_INITS", "SmallCNN", "WidthSweepMLP", "forward_flops",
+           "count_parameters"]
 
 
 class PreActBlock(nn.Module):
@@ -146,6 +152,112 @@ class SmallCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, classes)
         return self.head(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
+
+
+class WidthSweepMLP(nn.Module):
+    """``G`` replicates x ``M`` widths of one-hidden-layer ReLU MLPs, trained as one module.
+
+    Member ``(g, m)`` is the MLP ``in_dim -> widths[m] -> num_classes`` of replicate ``g``: its
+    hidden units are columns ``offsets[m]:offsets[m+1]`` of replicate g's hidden layer of
+    ``H = sum(widths)`` units, and its head reads only those columns. Every parameter entry belongs
+    to exactly one member and a member's logits depend on its own entries only, so with the loss
+    :meth:`loss` (the sum over members of each member's *mean* cross-entropy) each member's gradient
+    is exactly its own run's, and an elementwise optimizer (SGD, Adam) trains ``G * M`` independent
+    networks that share the data order of their replicate. Arithmetic: ``G * sum(widths)`` hidden
+    units (no padding), one batched matmul for the hidden layers and one small one per width.
+
+    Inputs: ``x`` of shape ``(G * B, ...)`` (replicate 0's batch, then replicate 1's, ...: the
+    convention of :mod:`gpu_validation.batched`); logits ``(G, M, B, classes)``.
+
+    >>> nets = [[MLP(4, (k,), 3) for k in (2, 5)] for _ in range(2)]
+    >>> sweep = WidthSweepMLP.from_members(nets)
+    >>> x = torch.randn(2 * 6, 4)
+    >>> out = sweep(x)
+    >>> out.shape
+    torch.Size([2, 2, 6, 3])
+    >>> torch.allclose(out[1, 0], nets[1][0](x[6:]), atol=1e-6)
+    True
+    """
+
+    def __init__(self, in_dim: int, widths: tuple[int, ...], num_classes: int = 10, replicates: int = 1):
+        super().__init__()
+        widths = tuple(widths)
+        if not widths or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in widths):
+            raise ValueError(f"widths={widths!r}, must be a non-empty tuple of integers >= 1")
+        if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
+            raise ValueError(f"replicates={replicates!r}, must be an integer >= 1")
+        self.in_dim, self.widths, self.num_classes, self.replicates = in_dim, widths, num_classes, replicates
+        self.offsets = [0]
+        for k in widths:
+            self.offsets.append(self.offsets[-1] + k)
+        G, H, M = replicates, self.offsets[-1], len(widths)
+        self.w1 = nn.Parameter(torch.zeros(G, in_dim, H))      # hidden weights, (in, out) per replicate
+        self.b1 = nn.Parameter(torch.zeros(G, 1, H))
+        self.w2 = nn.Parameter(torch.zeros(G, H, num_classes))  # head weights: row block m is width m's head
+        self.b2 = nn.Parameter(torch.zeros(G, M, 1, num_classes))
+
+    @classmethod
+    def from_members(cls, nets: "list[list[MLP]]") -> "WidthSweepMLP":
+        """The sweep holding ``nets[g][m]`` (one-hidden-layer :class:`MLP` s with biases; every
+        replicate the same widths in the same order), values copied."""
+        first = [_mlp_layers(n) for n in nets[0]]
+        widths = tuple(a.out_features for a, _ in first)
+        out = cls(first[0][0].in_features, widths, first[0][1].out_features, len(nets))
+        with torch.no_grad():
+            for g, row in enumerate(nets):
+                if len(row) != len(widths):
+                    raise ValueError(f"replicate {g} has {len(row)} members, replicate 0 has {len(widths)}")
+                for m, net in enumerate(row):
+                    a, b = _mlp_layers(net)
+                    if a.out_features != widths[m] or a.in_features != out.in_dim or b.out_features != out.num_classes:
+                        raise ValueError(f"member ({g}, {m}) has shape {a.in_features}-{a.out_features}-{b.out_features}, "
+                                         f"expected {out.in_dim}-{widths[m]}-{out.num_classes}")
+                    sl = slice(out.offsets[m], out.offsets[m + 1])
+                    out.w1[g, :, sl] = a.weight.T
+                    out.b1[g, 0, sl] = a.bias
+                    out.w2[g, sl] = b.weight.T
+                    out.b2[g, m, 0] = b.bias
+        return out
+
+    def member(self, g: int, m: int) -> MLP:
+        """A standalone :class:`MLP` copy of member ``(g, m)``."""
+        net = MLP(self.in_dim, (self.widths[m],), self.num_classes)
+        a, b = _mlp_layers(net)
+        sl = slice(self.offsets[m], self.offsets[m + 1])
+        with torch.no_grad():
+            a.weight.copy_(self.w1[g, :, sl].T)
+            a.bias.copy_(self.b1[g, 0, sl])
+            b.weight.copy_(self.w2[g, sl].T)
+            b.bias.copy_(self.b2[g, m, 0])
+        return net.to(self.w1.device)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:   # (G*B, ...) -> (G, M, B, classes)
+        G = self.replicates
+        x = x.reshape(G, x.shape[0] // G, -1)
+        h = torch.relu(torch.baddbmm(self.b1, x, self.w1))                       # (G, B, H)
+        # split, not slices: one SplitBackward concatenates the gradients (a slice's backward zero-fills a
+        # full (G, B, H) tensor per width: 60% of the step time at 14 widths)
+        outs = [torch.bmm(hm, wm) for hm, wm in zip(h.split(self.widths, dim=2), self.w2.split(self.widths, dim=1))]
+        return torch.stack(outs, dim=1) + self.b2                               # (G, M, B, C)
+
+    @staticmethod
+    def loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Sum over the G x M members of each member's mean cross-entropy; ``y`` is ``(G * B,)``."""
+        G, M, B, C = logits.shape
+        target = y.reshape(G, 1, B).expand(G, M, B)
+        return F.cross_entropy(logits.float().reshape(-1, C), target.reshape(-1), reduction="sum") / B
+
+    def flops_per_row(self) -> int:
+        """Forward FLOPs per input row: 2 x (in_dim x H + H x classes) multiply-accumulates."""
+        H = self.offsets[-1]
+        return 2 * (self.in_dim * H + H * self.num_classes)
+
+
+def _mlp_layers(net: MLP) -> tuple[nn.Linear, nn.Linear]:
+    lin = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    if len(lin) != 2 or lin[0].bias is None or lin[1].bias is None:
+        raise ValueError("WidthSweepMLP members must be one-hidden-layer MLPs with biases")
+    return lin[0], lin[1]
 
 
 def count_parameters(model: nn.Module) -> int:

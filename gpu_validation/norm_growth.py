@@ -14,23 +14,38 @@ log(test error) on log n (all weight matrices); the statistic is ``min(mean slop
 passed if its percentile-bootstrap CI over seeds lies above 0; "underpowered" if a network misses
 the margin rule within ``max_steps``. The product of the layers' spectral norms is reported too.
 
-Faithful to the authors' code (locuslab/uniform-convergence-NeurIPS19, ``experiments.py``; profiles
-``small`` and ``full``): ``depth`` = 5 *hidden* layers (6 weight matrices), width 500 (its flag
-default), Xavier/Glorot-uniform weights and **no biases** (``tf.matmul`` only), the mean *sigmoid*
-cross-entropy against one-hot labels (``sigmoid_cross_entropy_with_logits``), SGD lr 0.1, batch 64,
-batches in a fixed order with the last partial batch dropped (``perform_op_over_data``), the
-margin rule checked after every epoch, pixels in [0, 1] (``input_data``, not standardised), and
-every n of a seed trained from its own initialisation (one process per run there). Deviations,
-kept: training sets are drawn without replacement (the code samples indices with replacement);
-``small`` uses the packaged MNIST test set (10k images) for training and test points; the norms
-exclude nothing (there are no biases). ``smoke`` keeps softmax cross-entropy, PyTorch init, biases,
-shuffled batches and standardised pixels (it must reach its margin in seconds on 8x8 digits).
+Faithful to the authors' code (locuslab/uniform-convergence-NeurIPS19, ``experiments.py``; profile
+``full``, and ``small`` / ``cpu`` except the margin recipe below): ``depth`` = 5 *hidden* layers (6 weight
+matrices), SGD lr 0.1, batch 64, no momentum or weight decay, the margin rule checked after every
+epoch. ``full`` also takes the authors' recipe: width 500 (the flag default), Xavier/Glorot-uniform
+weights and **no biases** (``tf.matmul`` only), the mean *sigmoid* cross-entropy against one-hot
+labels (``sigmoid_cross_entropy_with_logits``), batches in a fixed order with the last partial batch
+dropped (``perform_op_over_data``), pixels in [0, 1] (``input_data``), margin 10 on 99.9% of S.
+
+Deviations, kept and measured:
+
+* ``cpu`` / ``small`` stop at **margin 5 on 99%** of S with softmax cross-entropy, PyTorch init,
+  biases, shuffled batches and standardised pixels. The committed ``cpu`` run (width 256) reached this
+  in 28-86 epochs at every n = 500..4000, while margin 10 on 99% did not converge on CPU: with softmax
+  cross-entropy 17% of S stalled below it after 1,500 epochs at n = 500; with the authors' sigmoid
+  recipe 6% was still below after 600 epochs. The claim (test error falls while ||W - W_0||_F grows
+  with n) is about networks trained to a fixed margin; margin 5 is that, at half the paper's value.
+* One initialisation per seed is reused for every n (``shared_init=True``): the authors' notebook
+  (``uniform-convergence.ipynb``, Part 1: "run all experiments from the same initialization") does
+  this; ``experiments.py`` runs one unseeded process per n, i.e. a fresh initialisation per n
+  (``--set shared_init=False``). Shared, the n-to-n differences are those of the data alone.
+* Training sets are drawn without replacement and nested (the code samples indices with
+  replacement); ``cpu`` / ``small`` use the packaged MNIST test set (10k images) for training and
+  test points; ``smoke`` keeps softmax cross-entropy, PyTorch init, biases, shuffled batches and
+  standardised pixels (it must reach its margin in seconds on 8x8 digits).
 
     claimcheck gpu norm_growth --profile smoke   # CPU, ~2 s: digits, width 64, margin 2 on 99%
-    claimcheck gpu norm_growth --profile small   # one GPU (estimate: minutes): MNIST test set, width 500, margin 10
-    claimcheck gpu norm_growth --profile full --data-dir MNIST_DIR   # full MNIST, n up to 60k
+    claimcheck gpu norm_growth --profile cpu     # CPU, one core, minutes: MNIST, width 256, n = 500..4000, margin 5
+    claimcheck gpu norm_growth --profile small   # one GPU (estimate: minutes): width 500, n = 500..8000, margin 5
+    claimcheck gpu norm_growth --profile full --data-dir MNIST_DIR   # full MNIST, n up to 60k, the authors' recipe
 
-Evidence: smoke only (CPU). ``small`` and ``full`` have not been run.
+Evidence: ``cpu`` (committed in ``gpu_validation/evidence/norm_growth/``). ``small`` and ``full`` have
+not been run (no GPU lent).
 """
 from __future__ import annotations
 
@@ -73,14 +88,24 @@ class Config(JobConfig):
     bias: bool = True                      # authors: no biases
     shuffle: bool = True                   # authors: fixed order, full batches only
     standardize: bool = True               # authors: pixels in [0, 1]
+    shared_init: bool = True               # one initialisation per seed for every n (the notebook's); False: a
+                                           #   fresh one per (seed, n) (experiments.py: one unseeded process per n)
 
 
 _NK = dict(width=500, depth=5, lr=0.1, batch_size=64, margin=10.0, miss_fraction=0.001, loss="sigmoid",
            init="xavier", bias=False, shuffle=False, standardize=False)
+# cpu / small: margin 5 on 99% of S (softmax cross-entropy, PyTorch init, biases, standardised pixels, shuffled):
+# the CPU pilots reached it in 33-85 epochs at every n, while margin 10 on 99% stalled (17% of S below it after
+# 1,500 epochs with softmax; 6% after 600 epochs with the authors' sigmoid recipe at n = 500).
+_M5 = dict(dataset="mnist", depth=5, lr=0.1, batch_size=64, margin=5.0, miss_fraction=0.01)
 PROFILES = {
-    "smoke": Config(profile="smoke"),
-    "small": Config(profile="small", dataset="mnist", ns=(500, 1000, 2000, 4000, 8000), n_test=2000,
-                    max_steps=200_000, **_NK),
+    "smoke": Config(profile="smoke", shared_init=False),   # plumbing: unchanged from before shared_init
+    # 5 seeds: at 3 the two-part rule's t-interval on the distance slope (per-seed SD ~0.02, level 1 - 0.025,
+    # t_{2} = 6.2) was [0.049, 0.201] around a mean of 0.125 -- straddling the 0.05 floor (first cpu run)
+    "cpu": Config(profile="cpu", ns=(500, 1000, 2000, 4000), n_test=2000, width=256, max_steps=30_000, n_seeds=5,
+                  **_M5),
+    "small": Config(profile="small", ns=(500, 1000, 2000, 4000, 8000), n_test=2000, width=500, max_steps=100_000,
+                    n_seeds=5, **_M5),
     "full": Config(profile="full", dataset="mnist", ns=(4000, 8000, 16000, 32000, 60000), n_test=9984,
                    max_steps=2_000_000, **_NK),
 }
@@ -164,8 +189,9 @@ def plan(ctx, unit: Unit) -> Plan:
     x_tr, y_tr, x_te, y_te = train_test(splits, max(cfg.ns), cfg.n_test, generator(rep_seed, "split"))
     x_tr, y_tr = x_tr[:n], y_tr[:n]
     in_dim = int(np.prod(x_tr.shape[1:]))
+    init_key = ("init",) if cfg.shared_init else ("init", n)
     model = seeded_init(lambda: MLP(in_dim, (cfg.width,) * cfg.depth, num_classes, bias=cfg.bias, init=cfg.init),
-                        rep_seed, "init", n, device=ctx.init_device)
+                        rep_seed, *init_key, device=ctx.init_device)
     init = [w.detach().clone().to(device) for w in weight_matrices(model)]
     flops = 0.0 if device.type == "meta" else 3.0 * forward_flops(model, tuple(x_tr.shape[1:]))
     batch, per_epoch = loop.epoch_batches(x_tr, y_tr, cfg.batch_size, rep_seed, "order", n,
@@ -207,34 +233,28 @@ def measurements(ctx, members: dict) -> dict:
             "epochs": grid("epochs"), "train_miss": grid("train_miss"), "missed_margin": missed}
 
 
-def statistic(cfg: Config, m: dict) -> float:
-    """min(mean slope of log distance, -mean slope of log test error) on log n (test error floored
-    at 1/(2 n_test), so a seed with test error 0 keeps a defined slope).
 
-    >>> cfg = Config(ns=(1, 2, 4), n_test=100)
-    >>> statistic(cfg, {"distance_from_init": [[1.0, 2.0, 4.0]], "test_error": [[0.4, 0.2, 0.1]]})
-    1.0
+def statistic(cfg: Config, m: dict) -> dict:
+    """The measurement the verdict decides on: :func:`gpu_validation.rules.statistic` (per-seed values,
+    preconditions, missing keys; see the rule table there).
+
+    >>> sorted(statistic(Config(), {}))
+    ['claim', 'info', 'missing', 'notes', 'requires', 'thresholds']
     """
-    dist = np.asarray(m["distance_from_init"], float)
-    err = np.maximum(np.asarray(m["test_error"], float), 0.5 / cfg.n_test)
-    return float(min(log_slope(cfg.ns, dist).mean(), -log_slope(cfg.ns, err).mean()))
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.statistic(JOB, dataclasses.asdict(cfg), m)
 
 
 def verdict(cfg: Config, m: dict, *, seed: int, profile: str):
-    """Today's decision: bootstrap CI above 0; underpowered if a network missed the margin rule."""
-    n = len(m["distance_from_init"])
-    b = results.bootstrap_seeds(n, lambda i: statistic(cfg, results.resample_seeds(m, SEED_KEYS, i)), seed=seed)
-    missed = m["missed_margin"]
-    err = np.maximum(np.asarray(m["test_error"], float), 0.5 / cfg.n_test)
-    return results.sign_verdict(
-        CLAIM_ID, b, statistic="min(slope of log ||W - W0||_F on log n, -slope of log test error)", seed=seed,
-        params={"dataset": cfg.dataset, "ns": list(cfg.ns), "width": cfg.width, "depth": cfg.depth, "margin": cfg.margin},
-        profile=profile, unmet=(f"margin {cfg.margin:g} not reached within {cfg.max_steps} steps ({', '.join(missed)}); "
-                                "raise max_steps" if missed else None),
-        extra={"slope_distance": log_slope(cfg.ns, np.asarray(m["distance_from_init"], float)).tolist(),
-               "slope_test_error": log_slope(cfg.ns, err).tolist(),
-               "slope_spectral_product": log_slope(cfg.ns, np.asarray(m["spectral_product"], float)).tolist()},
-    )
+    """The decision: :func:`gpu_validation.rules.decide` (Student t over seeds; preconditions -> underpowered)."""
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.decide(JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)
 
 
 def figure(result: dict, out_dir) -> list[str]:

@@ -167,8 +167,13 @@ class Run:
         self.units_resumed: list[str] = []
         self.notes: dict[str, Any] = {}   # how the run was executed (batched, compile, precision, ...)
         self.t_start = time.perf_counter()
+        self.cpu_start = time.process_time()   # process CPU seconds (all threads): next to wall time on a busy box
         if shard is not None and self.dir is not None and not resume:
             raise ValueError("shard needs resume=True (shards share one run directory)")
+        if self.dir is not None:  # no symlinks; config fingerprint written, or checked on resume
+            from claimcheck.gpu_validation import rundir
+
+            rundir.prepare(self.dir, job=job, profile=profile, seed=seed, cfg=cfg, resume=self.resume)
         if self.dir is not None and self.dir.is_dir() and shard is None:
             # temp files of a process killed mid-write (ours only; shards of an array may be
             # writing theirs concurrently, so only an unsharded run cleans up)
@@ -186,13 +191,14 @@ class Run:
 
     def load_unit(self, unit: str) -> dict | None:
         """The stored result of a finished unit (resume only), else None."""
-        import json
+        from claimcheck.gpu_validation import rundir
 
         path = self._unit_path(unit)
         if not self.resume or path is None or not path.is_file():
             return None
+        result = rundir.read_unit(path)  # UsageError naming the file if it is corrupt
         self.units_resumed.append(unit)
-        return json.loads(path.read_text())
+        return result
 
     def save_unit(self, unit: str, result: dict) -> dict:
         """Store a finished unit atomically and drop its checkpoint."""
@@ -262,6 +268,8 @@ class Run:
             "python": platform.python_version(),
             "timings": {
                 "wall_s": wall_s,
+                "cpu_s": time.process_time() - self.cpu_start,
+                "load_avg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
                 "train_s": train_s,
                 "steps": self.steps_done,
                 "samples": self.samples,

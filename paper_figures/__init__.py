@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["FIGURES", "figures_for_claims", "make_all", "process_groups"]
+__all__ = ["FIGURES", "figures_for_claims", "make_all", "draw", "process_groups"]
 
 _MODULES = {
     "double_descent_modelwise": "claimcheck.paper_figures.double_descent",
@@ -92,14 +92,50 @@ def figures_for_claims(claim_ids: Iterable[str] | None = None) -> list[str]:
     return [name for name, module in FIGURES.items() if wanted.intersection(module.CLAIMS)]
 
 
-def make_all(out_dir, names: Iterable[str] | None = None, seed: int = 0, venue: str = "neurips") -> list[Path]:
-    """Make the named figures (all if ``names`` is None) in ``out_dir``; return every file written."""
+def make_all(out_dir, names: Iterable[str] | None = None, seed: int = 0, venue: str = "neurips", *,
+             size=None, rc=None) -> list[Path]:
+    """Make the named figures (all if ``names`` is None); return every file written.
+
+    Files go to ``style.venue_dir(out_dir, venue, custom=...)``: ``out_dir`` itself for the
+    default venue, ``out_dir/VENUE`` for another one and ``out_dir/VENUE-custom`` when ``size``
+    (inches) or ``rc`` (rcParams) are given, so other versions never overwrite the defaults.
+    """
+    from claimcheck.paper_figures import style
+
     names = list(FIGURES) if names is None else list(names)
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
         allowed = ", ".join(repr(n) for n in FIGURES)
         raise ValueError(f"names={unknown!r}, each must be one of {allowed}")
+    target = style.venue_dir(out_dir, venue, custom=size is not None or bool(rc))
     paths: list[Path] = []
     for name in names:
-        paths.extend(FIGURES[name].make(out_dir, seed=seed, venue=venue))
+        mod = FIGURES[name]
+        if size is None and not rc:
+            paths.extend(mod.make(target, seed=seed, venue=venue))
+        else:
+            paths.extend(style.render(mod.draw, mod.data(seed), target, mod.NAME, venue=venue, size=size,
+                                      rc_overrides=rc))
     return paths
+
+
+def draw(name: str, d=None, *, seed: int = 0, venue: str = "neurips", size=None, rc=None):
+    """The figure ``name`` as a matplotlib Figure at the user's ``size`` (width, height in
+    inches) and ``rc`` (rcParams on top of the venue's style); not saved. ``d``: the figure's
+    data (``FIGURES[name].data(seed)``, computed when None), so saved arrays are redrawn
+    without recomputing them. ``make_all(..., size=, rc=)`` writes such figures to their own
+    folder (never over the defaults).
+
+    >>> from claimcheck.paper_figures import FIGURES
+    >>> mod = FIGURES["double_descent_samplewise"]
+    >>> fig = draw(mod.NAME, mod.data(0, reps=5), size=(3, 2), rc={"font.size": 7})
+    >>> fig.get_size_inches().tolist()
+    [3.0, 2.0]
+    """
+    from claimcheck.paper_figures import style
+
+    if name not in FIGURES:
+        allowed = ", ".join(repr(n) for n in FIGURES)
+        raise ValueError(f"name={name!r}, must be one of {allowed}")
+    mod = FIGURES[name]
+    return style.draw_figure(mod.draw, mod.data(seed) if d is None else d, venue=venue, size=size, rc_overrides=rc)

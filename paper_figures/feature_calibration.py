@@ -15,14 +15,23 @@ predicts 1 on about a fraction p_c of the test points of class c.
     training labels), fit r evaluated on its own disjoint block of test points, so the
     pooled counts are independent given the fits; error bars are exact Clopper-Pearson
     95% intervals. Legend: calibration slope (least squares of rate on p_c).
+    Panel (b) also shows the deep network of the GPU suite, *read, not trained*: the committed
+    ``feature_calibration --profile cpu`` run (``gpu_validation/evidence/feature_calibration/
+    result.json``: MLP 784-512-512-2 trained to interpolation with Adam on 2,000 MNIST points,
+    p_c = 0.4 c / 9, 3 seeds; legend "MLP, MNIST, t95"), per-class mean rate with a Student-t 95%
+    interval over the seeds and the seed-mean slope +- its t 95% half-width. This figure trains no network (torch is not
+    in the core install); the evidence arrays do not depend on ``seed``.
 (d) the seed's table layout: fractions of class-c points with label 0/1 in the training
     set (top, the design) and with prediction 0/1 at test time (bottom) for 1-NN on MNIST.
 """
 from __future__ import annotations
 
+import json
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 from claimcheck.paper_figures import style
 from claimcheck.sims import distributional as S
@@ -46,7 +55,7 @@ LINE_SETTINGS = ((10, 2.0), (50, 0.5), (50, 0.2))
 SIZES = {"digits": (1000, 797), "mnist": (2000, 6000)}
 """(n_train, test pool) per data set; the test pool is split into one block per fit."""
 MODELS = {
-    "digits": ("knn1", "kernel", "tree", "kernel_wide", "mlp", "kernel_ridge"),
+    "digits": ("knn1", "kernel", "tree", "kernel_wide", "kernel_ridge"),
     "mnist": ("knn1", "kernel", "tree", "kernel_ridge"),
 }
 LABELS = {"knn1": "1-NN", "kernel": r"kernel, $h=0.1$", "kernel_wide": r"kernel, $h=0.5$", "tree": "tree",
@@ -55,7 +64,9 @@ COLORS = {"knn1": style.PALETTE["blue"], "kernel": style.PALETTE["green"], "kern
           "tree": style.PALETTE["orange"], "mlp": style.PALETTE["purple"], "kernel_ridge": style.PALETTE["vermillion"]}
 MARKERS = {"knn1": "o", "kernel": "s", "kernel_wide": "D", "tree": "^", "mlp": "v", "kernel_ridge": "x"}
 REPS = 8
-"""Fits per model (the MLP uses 1 and the MNIST tree at most 4: they are the slow ones)."""
+"""Fits per model (the MNIST tree at most 4: it is the slow one)."""
+EVIDENCE = ("claimcheck.gpu_validation", "evidence/feature_calibration/result.json")
+"""(package, path) of the committed GPU-suite run that panel (b) shows (package data)."""
 LINE_REPS = 1500
 """Monte Carlo training sets per point of panel (a)."""
 
@@ -70,6 +81,34 @@ def _model_rates(dataset: str, model: str, rates: np.ndarray, reps: int, rng: np
     block = np.arange(pool) % reps  # fit r is read on test points j with j mod reps == r
     pred = run["test_pred"][np.arange(pool), block]
     return S.calibration_table(pred, run["y_test"], rates)
+
+
+def evidence_arrays(result: dict | None = None) -> dict[str, np.ndarray]:
+    """Panel (b)'s deep-network arrays from a ``feature_calibration`` result (default: the committed
+    evidence): ``b/evidence/p`` (p_c), ``.../rate`` (seed mean per class), ``.../ci_low`` /
+    ``.../ci_high`` (Student t 95% over seeds), ``.../slope`` ([seed-mean slope, t 95% half-width]),
+    ``.../train_error`` (per seed), ``.../seeds`` (count). Needs >= 2 seeds (an interval).
+
+    >>> r = {"measurements": {"p_c": [0.0, 0.2], "rate": [[0.0, 0.2], [0.1, 0.3]], "slope": [1.0, 1.0],
+    ...      "train_error": [0.0, 0.0]}, "config": {"model": "mlp", "width": 8, "dataset": "mnist", "n_train": 10}}
+    >>> evidence_arrays(r)["b/evidence/rate"].tolist()
+    [0.05, 0.25]
+    """
+    if result is None:
+        result = json.loads(resources.files(EVIDENCE[0]).joinpath(EVIDENCE[1]).read_text())
+    m = result["measurements"]
+    rate, slope = np.asarray(m["rate"], float), np.asarray(m["slope"], float)
+    n = rate.shape[0]
+    if n < 2:
+        raise ValueError(f"the evidence has {n} seed(s), needs >= 2 for an interval over seeds")
+    t = stats.t.ppf(0.975, n - 1)
+    mean, half = rate.mean(0), t * rate.std(0, ddof=1) / np.sqrt(n)
+    cfg = result["config"]
+    return {"b/evidence/p": np.asarray(m["p_c"], float), "b/evidence/rate": mean,
+            "b/evidence/ci_low": mean - half, "b/evidence/ci_high": mean + half,
+            "b/evidence/slope": np.array([slope.mean(), t * slope.std(ddof=1) / np.sqrt(n)]),
+            "b/evidence/train_error": np.asarray(m["train_error"], float), "b/evidence/seeds": np.array([n]),
+            "b/evidence/width": np.array([cfg["width"]]), "b/evidence/n_train": np.array([cfg["n_train"]])}
 
 
 def _key(panel: str, what: str, model: str) -> str:
@@ -101,9 +140,10 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
             k += 1
             mean[c], se[c] = x.mean(), x.std(ddof=1) / np.sqrt(x.size)
         out[f"a/sim_mean/{key}"], out[f"a/sim_se/{key}"] = mean, se
+    out.update(evidence_arrays())
     for panel, dataset, models in (("b", "digits", MODELS["digits"]), ("c", second, MODELS["mnist"])):
         for model in models:
-            r = min(reps, 2 * REPS) if model != "mlp" else 1  # refits dominate the cost: at most 16
+            r = min(reps, 2 * REPS)  # refits dominate the cost: at most 16
             r = min(r, 4) if (dataset, model) == ("mnist", "tree") else r
             t = _model_rates(dataset, model, out[f"{panel}/p"], max(1, r), _rng(seed, 100 + k))
             k += 1
@@ -143,6 +183,13 @@ def draw(d: dict[str, np.ndarray], venue: str):
                         markersize=2.4, markerfacecolor="white" if MARKERS[model] != "x" else COLORS[model],
                         markeredgewidth=0.7, elinewidth=0.55, capsize=0.8,
                         label=rf"{LABELS[model]}: ${slope:.2f}\pm{2 * se:.2f}$")
+        if panel == "b":   # the GPU suite's deep network, read from its committed evidence run
+            ep, er = d["b/evidence/p"], d["b/evidence/rate"]
+            es, eh = d["b/evidence/slope"]
+            ax.errorbar(ep, er, yerr=np.vstack([er - d["b/evidence/ci_low"], d["b/evidence/ci_high"] - er]), fmt="v",
+                        color=COLORS["mlp"], markersize=2.4, markerfacecolor=COLORS["mlp"], markeredgewidth=0.7,
+                        elinewidth=0.55, capsize=0.8,
+                        label=rf"MLP, MNIST, t95: ${es:.2f}\pm{eh:.2f}$")
         ax.set_title(title)
         _axes(ax, pp[-1] + step, 1.45 * (pp[-1] + step))
         ax.legend(loc="upper left", fontsize=5.5, handlelength=1.0, labelspacing=0.2, borderaxespad=0.1, frameon=False,

@@ -21,9 +21,11 @@ Example (the figure modules do exactly this)::
 from __future__ import annotations
 
 import io
+import math
 import os
 import sys
 from pathlib import Path
+from typing import Any, Iterable
 
 from claimcheck.io import atomic_write_bytes
 from claimcheck.theory.validation import check_int, check_real
@@ -39,9 +41,16 @@ __all__ = [
     "COLUMNS",
     "PNG_DPI",
     "PALETTE",
+    "DEFAULT_VENUE",
     "figsize",
     "rc",
+    "check_venue",
+    "venue_dir",
+    "render",
+    "draw_figure",
     "save",
+    "parse_size",
+    "parse_rc",
 ]
 
 POINTS_PER_INCH = 72.27
@@ -75,6 +84,9 @@ _WIDTHS_IN = {
     "iclr": (ICLR_TEXT_WIDTH_IN, ICLR_TEXT_WIDTH_IN / 2),
 }
 VENUES = tuple(sorted(_WIDTHS_IN))
+DEFAULT_VENUE = "neurips"
+"""The venue whose figures live directly in the output folder; every other venue, and any
+figure drawn at a user's own size or rcParams, gets a sub-folder (:func:`venue_dir`)."""
 COLUMNS = ("half", "full")
 FONTS = ("times", "cm")
 
@@ -229,6 +241,45 @@ def rc(
     }
 
 
+def parse_size(text: "str | None"):
+    """``"3.25,2"`` -> (3.25, 2.0) (the command lines' ``--size``); None stays None.
+
+    >>> parse_size("3.25,2")
+    (3.25, 2.0)
+    """
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        w, h = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"size={text!r}, must be W,H in inches (e.g. 3.25,2)") from None
+    if not (w > 0 and h > 0 and math.isfinite(w) and math.isfinite(h)):
+        raise ValueError(f"size={text!r}, width and height must be > 0")
+    return (w, h)
+
+
+def parse_rc(items: Iterable[str]) -> dict[str, Any]:
+    """``["font.size=10", "axes.grid=true"]`` -> rcParams, each validated by matplotlib.
+
+    >>> parse_rc(["font.size=10"])
+    {'font.size': 10.0}
+    """
+    import matplotlib
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in matplotlib.rcParams:
+            raise ValueError(f"rc={item!r}, must be KEY=VALUE with KEY a matplotlib rcParam (e.g. font.size=10)")
+        try:
+            out[key] = matplotlib.rcParams.validate[key](value.strip())
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"rc {key}={value!r}: {exc}") from None
+    return out
+
+
 def _close(fig) -> None:
     """Release ``fig`` from pyplot's registry if pyplot manages it (never imports pyplot)."""
     pyplot = sys.modules.get("matplotlib.pyplot")
@@ -237,15 +288,84 @@ def _close(fig) -> None:
         pyplot.close(fig)  # a no-op for figures made with Figure() directly
 
 
-def render(draw, d, out_dir, name: str, *, venue: str = "neurips") -> list[Path]:
+def check_venue(venue: str) -> str:
+    """``venue`` if it is one of :data:`VENUES`; else ValueError naming the choices."""
+    return _check_choice("venue", venue, VENUES)
+
+
+def venue_dir(out_dir, venue: str = DEFAULT_VENUE, *, custom: bool = False) -> Path:
+    """Where figures for ``venue`` go so they never overwrite the default ones.
+
+    ``out_dir`` itself for the default venue (NeurIPS) at its own size; ``out_dir/VENUE`` for
+    another venue; ``out_dir/VENUE-custom`` when the user's size or rcParams were applied.
+
+    >>> venue_dir("figures").as_posix(), venue_dir("figures", "icml").as_posix()
+    ('figures', 'figures/icml')
+    >>> venue_dir("figures", "neurips", custom=True).as_posix()
+    'figures/neurips-custom'
+    """
+    venue = check_venue(venue)
+    out_dir = Path(out_dir)
+    if venue == DEFAULT_VENUE and not custom:
+        return out_dir
+    return out_dir / (venue + ("-custom" if custom else ""))
+
+
+def _check_size(size) -> tuple[float, float] | None:
+    if size is None:
+        return None
+    try:
+        w, h = (float(x) for x in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"size={size!r}, must be (width, height) in inches") from None
+    if not (0 < w < 100 and 0 < h < 100):
+        raise ValueError(f"size={size!r}, width and height must be in (0, 100) inches")
+    return (w, h)
+
+
+def _params(venue: str, rc_overrides) -> dict:
+    """The venue's rcParams with ``rc_overrides`` on top (unknown names are a ValueError)."""
+    import matplotlib
+
+    params = rc(venue)
+    if rc_overrides:
+        unknown = sorted(k for k in rc_overrides if k not in matplotlib.rcParams)
+        if unknown:
+            raise ValueError(f"rc_overrides has unknown rcParams {unknown}")
+        params = {**params, **dict(rc_overrides)}
+    return params
+
+
+def draw_figure(draw, d, *, venue: str = "neurips", size=None, rc_overrides=None):
+    """``draw(d, venue)`` under the venue's style with ``rc_overrides`` on top, resized to
+    ``size`` (width, height) in inches: the Figure, not saved (for a notebook, or to edit it
+    before :func:`save`). Changes no global state: the rcParams apply while drawing."""
+    import matplotlib
+
+    size = _check_size(size)
+    with matplotlib.rc_context(_params(venue, rc_overrides)):
+        fig = draw(d, venue)
+        if size is not None:
+            fig.set_size_inches(*size)
+    return fig
+
+
+def render(draw, d, out_dir, name: str, *, venue: str = "neurips", size=None, rc_overrides=None) -> list[Path]:
     """Draw ``draw(d, venue)`` under :func:`rc` for ``venue`` and write it with :func:`save`.
 
-    The one way every figure module's ``make`` turns its data into files.
+    The one way every figure module's ``make`` turns its data into files. ``size``
+    (width, height) in inches replaces the venue's size after drawing (constrained layout
+    re-flows the panels); ``rc_overrides`` (a dict of rcParams) is applied on top of the
+    venue's style while drawing and saving. Neither changes any global state.
     """
     import matplotlib
 
-    with matplotlib.rc_context(rc(venue)):
-        return save(draw(d, venue), out_dir, name)
+    size = _check_size(size)
+    with matplotlib.rc_context(_params(venue, rc_overrides)):
+        fig = draw(d, venue)
+        if size is not None:
+            fig.set_size_inches(*size)
+        return save(fig, out_dir, name)
 
 
 def save(fig, out_dir, name: str) -> list[Path]:

@@ -16,19 +16,22 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from claimcheck.theory.validation import check_array, check_int, check_real
+from claimcheck.theory.validation import MAX_REPS, check_array, check_int, check_real, check_rng, check_size
 
 __all__ = ["anisotropic_risk_samples"]
 
 
 def anisotropic_risk_samples(n: int, spectrum, lam: float, signal: float, noise: float, reps: int, rng: np.random.Generator) -> np.ndarray:
     """Rao-Blackwellised ridge excess-risk samples for x ~ N(0, diag(spectrum)), lam > 0."""
-    n = check_int("n", n, min_value=1)
-    s = check_array("spectrum", spectrum, min_value=0, include_min=False)
-    lam = check_real("lam", lam, min_value=0, include_min=False)
-    signal = check_real("signal", signal, min_value=0)
-    noise = check_real("noise", noise, min_value=0)
-    reps = check_int("reps", reps, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=10**5)
+    s = check_array("spectrum", spectrum, min_value=0, include_min=False, max_value=1e100)
+    # supported range: lam^2, lam^2 / mu and the null-space term null / lam^2 stay finite
+    lam = check_real("lam", lam, min_value=1e-100, max_value=1e100, scalar=True)
+    signal = check_real("signal", signal, min_value=0, scalar=True)
+    noise = check_real("noise", noise, min_value=0, scalar=True)
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    check_rng("rng", rng)
+    check_size("n x p", n * s.size)
     p = s.size
     root = np.sqrt(s)
     trace_sigma = s.sum()

@@ -9,7 +9,9 @@
   of fresh samples; built with ``mnist1d.data.make_dataset``, never its downloading
   ``get_dataset``.
 * CIFAR-10 from a user-supplied directory of the standard python pickle batches
-  (:func:`load_cifar10`).
+  (:func:`load_cifar10`), read by a restricted unpickler (:class:`CifarUnpickler`) that builds
+  only dicts, lists, bytes, numbers and numpy arrays: a crafted file that names any other
+  global (``os.system``, ``builtins.eval``, ...) is refused before anything runs.
 
 Every loader validates what it reads and raises ``ValueError`` for a corrupt file and
 ``FileNotFoundError`` (saying which files to put where) for a missing one.
@@ -40,6 +42,7 @@ __all__ = [
     "load_digits",
     "make_mnist1d",
     "load_cifar10",
+    "CifarUnpickler",
 ]
 
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -64,6 +67,12 @@ _CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 _MNIST_URL = "http://yann.lecun.com/exdb/mnist/ (or https://github.com/zalandoresearch/fashion-mnist)"
 
 
+def _as_path(name: str, value) -> Path:
+    if isinstance(value, bool) or not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name}={value!r:.60}, must be a path (str or os.PathLike)")
+    return Path(value)
+
+
 def _open(path: Path):
     with open(path, "rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
@@ -83,7 +92,7 @@ def read_idx(path) -> np.ndarray:
     >>> read_idx(p)
     array([7, 8, 9], dtype=uint8)
     """
-    path = Path(path)
+    path = _as_path("path", path)
     if not path.is_file():
         raise DataUnavailable(f"IDX file {str(path)!r} does not exist")
     try:
@@ -128,9 +137,9 @@ def load_idx_dataset(directory, split: str = "test") -> tuple[np.ndarray, np.nda
     Missing files -> ``FileNotFoundError`` naming the directory and the expected files;
     inconsistent files (wrong dtype/ndim, image/label counts differ) -> ``ValueError``.
     """
-    if split not in IDX_FILES:
+    if not isinstance(split, str) or split not in IDX_FILES:
         raise ValueError(f"split={split!r}, must be one of {sorted(IDX_FILES)}")
-    directory = Path(directory)
+    directory = _as_path("directory", directory)
     img_stem, lab_stem = IDX_FILES[split]
     img_path, lab_path = _find(directory, img_stem), _find(directory, lab_stem)
     if img_path is None or lab_path is None:
@@ -192,10 +201,10 @@ def make_mnist1d(seed: int = 0, num_samples: int = 4000, **overrides) -> dict[st
     from mnist1d.data import get_dataset_args, make_dataset
     from mnist1d.utils import ObjectView
 
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed={seed!r}, must be an integer >= 0")
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 20:
-        raise ValueError(f"num_samples={num_samples!r}, must be an integer >= 20 (at least 2 per class)")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= 2**32 - 1:
+        raise ValueError(f"seed={seed!r:.40}, must be an integer >= 0 and <= 2**32 - 1 (numpy's legacy seed range)")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or not 20 <= num_samples <= 10**7:
+        raise ValueError(f"num_samples={num_samples!r:.40}, must be an integer >= 20 (at least 2 per class) and <= 10**7")
     args = get_dataset_args(as_dict=True)
     valid = set(args) - {"url", "seed", "num_samples"}
     unknown = sorted(set(overrides) - valid)
@@ -216,11 +225,40 @@ def make_mnist1d(seed: int = 0, num_samples: int = 4000, **overrides) -> dict[st
     }
 
 
+class CifarUnpickler(pickle.Unpickler):
+    """``pickle.Unpickler`` that resolves only the globals a CIFAR-10 python batch needs.
+
+    A batch is a dict of bytes keys to a uint8 numpy array (``data``), a list of ints
+    (``labels``), a list of bytes (``filenames``) and a bytes label; pickle builds all of these
+    from opcodes except the numpy array, which needs :data:`ALLOWED` (numpy's array
+    reconstructor, ``ndarray``, ``dtype``, and ``_codecs.encode`` for bytes pickled by Python 3
+    at protocol 2). Any other global - ``os.system``, ``builtins.eval``, ``subprocess.Popen``,
+    a class with a malicious ``__reduce__`` - raises ``pickle.UnpicklingError`` in
+    :meth:`find_class`, before it could be called.
+    """
+
+    ALLOWED = frozenset({
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+        ("_codecs", "encode"),
+    })
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"global {module}.{name} is not allowed in a CIFAR-10 batch (refused, nothing was run)")
+        import importlib
+
+        return getattr(importlib.import_module(module), name)
+
+
 def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         with open(path, "rb") as fh:
-            d = pickle.load(fh, encoding="bytes")
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+            d = CifarUnpickler(fh, encoding="bytes").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError,
+            KeyError, MemoryError, OverflowError) as exc:
         raise ValueError(f"{str(path)!r} is not a CIFAR-10 python batch ({exc})") from None
     if not isinstance(d, dict):
         raise ValueError(f"{str(path)!r} is not a CIFAR-10 python batch (unpickled a {type(d).__name__}, expected dict)")
@@ -228,8 +266,12 @@ def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     labels = d.get(b"labels", d.get("labels"))
     if data is None or labels is None:
         raise ValueError(f"{str(path)!r}: CIFAR-10 batch must have 'data' and 'labels' entries")
-    data = np.asarray(data)
-    labels = np.asarray(labels, dtype=np.int64)
+    if not isinstance(data, np.ndarray) or not isinstance(labels, (list, tuple, np.ndarray)):
+        raise ValueError(f"{str(path)!r}: CIFAR-10 batch must hold a numpy array 'data' and a list 'labels'")
+    try:
+        labels = np.asarray(labels, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{str(path)!r}: labels must be integers in 0..9") from None
     if data.ndim != 2 or data.shape[1] != 3072 or data.dtype != np.uint8:
         raise ValueError(f"{str(path)!r}: data has shape {data.shape} and dtype {data.dtype}, must be uint8 (N, 3072)")
     if labels.shape != (data.shape[0],) or (labels.size and (labels.min() < 0 or labels.max() > 9)):
@@ -246,9 +288,9 @@ def load_cifar10(directory, split: str = "train") -> tuple[np.ndarray, np.ndarra
     raises ``FileNotFoundError`` saying what to download and where to put it.
     """
     splits = {"train": CIFAR10_TRAIN_BATCHES, "test": (CIFAR10_TEST_BATCH,)}
-    if split not in splits:
+    if not isinstance(split, str) or split not in splits:
         raise ValueError(f"split={split!r}, must be one of {sorted(splits)}")
-    directory = Path(directory)
+    directory = _as_path("directory", directory)
     missing = [b for b in splits[split] if not (directory / b).is_file()]
     if missing:
         raise DataUnavailable(

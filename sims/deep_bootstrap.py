@@ -25,7 +25,8 @@ from threadpoolctl import threadpool_limits
 
 from claimcheck.sims.ridgeless import laguerre_bidiagonal
 from claimcheck.theory import deep_bootstrap as T
-from claimcheck.theory.validation import check_int, check_real
+from claimcheck.theory.validation import (MAX_REPS, MAX_STEPS, check_array, check_bool, check_int, check_int_array, check_real,
+                                          check_rng, check_size)
 
 __all__ = [
     "link_function",
@@ -45,8 +46,8 @@ def link_function(link: str):
 
 
 def _log_steps(log_steps, steps):
-    t = np.asarray(log_steps, dtype=int)
-    if t.ndim != 1 or t.size == 0 or np.any(t < 0) or np.any(t > steps) or np.any(np.diff(t) <= 0):
+    t = check_int_array("log_steps", log_steps, min_value=0, max_value=steps)
+    if np.any(np.diff(t) <= 0):
         raise ValueError(f"log_steps={t.ravel().tolist()}, must be strictly increasing integers in [0, steps={steps}]")
     return t
 
@@ -55,10 +56,11 @@ def _setup(V, beta_star, link, batch, eta, steps, log_steps, reps):
     T.check_link(link)
     V = T.check_covariance(V)
     b, s = T.check_beta_star(beta_star, V)
-    batch = check_int("batch", batch, min_value=1)
-    eta = check_real("eta", eta, min_value=0, include_min=False)
-    steps = check_int("steps", steps, min_value=0)
-    reps = check_int("reps", reps, min_value=1)
+    batch = check_int("batch", batch, min_value=1, max_value=10**7)
+    eta = check_real("eta", eta, min_value=0, include_min=False, scalar=True)
+    steps = check_int("steps", steps, min_value=0, max_value=MAX_STEPS)
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    check_size("reps x batch x d", reps * batch * V.shape[0])
     t = _log_steps(log_steps, steps)
     root = _root(V)
     bar = T.link_coefficient(link, s) * b / s
@@ -95,7 +97,9 @@ class _Logger:
     def __call__(self, step, beta):
         if self.k < self.t.size and step == self.t[self.k]:
             D = beta - self.bar
-            self.out[:, self.k] = self.floor + _quadratic_forms(D, self.V)
+            with np.errstate(over="ignore", invalid="ignore"):
+                q = self.floor + _quadratic_forms(D, self.V)
+            self.out[:, self.k] = np.where(np.isnan(q), np.inf, q)  # a diverged run (iterate overflowed): loss inf
             self.k += 1
 
 
@@ -109,6 +113,7 @@ def ideal_world_sgd_losses(V, beta_star, link: str, batch: int, eta: float, step
                            rng: np.random.Generator) -> np.ndarray:
     """Test losses (reps, len(log_steps)) of ``reps`` independent online-SGD runs (fresh batches)."""
     V, b, B, eta, steps, reps, t, root, bar = _setup(V, beta_star, link, batch, eta, steps, log_steps, reps)
+    check_rng("rng", rng)
     sig = link_function(link)
     d = V.shape[0]
     beta = np.zeros((reps, d))
@@ -132,7 +137,10 @@ def real_world_sgd_losses(V, beta_star, link: str, n: int, batch: int, eta: floa
     With ``return_train`` also the training losses (1/n) sum_i (y_i - <beta, x_i>)^2.
     """
     V, b, B, eta, steps, reps, t, root, bar = _setup(V, beta_star, link, batch, eta, steps, log_steps, reps)
-    n = check_int("n", n, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=10**7)
+    check_rng("rng", rng)
+    check_bool("return_train", return_train)
+    check_size("reps x n x d", reps * n * V.shape[0])
     if B > n:
         raise ValueError(f"batch={B}, must be <= n={n}")
     sig = link_function(link)
@@ -184,28 +192,42 @@ def one_step_quadratic(V, batch: int, eta: float, C, reps: int, rng: np.random.G
     second-moment map. At a fixed direction C* of Phi with eigenvalue 1 the mean is 1."""
     V = T.check_covariance(V)
     C = T.check_covariance(C, "C")
-    B = check_int("batch", batch, min_value=1)
-    eta = check_real("eta", eta, min_value=0, include_min=False)
-    reps = check_int("reps", reps, min_value=1)
+    if C.shape != V.shape:
+        raise ValueError(f"C has shape {C.shape}, must be {V.shape} like V")
+    if not float(np.trace(V @ C)) > 0:
+        raise ValueError("C has tr(V C) = 0, must have tr(V C) > 0 (the ratio is normalised by it)")
+    B = check_int("batch", batch, min_value=1, max_value=10**7)
+    eta = check_real("eta", eta, min_value=0, include_min=False, scalar=True)
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    check_rng("rng", rng)
     d = V.shape[0]
+    check_size("reps x batch x d", reps * B * d)
     root, croot = _root(V), _root(C)
     with threadpool_limits(limits=1, user_api="blas"):
         delta = _gaussian(rng, (reps, d), croot)
         x = _gaussian(rng, (reps, B, d), root)
         r = -np.einsum("rbd,rd->rb", x, delta)
-        delta = delta + (eta / B) * np.einsum("rbd,rb->rd", x, r)
-        q = _quadratic_forms(delta, V)
+        step = np.einsum("rbd,rb->rd", x, r)
+        f = max(1.0, eta / B)  # a huge step (eta up to 1.8e308) in units of f: no inf * 0 = NaN in the quadratic form
+        if f == 1.0:
+            q = _quadratic_forms(delta + (eta / B) * step, V)
+        else:
+            qs = _quadratic_forms(delta / f + (eta / B / f) * step, V)
+            with np.errstate(over="ignore"):
+                q = (f * np.sqrt(np.maximum(qs, 0.0))) ** 2  # may overflow to inf (the true value exceeds 1.8e308)
     return q / float(np.trace(V @ C))
 
 
 def _check_gd(n, d, v, eta, log_steps, reps):
-    n = check_int("n", n, min_value=1)
-    d = check_int("d", d, min_value=1)
-    v = check_real("v", v, min_value=0, include_min=False)
-    eta = check_real("eta", eta, min_value=0, include_min=False)
-    reps = check_int("reps", reps, min_value=1)
-    t = np.asarray(log_steps, dtype=float)
-    if t.ndim != 1 or t.size == 0 or np.any(t < 0) or np.any(np.diff(t) <= 0):
+    n = check_int("n", n, min_value=1, max_value=10**5)
+    d = check_int("d", d, min_value=1, max_value=10**4)
+    v = check_real("v", v, min_value=1e-100, max_value=1e100, scalar=True)  # supported: V = v I and its spectrum stay finite
+    eta = check_real("eta", eta, min_value=0, include_min=False, scalar=True)
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    t = check_array("log_steps", log_steps, min_value=0, allow_inf=True)
+    check_size("reps x n x d", reps * n * d)
+    check_size("reps x min(n, d)^2", reps * min(n, d) ** 2)
+    if np.any(np.diff(t) <= 0):
         raise ValueError(f"log_steps={t.ravel().tolist()}, must be strictly increasing numbers >= 0 (inf allowed)")
     return n, d, v, eta, reps, t
 
@@ -215,6 +237,7 @@ def gd_direct_losses(n: int, d: int, v: float, eta: float, log_steps, reps: int,
     test losses (reps, len(log_steps)) from the exact iterate beta_t = beta* - (I - eta S_n)^t beta*
     (S_n = U diag(mu) U^T from the sampled X; ``inf`` = the min-norm interpolator)."""
     n, d, v, eta, reps, t = _check_gd(n, d, v, eta, log_steps, reps)
+    check_rng("rng", rng)
     b = T.default_beta_star(v * np.eye(d))
     with threadpool_limits(limits=1, user_api="blas"):
         X = np.sqrt(v) * rng.standard_normal((reps, n, d))
@@ -244,6 +267,7 @@ def gd_spectral_losses(n: int, d: int, v: float, eta: float, log_steps, reps: in
     nonzero eigenvalues of S_n (bidiagonal Wishart model), loss averaged over beta*'s direction
     (:func:`theory.deep_bootstrap.gd_loss_given_spectrum`). Same mean, no eigenvectors."""
     n, d, v, eta, reps, t = _check_gd(n, d, v, eta, log_steps, reps)
+    check_rng("rng", rng)
     m = min(n, d)
     a, bb = laguerre_bidiagonal(max(n, d), m, reps, rng)
     Tm = np.zeros((reps, m, m))
@@ -269,9 +293,11 @@ def ols_excess_risks(V, beta_star, link: str, n: int, reps: int, rng: np.random.
     V = T.check_covariance(V)
     b, s = T.check_beta_star(beta_star, V)
     d = V.shape[0]
-    n = check_int("n", n, min_value=d + 1)
-    reps = check_int("reps", reps, min_value=1)
-    chunk = check_int("chunk", chunk, min_value=1)
+    n = check_int("n", n, min_value=d + 1, max_value=10**7)
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    chunk = check_int("chunk", chunk, min_value=1, max_value=10**7)
+    check_rng("rng", rng)
+    check_size("min(chunk, reps) x n x d", min(chunk, reps) * n * d)
     lam, U = np.linalg.eigh(V)
     if lam[0] <= 0:
         raise ValueError(f"V has eigenvalue {lam[0]:.3g}, must be positive definite for OLS")

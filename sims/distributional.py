@@ -30,7 +30,8 @@ from threadpoolctl import threadpool_limits
 
 from claimcheck.theory import distributional as T
 from claimcheck.stats import clopper_pearson
-from claimcheck.theory.validation import check_int, check_real
+from claimcheck.theory.validation import (MAX_REPS, check_array, check_choice, check_int, check_int_array, check_real, check_rng,
+                                          check_size)
 
 __all__ = [
     "noisy_binary_labels",
@@ -63,10 +64,9 @@ def noisy_binary_labels(y, p_c, rng: np.random.Generator) -> np.ndarray:
     >>> noisy_binary_labels([0, 1, 1], [0.0, 1.0], np.random.default_rng(0)).tolist()
     [0, 1, 1]
     """
-    y = np.asarray(y)
-    if y.dtype.kind not in "iu":
-        raise ValueError(f"y has dtype {y.dtype}, must hold integer class indices")
-    p = np.asarray(check_real("p_c", p_c, min_value=0, max_value=1), dtype=float).ravel()
+    y = check_int_array("y", y, ndim=None, min_size=0)
+    p = check_array("p_c", p_c, min_value=0, max_value=1)
+    check_rng("rng", rng)
     if y.size and (y.min() < 0 or y.max() >= p.size):
         bad = int(y[(y < 0) | (y >= p.size)].flat[0])
         raise ValueError(f"y contains class {bad}, must be in 0..{p.size - 1} (one rate per class in p_c)")
@@ -85,19 +85,22 @@ def calibration_table(pred, y_class, p_c, *, confidence: float = 0.95) -> dict:
     ``slope_ci`` (normal interval at ``confidence``), ``confidence``. The SE is conditional
     on the trained classifier (sampling of test points only).
     Feature calibration predicts slope 1; the Bayes classifier (predict 0) has slope 0.
+    Missing values are NaN by convention: ``rate``, ``ci_low``, ``ci_high`` of a class without
+    test points, and ``slope``/``intercept`` (with ``slope_se`` = inf) when fewer than two
+    classes have test points or p is constant over them (the slope is then undefined).
 
     >>> t = calibration_table([0, 1, 0, 1], [0, 0, 1, 1], [0.25, 0.75])
     >>> t["rate"].tolist(), round(t["slope"], 6)
     ([0.5, 0.5], 0.0)
     """
-    pred = np.asarray(pred).ravel()
-    y_class = np.asarray(y_class).ravel()
+    pred = check_int_array("pred", pred, min_value=0, max_value=1)
+    y_class = check_int_array("y_class", y_class, min_value=0)
     if pred.shape != y_class.shape:
         raise ValueError(f"pred has {pred.size} entries, must have {y_class.size} (one per test point, like y_class)")
     if not np.isin(pred, (0, 1)).all():
         raise ValueError("pred must hold binary predictions 0/1")
-    confidence = check_real("confidence", confidence, min_value=0, max_value=1, include_min=False, include_max=False)
-    p = np.asarray(check_real("p_c", p_c, min_value=0, max_value=1), dtype=float).ravel()
+    confidence = check_real("confidence", confidence, min_value=0, max_value=1, include_min=False, include_max=False, scalar=True)
+    p = check_array("p_c", p_c, min_value=0, max_value=1)
     k = p.size
     if y_class.dtype.kind not in "iu" or (y_class.size and (y_class.min() < 0 or y_class.max() >= k)):
         raise ValueError(f"y_class must hold integer classes in 0..{k - 1} (one rate per class in p_c)")
@@ -137,14 +140,12 @@ def line_nn_classes(n: int, lefts, widths, weights, test_classes, rng: np.random
     Batched: all replicates share one sort and one ``searchsorted`` (rows are shifted
     apart by more than the support's length).
     """
-    n = check_int("n", n, min_value=1)
-    lefts = np.asarray(lefts, dtype=float)
-    widths = np.asarray(widths, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    tc = np.asarray(test_classes)
-    if tc.ndim != 2:
-        raise ValueError(f"test_classes has shape {tc.shape}, must be (reps, m)")
+    n = check_int("n", n, min_value=1, max_value=10**7)
+    lefts, widths, w = _check_clusters(lefts, widths, weights)
+    tc = check_int_array("test_classes", test_classes, min_value=0, max_value=w.size - 1, ndim=2)
+    check_rng("rng", rng)
     reps, m = tc.shape
+    check_size("reps x (n + m)", reps * (n + m))
     cls = rng.choice(w.size, size=(reps, n), p=w)
     pos = lefts[cls] + widths[cls] * rng.random((reps, n))
     tpos = lefts[tc] + widths[tc] * rng.random((reps, m))
@@ -167,12 +168,40 @@ def line_nn_classes(n: int, lefts, widths, weights, test_classes, rng: np.random
     return cls, scls.ravel()[nn].reshape(reps, m)
 
 
+def _check_clusters(lefts, widths, weights):
+    """(lefts, widths, weights) of clusters on a line, validated (one entry per class each)."""
+    lefts = check_array("lefts", lefts, min_value=-1e300, max_value=1e300)
+    widths = check_array("widths", widths, min_value=0, include_min=False, max_value=1e300)
+    w = check_array("weights", weights, min_value=0, include_min=False)
+    if widths.size != lefts.size or w.size != lefts.size:
+        raise ValueError(f"widths and weights have {widths.size} and {w.size} entries, must have {lefts.size} each (one per class, like lefts)")
+    if not math.isclose(float(w.sum()), 1.0, abs_tol=1e-9):
+        raise ValueError(f"weights sum to {float(w.sum())!r}, must sum to 1 (class probabilities)")
+    return lefts, widths, w
+
+
+def _check_line(n, p, reps, rng, m_test):
+    return (check_int("n", n, min_value=1, max_value=10**7), check_array("p", p, min_value=0, max_value=1),
+            check_int("reps", reps, min_value=1, max_value=MAX_REPS), check_rng("rng", rng),
+            check_int("m_test", m_test, min_value=1, max_value=10**7))
+
+
+def _check_geometry(spacing, width, k: int) -> None:
+    spacing = check_real("spacing", spacing, min_value=0, include_min=False, scalar=True)
+    width = check_real("width", width, min_value=0, include_min=False, scalar=True)
+    if spacing * (k - 1) + width > 1e300:
+        raise ValueError(f"spacing={spacing!r}, width={width!r}: the clusters span {spacing * (k - 1) + width:.3g}, "
+                         "must span <= 1e300 (positions are shifted apart by that span)")
+
+
 def line_calibration_samples(n: int, spacing: float, p, c: int, reps: int, rng: np.random.Generator,
                              *, m_test: int = 20, width: float = 1.0) -> np.ndarray:
     """Per-replicate estimates of P(f(x) = 1 | class c) for 1-NN on K equally likely line
     clusters (:func:`theory.distributional.line_clusters`): mean over m_test class-c test
     points of p_{class of the nearest neighbour} (Rao-Blackwellised over the NN's label)."""
-    p = np.asarray(p, dtype=float)
+    n, p, reps, rng, m_test = _check_line(n, p, reps, rng, m_test)
+    c = check_int("c", c, min_value=0, max_value=p.size - 1)
+    _check_geometry(spacing, width, p.size)
     lefts, widths, weights = T.line_clusters(p.size, spacing, width)
     _, nn = line_nn_classes(n, lefts, widths, weights, np.full((reps, m_test), c), rng)
     return p[nn].mean(axis=1)
@@ -189,17 +218,19 @@ def line_dg_gap_samples(n: int, spacing: float, p, test: str, reps: int, rng: np
     the class/group tests is sum_{i in G} y_i / (n pi_G) (unbiased for the rate) and the
     train error is 0.
     """
-    p = np.asarray(p, dtype=float)
+    n, p, reps, rng, m_test = _check_line(n, p, reps, rng, m_test)
     k = p.size
+    check_choice("test", test, ("class", "group", "loss"))
+    c = check_int("c", c, min_value=0, max_value=k - 1)
+    g = check_int_array("group", group, min_value=0, max_value=k - 1)
+    _check_geometry(spacing, width, k)
     lefts, widths, weights = T.line_clusters(k, spacing, width)
     if test == "class":
         members = np.array([c])
     elif test == "group":
-        members = np.unique(np.asarray(group, dtype=int))
-    elif test == "loss":
-        members = np.arange(k)
+        members = np.unique(g)
     else:
-        raise ValueError(f"test={test!r}, must be one of ['class', 'group', 'loss']")
+        members = np.arange(k)
     wg = weights[members] / weights[members].sum()
     tc = members[rng.choice(members.size, size=(reps, m_test), p=wg)]
     cls, nn = line_nn_classes(n, lefts, widths, weights, tc, rng)
@@ -215,7 +246,14 @@ def line_dg_gap_samples(n: int, spacing: float, p, test: str, reps: int, rng: np
 def dp_majority_train_agreement(n: int, cells: int, p: float, epsilon: float, reps: int, rng: np.random.Generator) -> np.ndarray:
     """Per-replicate train agreement (1/n) sum_i 1{f_S(x_i) = y_i} of the eps-DP noisy
     cell-majority learner (:func:`theory.distributional.dp_majority_agreement`)."""
-    keep = 1.0 / (1.0 + math.exp(-epsilon / 2))
+    n = check_int("n", n, min_value=1, max_value=10**7)
+    cells = check_int("cells", cells, min_value=1, max_value=10**7)
+    p = check_real("p", p, min_value=0, max_value=1, scalar=True)
+    epsilon = check_real("epsilon", epsilon, min_value=0, scalar=True)
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    check_rng("rng", rng)
+    check_size("reps x max(n, cells)", reps * max(n, cells))
+    keep = 1.0 / (1.0 + math.exp(-min(epsilon, 1400.0) / 2))  # e^{-eps/2} underflows to 0 beyond: keep = 1
     cell = rng.integers(0, cells, size=(reps, n))
     y = (rng.random((reps, n)) < p).astype(np.int64)
     flat = (cell + cells * np.arange(reps)[:, None]).ravel()
@@ -258,8 +296,10 @@ def load_split(dataset: str, n_train: int, n_test: int, split_seed: int = 0) -> 
     digits: 1797 points, 64 features / 16; mnist: the real MNIST test set (10,000 points,
     784 features / 255) from :func:`sims.datasets.mnist_dir`.
     """
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset={dataset!r}, must be one of {list(DATASETS)}")
+    check_choice("dataset", dataset, DATASETS)
+    n_train = check_int("n_train", n_train, min_value=10)
+    n_test = check_int("n_test", n_test, min_value=10)
+    split_seed = check_int("split_seed", split_seed, min_value=0)
     key = (dataset, n_train, n_test, split_seed)
     if key not in _SPLITS:
         from claimcheck.sims import datasets as D
@@ -270,7 +310,7 @@ def load_split(dataset: str, n_train: int, n_test: int, split_seed: int = 0) -> 
         else:
             img, y = D.load_idx_dataset(D.mnist_dir(), split="test")
             x = img.reshape(len(img), -1).astype(np.float64) / 255.0
-        n_train = check_int("n_train", n_train, min_value=10)
+        n_train = check_int("n_train", n_train, min_value=10, max_value=len(y) - 10)
         n_test = check_int("n_test", n_test, min_value=10, max_value=len(y) - n_train)
         perm = np.random.default_rng(np.random.SeedSequence([split_seed, 8])).permutation(len(y))
         tr, te = perm[:n_train], perm[n_train:n_train + n_test]
@@ -281,7 +321,19 @@ def load_split(dataset: str, n_train: int, n_test: int, split_seed: int = 0) -> 
 
 
 def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distances between the rows of ``a`` and of ``b`` (clipped at 0 against rounding)."""
+    """Squared Euclidean distances between the rows of ``a`` and of ``b`` (clipped at 0 against rounding).
+
+    ``a`` (n, d) and ``b`` (m, d) finite, entries in the supported range ``|x| <= 1e100`` (squares
+    and their sums stay finite, so no inf - inf = NaN).
+
+    >>> squared_distances(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]])).tolist()
+    [[25.0]]
+    """
+    a = check_array("a", a, min_value=-1e100, max_value=1e100, ndim=2)
+    b = check_array("b", b, min_value=-1e100, max_value=1e100, ndim=2)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"b has {b.shape[1]} columns, must have {a.shape[1]} like a (points of the same dimension)")
+    check_size("rows of a x rows of b", a.shape[0] * b.shape[0])
     d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
     return np.maximum(d, 0.0)
 
@@ -300,14 +352,29 @@ class KernelInterpolator:
     def __init__(self, x_train: np.ndarray, *, ridge: float = 1e-8, bandwidth_factor: float = 0.1, sq_dists=None):
         from scipy import linalg
 
-        self.ridge = check_real("ridge", ridge, min_value=0, include_min=False)
-        factor = check_real("bandwidth_factor", bandwidth_factor, min_value=0, include_min=False)
-        self.x_train = np.asarray(x_train, dtype=float)
-        d2 = squared_distances(self.x_train, self.x_train) if sq_dists is None else sq_dists
+        self.ridge = check_real("ridge", ridge, min_value=0, include_min=False, scalar=True)
+        # supported range: the bandwidth (a median distance times the factor) and its square stay finite and > 0
+        factor = check_real("bandwidth_factor", bandwidth_factor, min_value=1e-100, max_value=1e100, scalar=True)
+        self.x_train = check_array("x_train", x_train, min_value=-1e100, max_value=1e100, ndim=2, min_size=2)
+        if self.x_train.shape[0] < 2:
+            raise ValueError(f"x_train has shape {self.x_train.shape}, must have >= 2 rows (the bandwidth is a median distance)")
+        n = self.x_train.shape[0]
+        if sq_dists is None:
+            d2 = squared_distances(self.x_train, self.x_train)
+        else:
+            d2 = check_array("sq_dists", sq_dists, min_value=0, ndim=2)
+            if d2.shape != (n, n):
+                raise ValueError(f"sq_dists has shape {d2.shape}, must be ({n}, {n}) (squared distances between the training points)")
         self.bandwidth = factor * float(np.sqrt(np.median(d2[np.triu_indices_from(d2, 1)])))
+        if not 0 < self.bandwidth < math.inf:
+            raise ValueError(f"x_train gives a median distance of {self.bandwidth / factor:g}, must have distinct points (bandwidth > 0)")
         kmat = np.exp(-d2 / (2 * self.bandwidth**2))
         kmat[np.diag_indices_from(kmat)] += self.ridge
-        self._chol = linalg.cho_factor(kmat, lower=True)
+        try:
+            self._chol = linalg.cho_factor(kmat, lower=True)
+        except (linalg.LinAlgError, ValueError):
+            raise ValueError(f"ridge={self.ridge!r}, bandwidth_factor={factor!r}: the kernel matrix is not numerically positive "
+                             "definite; ridge must be larger (or bandwidth_factor smaller)") from None
 
     def regress(self, targets: np.ndarray, x: np.ndarray, sq_dists=None) -> np.ndarray:
         """Regression outputs at x for each column of targets (n_train, R) -> (len(x), R);
@@ -401,9 +468,13 @@ def _mlp_predict(x_train, labels, xs, seed: int, *, hidden: int = 256, max_steps
 def predict_binary(model: str, split: Split, labels: np.ndarray, rng: np.random.Generator, *, split_key=None):
     """Fit ``model`` to each column of ``labels`` (n_train, R); return (train_pred, test_pred),
     both int64 0/1 of shapes (n_train, R) and (n_test, R)."""
-    if model not in MODELS:
-        raise ValueError(f"model={model!r}, must be one of {list(MODELS)}")
-    labels = np.asarray(labels)
+    check_choice("model", model, MODELS)
+    if not isinstance(split, Split):
+        raise TypeError(f"split={split!r:.60}, must be a Split (from load_split)")
+    labels = check_int_array("labels", labels, min_value=0, max_value=1, ndim=2)
+    if labels.shape[0] != len(split.y_train):
+        raise ValueError(f"labels has shape {labels.shape}, must be (n_train, R) with n_train = {len(split.y_train)}")
+    check_rng("rng", rng)
     xs = (split.x_train, split.x_test)
     if model in KERNEL_SETTINGS:
         ki = _kernel(split_key, split, model)
@@ -442,15 +513,21 @@ def ensemble_slope(test_pred, y_class, p) -> tuple[float, float]:
     classifiers the test points of class c are iid, so
     SE^2 = sum_c d_c^2 s_c^2 / N_c / (sum_c d_c^2)^2, s_c^2 the sample variance of a_j in class c.
     """
-    a = np.asarray(test_pred, dtype=float)
+    a = check_array("test_pred", test_pred, min_value=0, max_value=1, ndim=None)
+    if a.ndim not in (1, 2):
+        raise ValueError(f"test_pred has shape {a.shape}, must be (n_test,) or (n_test, R)")
     a = a.mean(axis=1) if a.ndim == 2 else a
-    y = np.asarray(y_class)
-    p = np.asarray(p, dtype=float)
+    p = check_array("p", p, min_value=0, max_value=1)
+    y = check_int_array("y_class", y_class, min_value=0, max_value=p.size - 1)
+    if y.size != a.size:
+        raise ValueError(f"y_class has {y.size} entries, must have {a.size} (one per row of test_pred)")
     d = p - p.mean()
     ss = float(d @ d)
     count = np.bincount(y, minlength=p.size)
-    if ss == 0 or count.min() < 2:
-        raise ValueError("need a non-constant p and at least 2 test points per class for the slope and its SE")
+    if ss == 0:
+        raise ValueError("p is constant, must vary across classes for the slope to be defined")
+    if count.min() < 2:
+        raise ValueError(f"y_class has {int(count.min())} test point(s) in class {int(np.argmin(count))}, must have >= 2 per class (for the SE)")
     mean = np.bincount(y, weights=a, minlength=p.size) / count
     var = (np.bincount(y, weights=a * a, minlength=p.size) - count * mean**2) / (count - 1)
     return float(d @ mean / ss), float(math.sqrt(max(float(d**2 @ (np.maximum(var, 0) / count)), 0.0)) / ss)
@@ -467,9 +544,18 @@ def feature_calibration_run(dataset: str, model: str, p, *, n_train: int, n_test
     ``ensemble_slope`` / ``ensemble_slope_se`` (:func:`ensemble_slope`, SE given the fits),
     plus ``p``, ``counts`` (test points per class) and ``test_pred`` (n_test, reps).
     """
-    reps = check_int("reps", reps, min_value=1)
-    p = np.asarray(p, dtype=float)
+    reps = check_int("reps", reps, min_value=1, max_value=10**4)
+    check_choice("model", model, MODELS)
+    p = check_array("p", p, min_value=0, max_value=1)
+    check_rng("rng", rng)
     split = load_split(dataset, n_train, n_test, split_seed)
+    k = int(split.y_train.max()) + 1
+    if p.size != k:
+        raise ValueError(f"p has {p.size} rates, must have {k} (one per class of {dataset})")
+    per_class = np.bincount(split.y_test, minlength=k)
+    if per_class.min() < 2:
+        raise ValueError(f"n_test={n_test} leaves class {int(np.argmin(per_class))} with {int(per_class.min())} test point(s), "
+                         "must give >= 2 per class (for the slope's SE)")
     key = (dataset, n_train, n_test, split_seed)
     labels = noisy_binary_labels(np.repeat(split.y_train[:, None], reps, axis=1), p, rng)
     with threadpool_limits(1, "blas"):

@@ -26,7 +26,7 @@ decided exactly in every draw (the only randomness is the training sample):
   with the smallest Occam bound (KL = L ln 2). The bound fails iff some member's bound is
   < 1/2, so coverage is exactly prod_g P(S >= s*_g)^(2^g) (:func:`occam_index_exact`).
 * **Occam bound for quantised linear classifiers** (:func:`occam_quantized_draws`):
-  x | y ~ N(y mu, I_d); the class-mean difference, rescaled to max |w_j| = 1, is quantised to
+  x | y ~ N(y mu, I_d); the class-mean difference, rescaled to ``max |w_j| = 1``, is quantised to
   the K = 1..K_max uniform levels of [-1, 1] and coded by :func:`theory.pac_bayes.code_length_bits`
   (arithmetic code + counts + Elias gamma of K; the codebook is fixed by K); the learner reports the K with
   the smallest Occam bound; true risk exact, R(v) = Phi(-<v, mu>/||v||).
@@ -45,7 +45,8 @@ import numpy as np
 from scipy import special, stats
 
 from claimcheck.theory import pac_bayes as T
-from claimcheck.theory.validation import check_int, check_real
+from claimcheck.theory.validation import (MAX_EXACT_INT, MAX_REPS, check_callable, check_choice, check_int, check_int_array,
+                                          check_real, check_rng, check_size)
 
 __all__ = [
     "min_binomial",
@@ -65,6 +66,8 @@ __all__ = [
 
 BoundFn = Callable[..., "np.ndarray | float"]
 
+_MAX_N = 10**7  # sample sizes: the exact minimum-of-binomials tables have n + 1 entries
+
 
 def min_binomial(n: int, p: float, k, reps: int, rng: np.random.Generator, method: str = "inverse") -> np.ndarray:
     """``reps`` independent draws of min(S_1, ..., S_k), S_j i.i.d. Binomial(n, p).
@@ -73,14 +76,15 @@ def min_binomial(n: int, p: float, k, reps: int, rng: np.random.Generator, metho
     >= U (exact; P(S > s)^k is computed as exp(k log sf) so k may be huge).
     ``method="brute"``: draw the k counts (cost reps * k; for tests and small k).
     """
-    n = check_int("n", n, min_value=1)
-    p = check_real("p", p, min_value=0, max_value=1)
-    k = check_int("k", k, min_value=1)
-    reps = check_int("reps", reps, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=_MAX_N)
+    p = check_real("p", p, min_value=0, max_value=1, scalar=True)
+    k = check_int("k", k, min_value=1, max_value=MAX_EXACT_INT)
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    check_rng("rng", rng)
+    check_choice("method", method, ("inverse", "brute"))
     if method == "brute":
+        check_size("reps x k (method='brute')", reps * k)
         return rng.binomial(n, p, size=(reps, k)).min(axis=1)
-    if method != "inverse":
-        raise ValueError(f"method={method!r}, must be one of 'inverse', 'brute'")
     s = np.arange(n + 1)
     log_sf = stats.binom.logsf(s, n, p)  # log P(S > s)
     cdf_min = -np.expm1(k * log_sf)  # P(min <= s), accurate when k log_sf is tiny
@@ -106,6 +110,10 @@ def tuning_coverage_draws(n: int, k, delta: float, bound_fn: BoundFn, reps: int,
     ``bound_fn(emp_risk, 0.0, n, delta, charge_k)``; ``charge_k`` defaults to k (the valid,
     union-bound charge). The event is {1/2 <= bound}.
     """
+    check_callable("bound_fn", bound_fn)
+    check_real("delta", delta, min_value=0, max_value=1, include_min=False, include_max=False, scalar=True)
+    if charge_k is not None:
+        check_real("charge_k", charge_k, min_value=1, scalar=True)
     emp = best_of_k_noise_errors(n, k, reps, rng, method)
     b = np.asarray(bound_fn(emp, 0.0, n, delta, k if charge_k is None else charge_k), dtype=float)
     return 0.5 <= b
@@ -118,8 +126,12 @@ def tuning_coverage_exact(n: int, k, delta: float, bound_fn: BoundFn, charge_k=N
     least s* = min{s : bound(s/n) >= 1/2}; the minimum of k i.i.d. Binomial(n, 1/2) exceeds
     s* - 1 with probability P(S >= s*)^k.
     """
-    n = check_int("n", n, min_value=1)
-    k = check_int("k", k, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=_MAX_N)
+    k = check_int("k", k, min_value=1, max_value=MAX_EXACT_INT)
+    check_callable("bound_fn", bound_fn)
+    check_real("delta", delta, min_value=0, max_value=1, include_min=False, include_max=False, scalar=True)
+    if charge_k is not None:
+        check_real("charge_k", charge_k, min_value=1, scalar=True)
     s = np.arange(n + 1)
     b = np.asarray(bound_fn(s / n, 0.0, n, delta, k if charge_k is None else charge_k), dtype=float)
     ok = np.nonzero(b >= 0.5)[0]
@@ -140,7 +152,10 @@ class ThresholdDraws:
 
 
 def threshold_true_risks(grid: int, noise: float, target: int) -> np.ndarray:
-    """R_j = noise + (1 - 2 noise) |j - target| / grid for thresholds t_j = j / grid, j = 0..grid."""
+    """R_j = noise + (1 - 2 noise) ``|j - target|`` / grid for thresholds t_j = j / grid, j = 0..grid."""
+    grid = check_int("grid", grid, min_value=1, max_value=10**7)
+    noise = check_real("noise", noise, min_value=0, max_value=0.5, scalar=True)
+    target = check_int("target", target, min_value=0, max_value=grid)
     j = np.arange(grid + 1)
     return noise + (1 - 2 * noise) * np.abs(j - target) / grid
 
@@ -153,11 +168,13 @@ def threshold_gibbs_draws(n: int, grid: int, noise: float, beta: float, reps: in
     ``noise`` = label-flip probability in [0, 1/2], ``beta`` = inverse temperature per
     error (inf: the ERM, ties split evenly).
     """
-    n = check_int("n", n, min_value=1)
-    m = check_int("grid", grid, min_value=1)
-    noise = check_real("noise", noise, min_value=0, max_value=0.5)
-    beta = check_real("beta", beta, min_value=0, allow_inf=True)
-    reps = check_int("reps", reps, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
+    m = check_int("grid", grid, min_value=1, max_value=10**6)
+    noise = check_real("noise", noise, min_value=0, max_value=0.5, scalar=True)
+    beta = check_real("beta", beta, min_value=0, allow_inf=True, scalar=True)
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    check_rng("rng", rng)
+    check_size("reps x 2 grid", reps * 2 * m)
     target = m // 2 if target is None else check_int("target", target, min_value=0, max_value=m)
     above = np.arange(m) >= target  # bin [j/m, (j+1)/m) lies right of t*
     p1 = np.where(above, 1 - noise, noise) / m  # P(bin b, y = 1)
@@ -169,10 +186,11 @@ def threshold_gibbs_draws(n: int, grid: int, noise: float, beta: float, reps: in
     zeros_from = np.concatenate([np.cumsum(c0[:, ::-1], axis=1)[:, ::-1], zeros], axis=1)  # y=0 right of t_j
     errors = ones_before + zeros_from  # (reps, m + 1)
     emp = errors / n
+    excess = errors - errors.min(axis=1, keepdims=True)  # the same posterior; exp(0) = 1 at the minimum, no -inf - -inf
     if np.isinf(beta):
-        logits = np.where(errors == errors.min(axis=1, keepdims=True), 0.0, -np.inf)
+        logits = np.where(excess == 0, 0.0, -np.inf)
     else:
-        logits = -beta * errors.astype(float)
+        logits = -beta * excess.astype(float)
     log_q = logits - special.logsumexp(logits, axis=1, keepdims=True)
     q = np.exp(log_q)
     kl = np.sum(special.xlogy(q, q), axis=1) + np.log(m + 1)
@@ -183,6 +201,9 @@ def threshold_gibbs_draws(n: int, grid: int, noise: float, beta: float, reps: in
 
 def bound_coverage_draws(draws: ThresholdDraws, n: int, delta: float, bound_fn: BoundFn) -> np.ndarray:
     """Boolean array: does ``bound_fn(E_Q R_hat, KL, n, delta)`` cover E_Q R in each draw?"""
+    if not isinstance(draws, ThresholdDraws):
+        raise TypeError(f"draws={draws!r:.60}, must be a ThresholdDraws (from threshold_gibbs_draws or gaussian_posterior_draws)")
+    check_callable("bound_fn", bound_fn)
     b = np.asarray(bound_fn(draws.emp_risk, draws.kl, n, delta, 1), dtype=float)
     return draws.true_risk <= b
 
@@ -204,9 +225,13 @@ def occam_index_draws(n: int, groups: int, delta: float, bound_fn: BoundFn, reps
     other values are the mutants). Within a group the bound is smallest at the smallest error
     count, drawn exactly by :func:`min_binomial` (2^g classifiers).
     """
-    n = check_int("n", n, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=10**6)
     groups = check_int("groups", groups, min_value=1, max_value=40)
-    charge = check_real("charge", charge, min_value=0)
+    charge = check_real("charge", charge, min_value=0, max_value=1e300, scalar=True)
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    check_rng("rng", rng)
+    check_callable("bound_fn", bound_fn)
+    check_real("delta", delta, min_value=0, max_value=1, include_min=False, include_max=False, scalar=True)
     table = _occam_group_bounds(n, groups, delta, bound_fn, charge)
     best = np.full(reps, np.inf)
     for g in range(groups):
@@ -217,9 +242,11 @@ def occam_index_draws(n: int, groups: int, delta: float, bound_fn: BoundFn, reps
 
 def occam_index_exact(n: int, groups: int, delta: float, bound_fn: BoundFn, charge: float = 1.0) -> float:
     """Exact coverage of :func:`occam_index_draws`: prod_g P(S >= s*_g)^(2^g), S ~ Binomial(n, 1/2)."""
-    n = check_int("n", n, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=10**6)
     groups = check_int("groups", groups, min_value=1, max_value=40)
-    table = _occam_group_bounds(n, groups, delta, bound_fn, check_real("charge", charge, min_value=0))
+    check_callable("bound_fn", bound_fn)
+    check_real("delta", delta, min_value=0, max_value=1, include_min=False, include_max=False, scalar=True)
+    table = _occam_group_bounds(n, groups, delta, bound_fn, check_real("charge", charge, min_value=0, max_value=1e300, scalar=True))
     log_cov = 0.0
     for g in range(groups):
         ok = np.nonzero(table[g] >= 0.5)[0]
@@ -233,7 +260,10 @@ def occam_index_exact(n: int, groups: int, delta: float, bound_fn: BoundFn, char
 # --------------------------------------------------------------------------- Occam: quantised weights
 def quantized_code_lengths(symbols: np.ndarray, num_levels: int, codebook_bits_per_level: int = 32) -> np.ndarray:
     """Row-wise :func:`theory.pac_bayes.code_length_bits` of a (reps, d) symbol array (vectorised)."""
-    s = np.asarray(symbols)
+    num_levels = check_int("num_levels", num_levels, min_value=1, max_value=2**16)
+    codebook_bits_per_level = check_int("codebook_bits_per_level", codebook_bits_per_level, min_value=0, max_value=MAX_EXACT_INT)
+    s = check_int_array("symbols", symbols, min_value=0, max_value=num_levels - 1, ndim=2)
+    check_size("symbols x num_levels", s.size * num_levels)
     d = s.shape[1]
     counts = (s[:, :, None] == np.arange(num_levels)).sum(axis=1).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -252,17 +282,22 @@ def occam_quantized_draws(n: int, d: int, snr: float, max_levels: int, delta: fl
     """Boolean array: does the Occam bound of the selected quantised linear classifier cover its risk?
 
     mu = snr x (1, 2, .., d)/||.||; z_i = y_i x_i ~ N(mu, I_d) (h errs on i iff <v, z_i> < 0).
-    sign(<v, x>) is scale-invariant, so w_hat = mean z_i is rescaled to max |w_j| = 1 and
+    sign(<v, x>) is scale-invariant, so w_hat = mean z_i is rescaled to ``max |w_j| = 1`` and
     quantised to the K uniform levels of [-1, 1] (K = 1: the single level -1), K = 1..``max_levels``:
     the codebook is a function of K and costs no bits (``codebook_bits_per_level=0``); the
     code length is :func:`quantized_code_lengths` (= :func:`theory.pac_bayes.code_length_bits`:
     arithmetic code + counts + Elias gamma of K). The K with the smallest bound is reported.
     """
-    n = check_int("n", n, min_value=1)
-    d = check_int("d", d, min_value=1)
-    snr = check_real("snr", snr, min_value=0)
-    max_levels = check_int("max_levels", max_levels, min_value=1)
-    reps = check_int("reps", reps, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=10**6)
+    d = check_int("d", d, min_value=1, max_value=10**4)
+    snr = check_real("snr", snr, min_value=0, max_value=1e100, scalar=True)
+    max_levels = check_int("max_levels", max_levels, min_value=1, max_value=256)
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    charge = check_real("charge", charge, min_value=0, max_value=1e300, scalar=True)
+    check_rng("rng", rng)
+    check_callable("bound_fn", bound_fn)
+    check_real("delta", delta, min_value=0, max_value=1, include_min=False, include_max=False, scalar=True)
+    check_size("reps x n x d", reps * n * d)
     mu = snr * _direction(d)
     z = mu + rng.standard_normal((reps, n, d))
     w = z.mean(axis=1)
@@ -311,12 +346,17 @@ def gaussian_posterior_draws(n: int, d: int, snr: float, scale: float, sigma: fl
     :func:`theory.pac_bayes.gibbs_risk_linear` (requires snr = 0 or d = 2); KL(Q || N(0, sigma0^2 I))
     from :func:`theory.pac_bayes.gaussian_kl` (= a constant, since ||w|| = scale).
     """
-    n = check_int("n", n, min_value=1)
-    d = check_int("d", d, min_value=1)
-    snr = check_real("snr", snr, min_value=0)
-    scale = check_real("scale", scale, min_value=0, include_min=False)
-    sigma = check_real("sigma", sigma, min_value=0, include_min=False)
-    reps = check_int("reps", reps, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=10**6)
+    d = check_int("d", d, min_value=1, max_value=10**4)
+    # supported ranges: the sampled z, w and margins (and scale^2 in the KL) stay finite and resolvable
+    snr = check_real("snr", snr, min_value=0, max_value=1e100, scalar=True)
+    scale = check_real("scale", scale, min_value=1e-100, max_value=1e100, scalar=True)
+    sigma = check_real("sigma", sigma, min_value=1e-100, max_value=1e100, scalar=True)
+    sigma0 = check_real("sigma0", sigma0, min_value=1e-100, max_value=1e100, scalar=True)
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    chunk = check_int("chunk", chunk, min_value=1, max_value=10**7)
+    check_rng("rng", rng)
+    check_size("min(chunk, reps) x n x d", min(chunk, reps) * n * d)
     if snr > 0 and d != 2:
         raise ValueError(f"d={d}, must be 2 when snr={snr} > 0 (the Gibbs risk is exact only for d = 2 or snr = 0)")
     mu = np.zeros(d)

@@ -30,8 +30,8 @@ tridiagonal B B^T + n lam I, O(m) per replicate, run row by row over "lanes" (re
 and for lam = 0 also chunks of one replicate's chain) so that numpy's per-call overhead is
 spread over thousands of numbers (see the fast-engine section below).
 
-Heavy tails: the min-norm variance term has finite variance only when |n - p| >= 4
-(inverse-Wishart second moments); at |n - p| in {2, 3} its mean is finite but the sample
+Heavy tails: the min-norm variance term has finite variance only when ``|n - p| >= 4``
+(inverse-Wishart second moments); at ``|n - p|`` in {2, 3} its mean is finite but the sample
 mean converges slowly, and z-tests there are not trustworthy. Claims restrict their domain.
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ import numpy as np
 from scipy.linalg import blas, lapack
 from threadpoolctl import threadpool_limits
 
-from claimcheck.theory.validation import check_int, check_real
+from claimcheck.theory.validation import MAX_EXACT_INT, MAX_REPS, check_array, check_int, check_real, check_rng, check_size
 
 __all__ = [
     "laguerre_bidiagonal",
@@ -53,15 +53,25 @@ __all__ = [
 ]
 
 
-def _check_common(n, p, signal, noise, lam, reps):
-    return (
-        check_int("n", n, min_value=1),
-        check_int("p", p, min_value=1),
-        check_real("signal", signal, min_value=0),
-        check_real("noise", noise, min_value=0),
-        check_real("lam", lam, min_value=0),
-        check_int("reps", reps, min_value=1),
+_MAX_LAM = 1e140  # supported ridge penalties: lam^2 and the shift n lam (n <= 1e8) stay far inside the float range
+_MAX_SHIFT = 1e150  # supported shifts of wishart_traces: shift^2 finite, so its derivative never meets inf * 0
+
+
+_NO_RNG = object()
+
+
+def _check_common(n, p, signal, noise, lam, reps, rng=_NO_RNG):
+    out = (
+        check_int("n", n, min_value=1, max_value=10**8),
+        check_int("p", p, min_value=1, max_value=10**8),
+        check_real("signal", signal, min_value=0, scalar=True),
+        check_real("noise", noise, min_value=0, scalar=True),
+        check_real("lam", lam, min_value=0, max_value=_MAX_LAM, scalar=True),
+        check_int("reps", reps, min_value=1, max_value=MAX_REPS),
     )
+    if rng is not _NO_RNG:
+        check_rng("rng", rng)
+    return out
 
 
 def laguerre_bidiagonal(dof: int, m: int, reps: int, rng: np.random.Generator):
@@ -72,8 +82,11 @@ def laguerre_bidiagonal(dof: int, m: int, reps: int, rng: np.random.Generator):
     has B B^T with the same eigenvalue law as W. Source: Dumitriu & Edelman, "Matrix
     models for beta ensembles" (2002), Thm 3.4 with beta = 1.
     """
-    dof = check_int("dof", dof, min_value=1)
-    m = check_int("m", m, min_value=1, max_value=dof)
+    dof = check_int("dof", dof, min_value=1, max_value=MAX_EXACT_INT)
+    m = check_int("m", m, min_value=1, max_value=min(dof, 10**8))
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    check_rng("rng", rng)
+    check_size("reps x m", reps * m)
     a = np.sqrt(rng.chisquare(dof - np.arange(m), size=(reps, m)))
     b = np.sqrt(rng.chisquare(m - 1 - np.arange(m - 1), size=(reps, m - 1))) if m > 1 else np.zeros((reps, 0))
     return a, b
@@ -86,9 +99,13 @@ def wishart_traces(a: np.ndarray, b: np.ndarray, shift: float = 0.0):
     The cancellation-free Cholesky recursion of :func:`_shifted_traces_lanes`, O(m) per
     replicate, vectorised over replicates.
     """
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
+    # supported range: chi variates in [1e-100, 1e100] (their squares, products and ratios stay finite)
+    a = check_array("a", a, min_value=1e-100, max_value=1e100, ndim=2)
+    b = check_array("b", b, min_value=0, max_value=1e100, ndim=2, min_size=0)
+    shift = check_real("shift", shift, min_value=0, max_value=_MAX_SHIFT, scalar=True)
     reps, m = a.shape
+    if b.shape != (reps, m - 1):
+        raise ValueError(f"b has shape {b.shape}, must be (reps, m - 1) = {(reps, m - 1)} for a of shape {a.shape}")
     ga = (0.5 * a * a).T[:, None, :].copy()
     gb = np.zeros_like(ga)
     gb[1:, 0, :] = (0.5 * b * b).T
@@ -103,7 +120,7 @@ def fast_risk_samples(n: int, p: int, signal: float, noise: float, lam: float, r
     Cost: the 2 m - 1 gamma draws of the bidiagonal model plus an O(m) recursion per
     replicate (a few percent of the draws for lam = 0, benchmarks/results/ridgeless.md).
     """
-    n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps)
+    n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps, rng)
     m = min(n, p)
     # Eigenvalues of Sigma_hat = W / n: t1 = n tr (W + n lam)^{-1}, t2 = n^2 tr (W + n lam)^{-2}.
     t1, t2 = _traces(max(n, p), m, reps, n * lam, rng)
@@ -292,8 +309,9 @@ def bartlett_risk_samples(n: int, p: int, signal: float, noise: float, lam: floa
     checks it before timing), O(m^3) instead of O(m) per replicate. Used as the baseline of
     ``benchmarks/bench_ridgeless.py``.
     """
-    n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps)
+    n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps, rng)
     m, dof = min(n, p), max(n, p)
+    check_size("min(n, p) x min(n, p)", m * m)
     shift = n * lam
     rows, cols = np.tril_indices(m, -1)
     diag = np.arange(m)
@@ -340,7 +358,8 @@ def direct_risk_samples(n: int, p: int, signal: float, noise: float, lam: float,
     lam = 0 uses ``numpy.linalg.lstsq`` (the min-norm solution for p > n); lam > 0 solves
     (X^T X / n + lam I) b = X^T y / n (or its n x n dual when p > n).
     """
-    n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps)
+    n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps, rng)
+    check_size("n x p", n * p)
     beta = _beta(p, signal)
     out = np.empty(reps)
     sd = np.sqrt(noise)
@@ -369,7 +388,9 @@ def direct_ridge_curves(n: int, p: int, signal: float, noise: float, reps: int, 
     Returns (mu, c2, null) with shapes (reps, m), (reps, m), (reps,); evaluate with
     :func:`ridge_curve`. Used to locate the finite-sample optimal lam by simulation.
     """
-    n, p, signal, noise, _, reps = _check_common(n, p, signal, noise, 0.0, reps)
+    n, p, signal, noise, _, reps = _check_common(n, p, signal, noise, 0.0, reps, rng)
+    check_size("n x p", n * p)
+    check_size("reps x min(n, p)", reps * min(n, p))
     beta = _beta(p, signal)
     m = min(n, p)
     mu = np.empty((reps, m))
@@ -397,8 +418,9 @@ def spectral_ridge_curves(n: int, p: int, signal: float, noise: float, reps: int
     replicate instead of an SVD of the n x p matrix X. Returned eigenvalues are ascending
     (the direct ones descending; the curves do not depend on the order).
     """
-    n, p, signal, noise, _, reps = _check_common(n, p, signal, noise, 0.0, reps)
+    n, p, signal, noise, _, reps = _check_common(n, p, signal, noise, 0.0, reps, rng)
     m, dof = min(n, p), max(n, p)
+    check_size("reps x min(n, p)", reps * m)
     a, b = laguerre_bidiagonal(dof, m, reps, rng)
     diag = a * a
     diag[:, 1:] += b * b

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import special
 from threadpoolctl import threadpool_limits
 
-from claimcheck.theory.validation import check_int, check_real
+from claimcheck.theory.validation import MAX_EXACT_INT, MAX_REPS, check_int, check_real, check_rng, check_size
 
 __all__ = ["direct_error_samples", "fast_error_samples"]
 
@@ -40,12 +40,13 @@ _CHUNK_FLOATS = 1 << 22  # floats per batch of the direct simulator (32 MB of fl
 
 def _check(n, D, signal, noise, reps, K=1):
     return (
-        check_int("n", n, min_value=1),
-        check_int("D", D, min_value=1),
-        check_real("signal", signal, min_value=0),
-        check_real("noise", noise, min_value=0, include_min=False),
-        check_int("reps", reps, min_value=1),
-        check_int("K", K, min_value=1),
+        check_int("n", n, min_value=1, max_value=10**7),
+        check_int("D", D, min_value=1, max_value=MAX_EXACT_INT),
+        # supported ranges: sampled margins, norms and their ratios stay finite and nonzero
+        check_real("signal", signal, min_value=0, max_value=1e100, scalar=True),
+        check_real("noise", noise, min_value=1e-100, max_value=1e100, scalar=True),
+        check_int("reps", reps, min_value=1, max_value=MAX_REPS),
+        check_int("K", K, min_value=1, max_value=10**7),
     )
 
 
@@ -62,9 +63,9 @@ def direct_error_samples(n: int, D: int, signal: float, noise: float, reps: int,
     """
     n, D, signal, noise, reps, K = _check(n, D, signal, noise, reps, K)
     if test_points is not None:
-        test_points = check_int("test_points", test_points, min_value=1)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng={rng!r}, must be a numpy.random.Generator")
+        test_points = check_int("test_points", test_points, min_value=1, max_value=10**7)
+    check_rng("rng", rng)
+    check_size("(n + test_points) x (K + D)", (n + (test_points or 0)) * (K + D))
     sigma = math.sqrt(noise / D)
     u = np.full(K, math.sqrt(signal / K))
     per_rep = (n + (test_points or 0)) * (K + D)
@@ -116,8 +117,8 @@ def fast_error_samples(n: int, D: int, signal: float, noise: float, reps: int, r
     n, D, signal, noise, reps, _ = _check(n, D, signal, noise, reps)
     if D < n:
         raise ValueError(f"D={D}, must be >= n={n} for the Bartlett fast path (use direct_error_samples)")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng={rng!r}, must be a numpy.random.Generator")
+    check_rng("rng", rng)
+    check_size("n x n", n * n)
     s2 = noise / D
     chunk = max(1, _CHUNK_FLOATS // (n * n))
     out = {k: np.empty(reps) for k in ("train", "test", "sprime")}

@@ -30,13 +30,39 @@ def test_verify_prints_table_and_writes_json_report(tmp_path, capsys):
     code = main(["verify", "ridgeless.minnorm_finite", "--budget", "quick", "--seed", "3", "--json", str(report)])
     out = capsys.readouterr().out
     assert code == EXIT_OK
-    for col in ("claim", "parameters", "prediction", "estimate ± SE", "z", "verdict", "PASSED"):
+    for col in ("claim (kind) / parameters", "statistic", "verdict", "ridgeless.minnorm_finite (exact)", "PASSED"):
         assert col in out
     data = json.loads(report.read_text())
     assert data["seed"] == 3 and data["budget"] == "quick"
     assert data["summary"]["passed"] == len(data["verdicts"]) >= 1
     assert {"prediction", "estimate", "z", "params", "seed", "detail"} <= set(data["verdicts"][0])
     assert [p.name for p in report.parent.iterdir()] == ["report.json"]  # no temp file left
+    # what a report needs: the claim's title, statement, source and kind; versions; git dirty flag; machine
+    meta = data["claims"]["ridgeless.minnorm_finite"]
+    claim = registry.get_claim("ridgeless.minnorm_finite")
+    assert (meta["title"], meta["statement"], meta["source"], meta["kind"]) == (claim.title, claim.statement, claim.source, "exact")
+    assert [m["name"] for m in meta["mutants"]] == [m.name for m in claim.mutants]
+    env = data["environment"]
+    assert env["versions"]["numpy"] and env["versions"]["scipy"] and env["versions"]["sympy"]
+    assert set(env["versions"]) >= {"matplotlib", "hypothesis", "torch"}
+    assert env["machine"]["cpus"] >= 1 and env["git"]["dirty"] in (True, False, None)
+    assert data["git_dirty"] == env["git"]["dirty"]
+
+
+def test_verify_table_fits_a_100_column_terminal_and_prints_each_kinds_statistic(capsys):
+    claims = ["ridgeless.minnorm_finite", "ridgeless.minnorm_asymptotic", "pac_bayes.coverage",
+              "pac_bayes.kl_bound_ordering", "distributional.dp_implies_dg", "ridgeless.optimal_ridge_monotone"]
+    assert main(["verify", *claims, "--budget", "quick", "--mutants"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    table = out.split("mutation tests")[0]
+    coverage = table.split("pac_bayes.coverage (coverage)")[1].split("pac_bayes.kl_bound_ordering")[0]
+    assert "95% lower bound" in coverage and "vs 1−δ = 0.95" in coverage and " z " not in coverage
+    deterministic = table.split("pac_bayes.kl_bound_ordering (deterministic)")[1].split("distributional")[0]
+    assert "deterministic: holds at all" in deterministic and "inf" not in deterministic and "∞" not in deterministic
+    assert "limit 1 vs extrapolated" in table and "rate n^−" in table          # asymptotic
+    assert "≤ bound" in table and "margin" in table                            # bound
+    assert "ridgeless.optimal_ridge_monotone (monotone)" in table and "steps down, weakest step z" in table   # monotone
 
 
 def test_verify_same_seed_same_report_in_one_process_or_two(tmp_path):

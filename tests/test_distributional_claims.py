@@ -97,7 +97,7 @@ def test_calibration_table_of_a_perfect_sampler_has_slope_near_one_and_covering_
 
 
 def test_calibration_table_rejects_bad_input():
-    with pytest.raises(ValueError, match="binary predictions"):
+    with pytest.raises(ValueError, match=r"pred has an entry 2, must have every entry >= 0 and <= 1"):
         S.calibration_table([0, 2], [0, 1], [0.1, 0.2])
     with pytest.raises(ValueError, match="one per test point"):
         S.calibration_table([0, 1, 1], [0, 1], [0.1, 0.2])

@@ -103,7 +103,7 @@ def test_gauss_legendre_matches_adaptive_quadrature(n, c):
 
 
 def test_bad_inputs_name_parameter_and_range():
-    with pytest.raises(ValueError, match=r"p=1.5, must be <= 1"):
+    with pytest.raises(ValueError, match=r"p=1.5, must be >= 0 and <= 1"):
         T.nn_feature_calibration([0.1, 1.5], np.eye(2))
     with pytest.raises(ValueError, match="row 0 sums to"):
         T.nn_feature_calibration([0.1, 0.2], [[0.5, 0.4], [0, 1]])

@@ -64,7 +64,7 @@ def test_gpu_list_shows_every_job(capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["gpu", "resnet"], "unknown GPU job 'resnet'; choose one of: list, deep_double_descent"),
-    (["gpu", "real_vs_ideal", "--profile", "medium"], "unknown profile 'medium'; choose one of: smoke, small, full"),
+    (["gpu", "real_vs_ideal", "--profile", "medium"], "unknown profile 'medium'; choose one of: smoke, cpu, small, full"),
     (["gpu", "real_vs_ideal", "--set", "nonsense=1"], "unknown config field(s) ['nonsense']"),
 ])
 def test_usage_errors_list_the_choices(argv, message, capsys, tmp_path):

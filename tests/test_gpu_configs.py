@@ -1,4 +1,4 @@
-"""No shape surprises on a GPU: every job's ``small`` and ``full`` configuration trains a few steps here.
+"""No shape surprises on a GPU: every job's ``cpu``, ``small`` and ``full`` configuration trains a few steps here.
 
 Two checks per configuration, both on CPU:
 
@@ -41,7 +41,8 @@ from claimcheck.sims import datasets as D  # noqa: E402
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 CPU_MAX_K = 4
 STATUSES = {"passed", "failed", "underpowered"}
-CASES = [(job, profile) for job in JOBS for profile in ("small", "full")]
+# every job's cpu (evidence), small (one GPU) and full profiles, where the job defines them
+CASES = [(job, profile) for job in JOBS for profile in ("cpu", "small", "full") if profile in get_job(job).PROFILES]
 
 
 def _idx(path, arr):
@@ -192,6 +193,10 @@ def test_config_shapes_at_full_size(job, profile, standins):
             continue
         plan = mod.plan(ctx, unit)
         x_shape, logits_shape = driver.shape_step(plan)
+        if job == "deep_double_descent" and unit.spec.get("mlp_sweep"):   # (G*B, ...) in, (G, M, B, C) out
+            G, M = len(cfg.label_noise) * cfg.n_seeds, len(cfg.widths)
+            assert x_shape[0] == G * cfg.batch_size and logits_shape[:3] == (G, M, cfg.batch_size), (x_shape, logits_shape)
+            continue
         rows = len(unit.members) * cfg.batch_size
         assert x_shape[0] == rows and logits_shape[0] == rows, (unit.name, x_shape, logits_shape)
         if job == "deep_double_descent" and len(unit.members) == 1:

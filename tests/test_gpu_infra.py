@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from claimcheck.verdict import Status  # noqa: E402
-from claimcheck.gpu_validation import device as dev, loop, results  # noqa: E402
+from claimcheck.gpu_validation import device as dev, loop  # noqa: E402
 from claimcheck.gpu_validation.double_descent import prominence  # noqa: E402
 from claimcheck.gpu_validation.driver import Context  # noqa: E402
 from claimcheck.gpu_validation.run import (DivergenceError, Run, RunInterrupted, atomic_torch_save, generator,  # noqa: E402
@@ -149,24 +149,6 @@ def test_peak_index_and_interpolation_threshold():
     assert interpolation_threshold([1, 2, 4, 8], train + 0.5) is None
     with pytest.raises(ValueError, match="curve has 2 points"):
         peak_index(np.array([0.1, 0.2]))
-
-
-def test_sign_verdict_can_pass_fail_and_be_underpowered():
-    kw = dict(statistic="s", seed=0, params={}, profile="test")
-    pos = results.bootstrap(np.array([0.9, 1.0, 1.1, 1.05]), np.mean)
-    neg = results.bootstrap(np.array([-0.9, -1.0, -1.1, -1.05]), np.mean)
-    mixed = results.bootstrap(np.array([-1.0, 1.0, -0.5, 0.7]), np.mean)
-    two = results.bootstrap(np.array([1.0, 1.1]), np.mean)
-    assert results.sign_verdict("gpu.x", pos, **kw).status is Status.PASSED
-    assert results.sign_verdict("gpu.x", neg, **kw).status is Status.FAILED
-    assert results.sign_verdict("gpu.x", mixed, **kw).status is Status.UNDERPOWERED
-    assert results.sign_verdict("gpu.x", two, **kw).status is Status.UNDERPOWERED  # < MIN_SEEDS
-    assert results.sign_verdict("gpu.x", pos, unmet="did not interpolate", **kw).status is Status.UNDERPOWERED
-    assert results.upper_verdict("gpu.x", pos, tolerance=2.0, **kw).status is Status.PASSED
-    assert results.upper_verdict("gpu.x", pos, tolerance=0.5, **kw).status is Status.FAILED
-    v = results.sign_verdict("gpu.x", pos, **kw).to_dict()
-    json.dumps(v, allow_nan=False)
-    assert v["extra"]["ci_low"] <= v["estimate"]["mean"] <= v["extra"]["ci_high"]
 
 
 # ----------------------------------------------------------------------------- NaN, atomic files

@@ -19,7 +19,7 @@ def _check_result(res: dict, job: str, tmp_path) -> None:
     v = res["verdict"]
     assert v["claim_id"].startswith(f"gpu.{job}")
     assert v["status"] in STATUSES
-    assert v["budget"] == "smoke" and v["detail"]
+    assert v["extra"]["profile"] == "smoke" and v["params"] == {"result": "result.json"} and v["detail"]
     assert isinstance(v["estimate"]["n"], int)
     assert math.isfinite(float(v["prediction"])) and math.isfinite(float(v["estimate"]["mean"]))
     assert res["config"]["profile"] == "smoke" and res["torch"] == torch.__version__
@@ -145,7 +145,7 @@ def test_every_job_has_the_same_parts(job):
     assert all(hasattr(mod, p) for p in PARTS), [p for p in PARTS if not hasattr(mod, p)]
     assert mod.JOB == job and mod.CLAIM_ID.startswith(f"gpu.{job}.")
     assert issubclass(mod.Config, JobConfig) and dataclasses.is_dataclass(mod.Config)
-    assert set(mod.PROFILES) == {"smoke", "small", "full"}
+    assert {"smoke", "small", "full"} <= set(mod.PROFILES) <= {"smoke", "cpu", "small", "full"}
     assert all(isinstance(c, mod.Config) and c.profile == name for name, c in mod.PROFILES.items())
     for cfg in mod.PROFILES.values():
         mod.validate(cfg)

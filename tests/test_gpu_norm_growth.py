@@ -69,12 +69,13 @@ def test_bad_config_names_the_field(kw, msg):
         norm_growth.run("smoke", device="cpu", out_dir=None, progress=False, **kw)
 
 
-def test_the_authors_settings_in_small_and_full():
+def test_the_authors_settings_in_full():
     """locuslab/uniform-convergence-NeurIPS19 experiments.py: 5 hidden layers of 500, Xavier, no biases,
-    mean sigmoid cross-entropy, SGD lr 0.1, batch 64, fixed order, margin 10 on 99.9%, pixels in [0, 1]."""
+    mean sigmoid cross-entropy, SGD lr 0.1, batch 64, fixed order, margin 10 on 99.9%, pixels in [0, 1].
+    (``cpu`` / ``small`` stop at margin 5 on 99%: tests/test_gpu_evidence_b.py.)"""
     from claimcheck.gpu_validation.models import MLP
 
-    for name in ("small", "full"):
+    for name in ("full",):
         c = norm_growth.PROFILES[name]
         assert (c.depth, c.width, c.init, c.bias, c.loss, c.lr, c.batch_size, c.shuffle, c.standardize, c.margin,
                 c.miss_fraction) == (5, 500, "xavier", False, "sigmoid", 0.1, 64, False, False, 10.0, 0.001)

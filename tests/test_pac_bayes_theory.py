@@ -74,7 +74,7 @@ def test_other_functions_validate_their_arguments():
         T.break_even_k(-0.1, 1.0, 100, 0.05)
     with pytest.raises(ValueError, match=r"num_levels=0, must be >= 1"):
         T.quantize_uniform([1.0, 2.0], 0)
-    with pytest.raises(ValueError, match=r"symbols must be"):
+    with pytest.raises(ValueError, match=r"symbols has an entry 3, must have every entry >= 0 and <= 1"):
         T.code_length_bits([0, 3], num_levels=2)
 
 

@@ -129,7 +129,7 @@ def test_every_figure_module_follows_the_protocol(name):
 
 
 def test_package_exposes_its_api():
-    assert set(paper_figures.__all__) == {"FIGURES", "figures_for_claims", "make_all", "process_groups"}
+    assert set(paper_figures.__all__) == {"FIGURES", "figures_for_claims", "make_all", "draw", "process_groups"}
 
 
 def test_process_groups_partition_the_figures_torch_figures_first():

@@ -108,12 +108,12 @@ BAD = {
         ([1.0, -1.0], ValueError, "spectrum=-1.0, must be > 0"),  # not PSD
         ([1.0, 0.0], ValueError, "spectrum=0.0, must be > 0"),  # singular Sigma
         ([1.0, NAN], ValueError, "spectrum=nan, must be a real number > 0"),
-        ([], ValueError, "spectrum must be a non-empty 1-d array"),
-        ([[1.0, 2.0]], ValueError, "spectrum must be a non-empty 1-d array"),
+        ([], ValueError, r"spectrum has shape (0,), must be a 1-d array with >= 1 entries"),
+        ([[1.0, 2.0]], ValueError, r"spectrum has shape (1, 2), must be a 1-d array with >= 1 entries"),
     ],
     "n_values": [
-        ([10, 0], ValueError, "n=0, must be >= 1"),
-        ([10, 2.5], TypeError, "n=2.5, must be an integer"),
+        ([10, 0], ValueError, "n_values has an entry 0, must have every entry >= 1"),
+        ([10, 2.5], TypeError, "n_values has an entry 2.5, must hold integers only"),
     ],
 }
 BAD_CASES = [

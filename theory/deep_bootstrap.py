@@ -17,7 +17,7 @@ Conventions (used everywhere in this family):
 
 Ideal World (online SGD, a fresh batch every step): with delta_t = beta_t - beta_bar,
 m_t = E delta_t and C_t = E delta_t delta_t^T, *exactly* (no approximation; derivation in
-:func:`ideal_world_loss` and :mod:`theory.deep_bootstrap_sympy`)
+:func:`ideal_world_loss` and :mod:`theory.deep_bootstrap_sympy`)::
 
     m_{t+1} = (I - eta V) m_t
     C_{t+1} = C_t - eta (V C_t + C_t V) + eta^2 (1 + 1/B) V C_t V + (eta^2/B) tr(V C_t) V
@@ -39,7 +39,8 @@ For the sign link with n > d, full-batch GD converges to the OLS fit (the only m
 the train loss); its expected excess risk has the exact finite-n form of
 :func:`sign_ols_excess_risk` (derivation there): the Real World's t -> inf plateau.
 
-Sources:
+Sources::
+
   [NNS21] Nakkiran, Neyshabur, Sedghi, "The Deep Bootstrap Framework: Good Online Learners
           are Good Offline Generalizers", ICLR 2021 (arXiv:2010.08127), Fig. 7 (toy example).
   [BHX19] Belkin, Hsu, Xu, "Two models of double descent for weak features" (2019), Thm 1.
@@ -52,7 +53,8 @@ import math
 import numpy as np
 from scipy import optimize
 
-from claimcheck.theory.validation import check_int, check_real
+from claimcheck.theory.validation import (MAX_EXACT_INT, MAX_STEPS, check_array, check_bool, check_choice, check_int,
+                                          check_real)
 from claimcheck.theory.ridgeless import min_norm_risk_finite
 
 __all__ = [
@@ -85,9 +87,7 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 # --------------------------------------------------------------------------- validation
 def check_link(link) -> str:
     """Return ``link`` if it is one of :data:`LINKS`, else ValueError naming both."""
-    if link not in LINKS:
-        raise ValueError(f"link={link!r}, must be one of {', '.join(repr(k) for k in LINKS)}")
-    return link
+    return check_choice("link", link, LINKS)
 
 
 def check_covariance(V, name: str = "V") -> np.ndarray:
@@ -98,32 +98,45 @@ def check_covariance(V, name: str = "V") -> np.ndarray:
     ...
     ValueError: V has eigenvalue -0.5, must be positive semi-definite (all eigenvalues >= 0)
     """
-    A = np.asarray(V, dtype=float)
+    A = np.asarray(check_real(name, V), dtype=float)
     if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty square matrix, got shape {A.shape}")
-    if not np.isfinite(A).all():
-        raise ValueError(f"{name} has non-finite entries, must be finite")
     scale = max(1.0, float(np.abs(A).max()))
-    if not np.allclose(A, A.T, rtol=0, atol=1e-12 * scale):
-        raise ValueError(f"{name} is not symmetric (max |V - V^T| = {np.abs(A - A.T).max():.3g}), must be symmetric")
-    A = (A + A.T) / 2
-    lmin = float(np.linalg.eigvalsh(A)[0])
+    if not np.allclose(A / scale, A.T / scale, rtol=0, atol=1e-12):
+        raise ValueError(f"{name} is not symmetric (max |V - V^T| = {np.abs(A / 2 - A.T / 2).max() * 2:.3g}), must be symmetric")
+    A = A / 2 + A.T / 2  # (A + A^T) / 2 without overflow of the sum
+    lmin = float(np.linalg.eigvalsh(A / scale)[0]) * scale
     if lmin < -1e-12 * scale:
         raise ValueError(f"{name} has eigenvalue {lmin:.3g}, must be positive semi-definite (all eigenvalues >= 0)")
     return A
 
 
+def _v_norm(b, V) -> float:
+    """||b||_V = sqrt(b^T V b), formed with V and b rescaled (no overflow of the quadratic form)."""
+    sv = max(float(np.abs(V).max()), 1e-300)
+    sb = max(float(np.abs(b).max()), 1e-300)
+    q = float((b / sb) @ (V / sv) @ (b / sb))
+    return math.sqrt(max(q, 0.0)) * math.sqrt(sv) * sb if q > 0 else 0.0
+
+
 def check_beta_star(beta_star, V):
-    """(beta*, ||beta*||_V) after checking beta* is a finite vector of length d with ||beta*||_V > 0."""
-    b = np.asarray(beta_star, dtype=float)
+    """(beta*, ||beta*||_V) after checking beta* is a finite vector of length d with ||beta*||_V > 0.
+
+    ``V`` is a covariance as returned by :func:`check_covariance` (here only its shape and
+    finiteness are checked; a V that is not PSD can give ||beta*||_V^2 <= 0, refused).
+    """
+    V = np.asarray(check_real("V", V), dtype=float)
+    if V.ndim != 2 or V.shape[0] != V.shape[1] or V.shape[0] == 0:
+        raise ValueError(f"V has shape {V.shape}, must be a non-empty square matrix (a covariance, see check_covariance)")
+    b = np.asarray(check_real("beta_star", beta_star), dtype=float)
     if b.ndim != 1 or b.size != V.shape[0]:
-        raise ValueError(f"beta_star must be a vector of length d={V.shape[0]}, got shape {b.shape}")
-    if not np.isfinite(b).all():
-        raise ValueError("beta_star has non-finite entries, must be finite")
-    s2 = float(b @ V @ b)
-    if not s2 > 0:
-        raise ValueError(f"||beta_star||_V^2={s2}, must be > 0 (y would not depend on x)")
-    return b, math.sqrt(s2)
+        raise ValueError(f"beta_star has shape {b.shape}, must be a vector of length d={V.shape[0]}")
+    s = _v_norm(b, V)
+    if not s > 0:
+        raise ValueError(f"||beta_star||_V^2={s * s}, must be > 0 (y would not depend on x)")
+    if not math.isfinite(s):
+        raise ValueError(f"||beta_star||_V = {s}, must be finite (rescale beta_star or V)")
+    return b, s
 
 
 def powerlaw_covariance(d: int, exponent: float = 0.0, trace: float = 1.0) -> np.ndarray:
@@ -134,9 +147,9 @@ def powerlaw_covariance(d: int, exponent: float = 0.0, trace: float = 1.0) -> np
     >>> powerlaw_covariance(2, 1.0, 3.0).diagonal().tolist()
     [2.0, 1.0]
     """
-    d = check_int("d", d, min_value=1)
-    exponent = check_real("exponent", exponent, min_value=0)
-    trace = check_real("trace", trace, min_value=0, include_min=False)
+    d = check_int("d", d, min_value=1, max_value=10**4)
+    exponent = check_real("exponent", exponent, min_value=0, scalar=True)
+    trace = check_real("trace", trace, min_value=0, include_min=False, scalar=True)
     lam = np.arange(1, d + 1, dtype=float) ** (-exponent)
     return np.diag(trace * lam / lam.sum())
 
@@ -150,7 +163,10 @@ def default_beta_star(V) -> np.ndarray:
     V = check_covariance(V)
     lam, U = np.linalg.eigh(V)
     b = U @ np.ones(V.shape[0])
-    return b / math.sqrt(float(b @ V @ b))
+    s = _v_norm(b, V)
+    if not s > 0:
+        raise ValueError("V=0, must have a positive eigenvalue (no direction carries signal)")
+    return b / s
 
 
 # --------------------------------------------------------------------------- best linear predictor
@@ -161,7 +177,7 @@ def link_coefficient(link: str, s: float = 1.0) -> float:
     0.797885
     """
     check_link(link)
-    s = check_real("s", s, min_value=0, include_min=False)
+    s = check_real("s", s, min_value=0, include_min=False, scalar=True)
     return s if link == "identity" else _SQRT_2_OVER_PI
 
 
@@ -192,7 +208,7 @@ def best_linear_risk(link: str, s: float = 1.0) -> float:
     0.36338
     """
     check_link(link)
-    check_real("s", s, min_value=0, include_min=False)
+    check_real("s", s, min_value=0, include_min=False, scalar=True)
     return 0.0 if link == "identity" else 1.0 - 2.0 / math.pi
 
 
@@ -221,7 +237,10 @@ def population_loss(beta, beta_star, V, link: str):
     V = check_covariance(V)
     b, s = check_beta_star(beta_star, V)
     bar = link_coefficient(link, s) * b / s
-    D = np.asarray(beta, dtype=float) - bar
+    beta = np.asarray(check_real("beta", beta), dtype=float)
+    if beta.ndim < 1 or beta.shape[-1] != V.shape[0]:
+        raise ValueError(f"beta has shape {beta.shape}, must be (..., d) with d={V.shape[0]} (one coefficient vector per row)")
+    D = beta - bar
     q = np.einsum("...i,ij,...j->...", D, V, D)
     out = best_linear_risk(link) + q
     return float(out) if np.ndim(out) == 0 else out
@@ -234,7 +253,7 @@ def _eig(V):
 
 
 def _check_batch(batch):
-    return check_int("batch", batch, min_value=1)
+    return check_int("batch", batch, min_value=1, max_value=MAX_EXACT_INT)
 
 
 def second_moment_spectral_radius(V, batch: int, eta: float) -> float:
@@ -246,9 +265,13 @@ def second_moment_spectral_radius(V, batch: int, eta: float) -> float:
     """
     V = check_covariance(V)
     B = _check_batch(batch)
-    eta = check_real("eta", eta, min_value=0, include_min=False)
+    eta = check_real("eta", eta, min_value=0, include_min=False, scalar=True)
     lam, _ = _eig(V)
-    M = np.diag((1 - eta * lam) ** 2 + eta**2 * lam**2 / B) + (eta**2 / B) * np.outer(lam, lam)
+    with np.errstate(over="ignore", invalid="ignore"):
+        el = eta * lam  # (eta lambda)^2 as el * el: no OverflowError from a Python float power
+        M = np.diag((1 - el) ** 2 + el * el / B) + np.outer(el, el) / B
+    if not np.isfinite(M).all():  # eta lambda beyond ~1e154: the radius itself exceeds the float range
+        return math.inf
     return float(np.linalg.eigvalsh(M)[-1])
 
 
@@ -278,7 +301,10 @@ def sgd_stability_threshold(V, batch: int) -> float:
     def f(eta):
         return eta / B * float(np.sum(lam / (2.0 - eta * lam * k))) - 1.0
 
-    return float(optimize.brentq(f, 0.0, hi * (1 - 1e-15), xtol=1e-15, rtol=1e-13))
+    top = hi * (1 - 1e-15)
+    if f(top) <= 0.0:  # huge batch: the root lies within 1e-15 (relative) of 2/(k lambda_max)
+        return float(top)
+    return float(optimize.brentq(f, 0.0, top, xtol=1e-300, rtol=1e-13))
 
 
 def stable_second_moment(V, batch: int, eta: float) -> np.ndarray:
@@ -290,9 +316,11 @@ def stable_second_moment(V, batch: int, eta: float) -> np.ndarray:
     """
     V = check_covariance(V)
     B = _check_batch(batch)
-    eta = check_real("eta", eta, min_value=0, include_min=False)
+    eta = check_real("eta", eta, min_value=0, include_min=False, scalar=True)
     lam, U = _eig(V)
-    one_minus_D = 1.0 - ((1 - eta * lam) ** 2 + eta**2 * lam**2 / B)
+    el = eta * lam
+    with np.errstate(over="ignore", invalid="ignore"):
+        one_minus_D = 1.0 - ((1 - el) ** 2 + el * el / B)
     if np.any(one_minus_D[lam > 0] <= 0):
         raise ValueError(f"eta={eta}, must be < 2B/((B+1) lambda_max) = {2 * B / ((B + 1) * lam.max()):.6g} for a diagonal Perron direction")
     c = np.where(lam > 0, lam / np.where(lam > 0, one_minus_D, 1.0), 0.0)
@@ -358,8 +386,9 @@ def ideal_world_loss(V, beta_star, link: str, batch: int, eta: float, steps: int
     V = check_covariance(V)
     b, s = check_beta_star(beta_star, V)
     B = _check_batch(batch)
-    eta = check_real("eta", eta, min_value=0, include_min=False)
-    steps = check_int("steps", steps, min_value=0)
+    eta = check_real("eta", eta, min_value=0, include_min=False, scalar=True)
+    steps = check_int("steps", steps, min_value=0, max_value=MAX_STEPS)
+    check_bool("allow_unstable", allow_unstable)
     eta_max = sgd_stability_threshold(V, B)
     if eta >= eta_max and not allow_unstable:
         raise ValueError(f"eta={eta}, must be < eta_max(V, B={B}) = {eta_max:.6g} (mean-square stability of SGD)")
@@ -380,17 +409,25 @@ def gd_loss_given_spectrum(mu, d: int, eta: float, steps, s2: float = 1.0) -> np
     Returns (reps, len(steps)). Averaging over beta*'s direction relative to the (Haar)
     eigenvectors of S_n is exact; the remaining expectation over mu is Monte Carlo.
     """
-    mu = np.atleast_2d(np.asarray(mu, dtype=float))
-    d = check_int("d", d, min_value=mu.shape[1])
-    eta = check_real("eta", eta, min_value=0, include_min=False)
-    t = np.asarray(steps, dtype=float)
-    if np.any(t < 0):
-        raise ValueError(f"steps={t[t < 0][0]}, must be >= 0")
+    mu = np.asarray(check_real("mu", mu, min_value=0), dtype=float)
+    if mu.ndim not in (1, 2) or mu.size == 0:
+        raise ValueError(f"mu has shape {mu.shape}, must be a non-empty (reps, m) array of eigenvalues (or one row (m,))")
+    mu = np.atleast_2d(mu)
+    d = check_int("d", d, min_value=mu.shape[1], max_value=MAX_EXACT_INT)
+    eta = check_real("eta", eta, min_value=0, include_min=False, scalar=True)
+    t = check_array("steps", steps, min_value=0, allow_inf=True)
+    s2 = check_real("s2", s2, min_value=0, scalar=True)
+    if s2 == 0.0:
+        return np.zeros((mu.shape[0], t.size))
     finite_t = np.where(np.isinf(t), 0.0, t)
-    with np.errstate(under="ignore"):
-        pw = np.abs(1.0 - eta * mu)[:, :, None] ** (2.0 * finite_t)[None, None, :]
-    pw = np.where(np.isinf(t)[None, None, :], 0.0, pw)
-    return s2 / d * (pw.sum(axis=1) + (d - mu.shape[1]))
+    base = np.abs(1.0 - eta * mu)[:, :, None]
+    with np.errstate(under="ignore", over="ignore"):
+        pw = base ** (2.0 * finite_t)[None, None, :]
+    # t = inf: the limit of |1 - eta mu|^(2t): 0 (stable), 1 (|1 - eta mu| = 1), inf (divergent)
+    limit = np.where(base < 1, 0.0, np.where(base == 1, 1.0, math.inf))
+    pw = np.where(np.isinf(t)[None, None, :], limit, pw)
+    with np.errstate(over="ignore"):
+        return s2 / d * (pw.sum(axis=1) + (d - mu.shape[1]))
 
 
 def real_world_gd_limit(n: int, d: int, s2: float = 1.0) -> float:
@@ -403,9 +440,9 @@ def real_world_gd_limit(n: int, d: int, s2: float = 1.0) -> float:
     >>> real_world_gd_limit(20, 50)
     0.6
     """
-    n = check_int("n", n, min_value=1)
-    d = check_int("d", d, min_value=1)
-    s2 = check_real("s2", s2, min_value=0)
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
+    d = check_int("d", d, min_value=1, max_value=MAX_EXACT_INT)
+    s2 = check_real("s2", s2, min_value=0, scalar=True)
     return float(min_norm_risk_finite(n, d, s2, 0.0))
 
 
@@ -429,11 +466,11 @@ def sign_ols_excess_risk(n: int, d: int) -> float:
     residual eps_i = sgn u_i - c u_i, c = sqrt(2/pi), depends on the first column u of Z only;
     excess = ||gamma||^2, gamma = (Z^T Z)^{-1} Z^T eps): Frisch-Waugh with Z = [u, W] gives
     gamma_W = (G^T G)^{-1} G^T r with G = M_u W ((n-1) x (d-1) standard Gaussian given u) and
-    r = M_u eps = M_u sgn(u); gamma_u = u^T eps/|u|^2 - h^T gamma_W/|u| with h = W^T u/|u| ~
+    r = M_u eps = M_u sgn(u); ``gamma_u = u^T eps/|u|^2 - h^T gamma_W/|u|`` with ``h = W^T u/|u|`` ~
     N(0, I_{d-1}) independent of G. E tr (G^T G)^{-1} = (d-1)/(n-d-1) (inverse Wishart) and
     rotation invariance give
     E[excess | u] = (S_1/R - c)^2 + (n - S_1^2/R) (d-1)/((n-1)(n-d-1)) (1 + 1/R),
-    S_1 = sum |u_i|, R = |u|^2. With u = sqrt(R) theta (theta uniform on the sphere,
+    ``S_1 = sum |u_i|``, ``R = |u|^2``. With u = sqrt(R) theta (theta uniform on the sphere,
     independent of R ~ chi^2_n): E(S_1^2/R) = 1 + 2(n-1)/pi, E(1/R) = 1/(n-2),
     E(S_1/R) = sqrt(2/pi) n/(n-1); collecting terms gives the formula
     (:func:`theory.deep_bootstrap_sympy.check_sign_ols_excess_risk`).
@@ -448,8 +485,8 @@ def sign_ols_excess_risk(n: int, d: int) -> float:
     >>> sign_ols_excess_risk(11, 10)
     inf
     """
-    d = check_int("d", d, min_value=1)
-    n = check_int("n", n, min_value=d + 1)
+    d = check_int("d", d, min_value=1, max_value=MAX_EXACT_INT)
+    n = check_int("n", n, min_value=d + 1, max_value=MAX_EXACT_INT)
     if n == d + 1:
         return math.inf
     return (1.0 - 2.0 / math.pi) * d / (n - d - 1) + 4.0 / (math.pi * (n - 1) * (n - 2))

@@ -26,6 +26,8 @@ import itertools
 
 import sympy as sp
 
+from claimcheck.theory.validation import check_int
+
 __all__ = [
     "u",
     "w",
@@ -128,7 +130,10 @@ def check_cross_moment(kappa=-sp.sqrt(2 / sp.pi), e2=1 - 2 / sp.pi, e22=1 - 2 / 
 
 
 def check_fourth_moment_identity(trace_coefficient=1, vmv_coefficient=2, d: int = 3) -> bool:
-    """E[x x^T M x x^T] = vmv_coefficient V M V + trace_coefficient tr(V M) V via Isserlis (symbolic V, M)."""
+    """E[x x^T M x x^T] = vmv_coefficient V M V + trace_coefficient tr(V M) V via Isserlis (symbolic V, M).
+
+    ``d`` (1..6): the dimension of the symbolic matrices (the expansion grows like d^4)."""
+    d = check_int("d", d, min_value=1, max_value=6)
     V = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"v{min(i, j)}{max(i, j)}"))
     M = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"m{min(i, j)}{max(i, j)}"))
 

@@ -42,7 +42,7 @@ import math
 
 import numpy as np
 
-from claimcheck.theory.validation import check_array, check_int, check_real
+from claimcheck.theory.validation import MAX_EXACT_INT, check_array, check_int, check_int_array, check_real
 
 __all__ = [
     "SEED_RATES",
@@ -60,6 +60,8 @@ __all__ = [
     "dp_majority_agreement",
 ]
 
+_LOG_MAX_FLOAT = math.log(1.7976931348623157e308)
+
 SEED_RATES: tuple[float, ...] = tuple(round(0.01 * c, 2) for c in range(10))
 """p_c = 0.00, 0.01, ..., 0.09 for the ten classes: the train-set table of seed 002
 (Nakkiran & Bansal 2020, "Noisy-binary CIFAR"; seed 002 slides)."""
@@ -71,18 +73,21 @@ def linear_rates(p_max: float, num_classes: int = 10) -> np.ndarray:
     >>> linear_rates(0.09).round(2).tolist() == list(SEED_RATES)
     True
     """
-    p_max = check_real("p_max", p_max, min_value=0, max_value=1)
-    k = check_int("num_classes", num_classes, min_value=2)
+    p_max = check_real("p_max", p_max, min_value=0, max_value=1, scalar=True)
+    k = check_int("num_classes", num_classes, min_value=2, max_value=10**7)
     return p_max * np.arange(k) / (k - 1)
 
 
-def _check_rates(p) -> np.ndarray:
-    return check_array("p", p, min_value=0) if np.all(np.asarray(p) <= 1) else _too_big(p)
+def _check_rates(p, name: str = "p") -> np.ndarray:
+    """Per-class rates: a non-empty 1-d array of probabilities."""
+    return check_array(name, p, min_value=0, max_value=1)
 
 
-def _too_big(p):
-    bad = float(np.asarray(p, dtype=float)[np.asarray(p, dtype=float) > 1].flat[0])
-    raise ValueError(f"p={bad!r}, must be <= 1 (a probability)")
+def _check_same_size(**arrays) -> None:
+    (n0, a0), *rest = arrays.items()
+    for n1, a1 in rest:
+        if a1.size != a0.size:
+            raise ValueError(f"{n1} has {a1.size} entries, must have {a0.size} (one per class, like {n0})")
 
 
 def _check_stochastic(name: str, m) -> np.ndarray:
@@ -137,9 +142,9 @@ def separated_nn_class_probs(n: int, weights) -> np.ndarray:
     >>> separated_nn_class_probs(1, [0.5, 0.5]).tolist()
     [0.5, 0.5]
     """
-    n = check_int("n", n, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
     w = _check_weights(weights)
-    return 1.0 - (1.0 - w) ** n
+    return -np.expm1(float(n) * np.log1p(-w))  # 1 - (1 - w)^n without cancellation for tiny w
 
 
 def line_clusters(num_classes: int = 10, spacing: float = 1.0, width: float = 1.0):
@@ -152,9 +157,12 @@ def line_clusters(num_classes: int = 10, spacing: float = 1.0, width: float = 1.
     >>> [a.tolist() for a in line_clusters(3, 0.5)]
     [[0.0, 0.5, 1.0], [1.0, 1.0, 1.0], [0.3333333333333333, 0.3333333333333333, 0.3333333333333333]]
     """
-    k = check_int("num_classes", num_classes, min_value=1)
-    spacing = check_real("spacing", spacing, min_value=0, include_min=False)
-    width = check_real("width", width, min_value=0, include_min=False)
+    k = check_int("num_classes", num_classes, min_value=1, max_value=10**7)
+    spacing = check_real("spacing", spacing, min_value=0, include_min=False, scalar=True)
+    width = check_real("width", width, min_value=0, include_min=False, scalar=True)
+    if not math.isfinite(spacing * (k - 1) + width):
+        raise ValueError(f"spacing={spacing!r}, must be <= (max float - width) / (num_classes - 1) = "
+                         f"{(1.7976931348623157e308 - width) / max(k - 1, 1):.3g} (the clusters must lie on the float line)")
     return spacing * np.arange(k, dtype=float), np.full(k, width), np.full(k, 1.0 / k)
 
 
@@ -180,6 +188,9 @@ def _nn_probs_at(x: np.ndarray, n: int, lefts, rights, dens) -> np.ndarray:
     return np.einsum("xbk,xb->xk", share, drop)
 
 
+_MAX_QUADRATURE_N = 10**4  # Gauss-Legendre with n/2 nodes: numpy's nodes cost O(n^2) (n = 1e4: ~2 s)
+
+
 def interval_mixture_nn_class_probs(n: int, lefts, widths, weights) -> np.ndarray:
     """Exact M_n[c, c'] = P(NN of n training points is of class c' | x ~ class c) on a line.
 
@@ -199,13 +210,22 @@ def interval_mixture_nn_class_probs(n: int, lefts, widths, weights) -> np.ndarra
     >>> bool(np.allclose(np.diag(m), 1 - 0.5**5))   # separated: NN is in the own class unless it is absent
     True
     """
-    n = check_int("n", n, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=_MAX_QUADRATURE_N)
     lefts = check_array("lefts", lefts)
     widths = check_array("widths", widths, min_value=0, include_min=False)
     k = lefts.size
     if widths.size != k:
         raise ValueError(f"widths has {widths.size} entries, must have {k} (one per class, like lefts)")
     w = _check_weights(weights, k)
+    # Nearest-neighbour classes are invariant under x -> (x - a) / s: work on [0, 1]-scaled
+    # positions, so that no distance between endpoints overflows whatever the input's scale.
+    lo = float(lefts.min())
+    s = float(np.max(lefts / 2 + widths / 2 - lo / 2)) * 2.0  # span, formed without overflow
+    if not math.isfinite(s):
+        s = float(np.max(lefts / 4 + widths / 4 - lo / 4)) * 4.0
+    lefts, widths = (lefts - lo) / s, widths / s
+    if not np.all(widths > 0):
+        raise ValueError("widths has an entry below 1e-308 of the clusters' span, must be resolvable in floating point relative to it")
     rights = lefts + widths
     dens = w / widths
     ends = np.concatenate([lefts, rights])
@@ -231,7 +251,8 @@ def nn_test_error(p, q) -> np.ndarray:
     >>> nn_test_error([0.1], [0.1]).round(4).tolist()   # a perfect sampler: 2 p (1 - p)
     [0.18]
     """
-    p, q = _check_rates(p), _check_rates(q)
+    p, q = _check_rates(p), _check_rates(q, "q")
+    _check_same_size(p=p, q=q)
     return p + q - 2 * p * q
 
 
@@ -248,7 +269,9 @@ def dg_gap_class(p, q) -> np.ndarray:
     >>> dg_gap_class([0.1, 0.2], [0.1, 0.15]).round(4).tolist()
     [0.0, -0.05]
     """
-    return _check_rates(q) - _check_rates(p)
+    p, q = _check_rates(p), _check_rates(q, "q")
+    _check_same_size(p=p, q=q)
+    return q - p
 
 
 def dg_gap_group(p, q, weights, group) -> float:
@@ -258,17 +281,18 @@ def dg_gap_group(p, q, weights, group) -> float:
     >>> dg_gap_group([0.1, 0.2], [0.2, 0.2], [0.5, 0.5], (0, 1))
     0.05
     """
-    p, q = _check_rates(p), _check_rates(q)
+    p, q = _check_rates(p), _check_rates(q, "q")
+    _check_same_size(p=p, q=q)
     w = _check_weights(weights, p.size)
     g = _check_group(group, p.size)
     return float(np.sum(w[g] * (q[g] - p[g])) / np.sum(w[g]))
 
 
 def _check_group(group, k: int) -> np.ndarray:
-    g = np.unique(np.asarray(group, dtype=int).ravel())
-    if g.size == 0 or g.min() < 0 or g.max() >= k:
-        raise ValueError(f"group={tuple(np.asarray(group).ravel().tolist())}, must be a non-empty set of classes in 0..{k - 1}")
-    return g
+    g = check_int_array("group", group, ndim=1)
+    if g.min() < 0 or g.max() >= k:
+        raise ValueError(f"group={tuple(g.tolist())}, must be a non-empty set of classes in 0..{k - 1}")
+    return np.unique(g)
 
 
 def dg_gap_loss(p, q, weights) -> float:
@@ -281,7 +305,8 @@ def dg_gap_loss(p, q, weights) -> float:
     >>> round(dg_gap_loss([0.1, 0.3], [0.1, 0.3], [0.5, 0.5]), 4)
     0.3
     """
-    p, q = _check_rates(p), _check_rates(q)
+    p, q = _check_rates(p), _check_rates(q, "q")
+    _check_same_size(p=p, q=q)
     w = _check_weights(weights, p.size)
     return float(np.sum(w * nn_test_error(p, q)))
 
@@ -294,14 +319,14 @@ def calibration_slope(p, q) -> float:
     >>> round(calibration_slope([0.0, 0.1, 0.2], [0.0, 0.1, 0.2]), 12)
     1.0
     """
-    p, q = _check_rates(p), _check_rates(q)
-    if p.size != q.size:
-        raise ValueError(f"q has {q.size} entries, must have {p.size} (one per class, like p)")
+    p, q = _check_rates(p), _check_rates(q, "q")
+    _check_same_size(p=p, q=q)
     d = p - p.mean()
-    ss = float(d @ d)
-    if ss == 0:
-        raise ValueError("p is constant across classes; the calibration slope is undefined")
-    return float(d @ q / ss)
+    top = float(np.abs(d).max())
+    if top == 0:
+        raise ValueError("p is constant across classes, must vary (the calibration slope is undefined)")
+    d = d / top  # scale-free: tiny rates (1e-300) do not underflow d @ d
+    return float(d @ q / float(d @ d) / top)
 
 
 def dp_dg_bound(epsilon: float, delta: float, test_stat: float) -> float:
@@ -316,16 +341,21 @@ def dp_dg_bound(epsilon: float, delta: float, test_stat: float) -> float:
     and the same with train and test swapped (so the gap is at most
     e^eps - 1 + delta): swap z_i with a fresh z (the pairs (S, z_i) and (S^{i<-z}, z) have
     the same law) and apply DP to the [0, 1]-valued post-processing f -> T(z, f(z)).
+    Evaluated in log space: ``inf`` when e^eps t exceeds the largest float (eps > 709.78 +
+    ln(1/t); the bound is then vacuous anyway), never an OverflowError.
     Source: Kulynych, Yang, Yu, Blasiok, Nakkiran 2022 (arXiv:2204.03230), "DP
     implies DG"; cf. Dwork et al. 2015 (generalization of DP algorithms).
 
     >>> round(dp_dg_bound(0.0, 0.0, 0.3), 12)
     0.3
     """
-    eps = check_real("epsilon", epsilon, min_value=0)
-    dl = check_real("delta", delta, min_value=0, max_value=1)
-    t = check_real("test_stat", test_stat, min_value=0, max_value=1)
-    return math.exp(eps) * t + dl
+    eps = check_real("epsilon", epsilon, min_value=0, scalar=True)
+    dl = check_real("delta", delta, min_value=0, max_value=1, scalar=True)
+    t = check_real("test_stat", test_stat, min_value=0, max_value=1, scalar=True)
+    if t == 0.0:
+        return dl
+    log_term = eps + math.log(t)  # e^eps t in log space: never an OverflowError
+    return (math.exp(log_term) if log_term < _LOG_MAX_FLOAT else math.inf) + dl
 
 
 def _majority_one_prob(counts: np.ndarray, p: float, extra_ones: int = 0, extra: int = 0) -> np.ndarray:
@@ -360,10 +390,10 @@ def dp_majority_agreement(n: int, cells: int, p: float, epsilon: float) -> tuple
     """
     from scipy import stats as _st
 
-    n = check_int("n", n, min_value=1)
-    m = check_int("cells", cells, min_value=1)
-    p = check_real("p", p, min_value=0, max_value=1)
-    eps = check_real("epsilon", epsilon, min_value=0)
+    n = check_int("n", n, min_value=1, max_value=10**7)
+    m = check_int("cells", cells, min_value=1, max_value=MAX_EXACT_INT)
+    p = check_real("p", p, min_value=0, max_value=1, scalar=True)
+    eps = check_real("epsilon", epsilon, min_value=0, scalar=True)
     r = 1.0 / (1.0 + math.exp(-eps / 2))
     # train side: the point's own label y plus K ~ Bin(n-1, 1/m) others
     k = np.arange(n)

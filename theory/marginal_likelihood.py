@@ -13,6 +13,11 @@ Model: y = X w + eps, w ~ N(0, s2 I_d) (``prior_var`` = s2), eps ~ N(0, sigma2 I
 * Monte Carlo: p(y) = E_{w ~ q}[p(y|w) p(w) / q(w)], importance sampling from the prior or
   from a widened posterior, with an SE, in log space (:func:`log_marginal_likelihood_mc`).
 
+Supported ranges (refused with a ValueError naming the parameter outside them): entries of X,
+y (and X_test, y_test) of magnitude <= 1e50, prior_var and noise_var in [1e-100, 1e100];
+within them every product of the data with the precisions stays finite, so no result is a NaN
+or an overflowed inf.
+
 Sources:
   [Bis06]  Bishop, "Pattern Recognition and Machine Learning" (2006), eq. (3.86) (LML of
            Bayesian linear regression) and Sec. 3.3.2 (predictive distribution).
@@ -29,7 +34,7 @@ import math
 import numpy as np
 from scipy import linalg
 
-from claimcheck.theory.validation import check_int, check_real
+from claimcheck.theory.validation import check_bool, check_choice, check_int, check_real, check_rng, check_size
 
 __all__ = [
     "make_regression_data",
@@ -46,28 +51,51 @@ __all__ = [
 _LOG_2PI = math.log(2 * math.pi)
 
 
-def _check_xy(X, y):
-    X = np.asarray(check_real("X", X), dtype=float)
-    y = np.asarray(check_real("y", y), dtype=float).ravel()
-    if X.ndim != 2 or X.shape[0] != y.size or y.size == 0:
-        raise ValueError(f"X must be (n, d) with n = len(y) >= 1, got X {X.shape} and y {y.shape}")
+_MAX_DATA = 1e50  # |entries of X, y|: their squares times 1/noise_var (<= 1e100) stay far inside the float range
+_VAR_RANGE = (1e-100, 1e100)  # supported prior_var, noise_var: ratios and products of these with the data stay finite
+
+
+def _check_xy(X, y, names=("X", "y")):
+    nx, ny = names
+    X = np.asarray(check_real(nx, X, min_value=-_MAX_DATA, max_value=_MAX_DATA), dtype=float)
+    y = np.asarray(check_real(ny, y, min_value=-_MAX_DATA, max_value=_MAX_DATA), dtype=float)
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"{ny} has shape {y.shape}, must be a non-empty vector (n,)")
+    if X.ndim != 2 or X.shape[0] != y.size or X.shape[1] == 0:
+        raise ValueError(f"{nx} has shape {X.shape}, must be (n, d) with d >= 1 and n = len({ny}) = {y.size}")
     return X, y
 
 
 def _check_vars(prior_var, noise_var):
-    return (check_real("prior_var", prior_var, min_value=0, include_min=False),
-            check_real("noise_var", noise_var, min_value=0, include_min=False))
+    lo, hi = _VAR_RANGE
+    return (check_real("prior_var", prior_var, min_value=lo, max_value=hi, scalar=True),
+            check_real("noise_var", noise_var, min_value=lo, max_value=hi, scalar=True))
+
+
+def _precision(X, s2, sig2):
+    """A = X^T X / sigma2 + I / s2, refused (naming the variances) when it overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        A = X.T @ X / sig2 + np.eye(X.shape[1]) / s2
+    if not np.isfinite(A).all():
+        raise ValueError(f"noise_var={sig2!r}, prior_var={s2!r}: the posterior precision X^T X / noise_var + I / prior_var "
+                         "overflows; they must be larger (or X smaller)")
+    return A
 
 
 def make_regression_data(n: int, d: int, *, w_scale: float = 1.0, noise_var: float = 1.0, seed: int = 0,
                          n_test: int = 0, sparse: bool = False):
     """A reproducible synthetic data set: X ~ N(0, I), w* ~ N(0, w_scale^2 I) (or only w*_1
     nonzero if ``sparse``), y = X w* + eps. Returns (X, y, w*) or, with n_test > 0,
-    (X, y, w*, X_test, y_test). Same seed -> same arrays."""
-    n = check_int("n", n, min_value=1)
-    d = check_int("d", d, min_value=1)
-    w_scale = check_real("w_scale", w_scale, min_value=0)
-    noise_var = check_real("noise_var", noise_var, min_value=0)
+    (X, y, w*, X_test, y_test). Same seed -> same arrays. Supported ranges: w_scale <= 1e40 and
+    noise_var <= 1e80, so that y stays inside the ``|data| <= 1e50`` the other functions accept
+    (and X w* never meets inf - inf = NaN)."""
+    n = check_int("n", n, min_value=1, max_value=10**7)
+    d = check_int("d", d, min_value=1, max_value=10**5)
+    n_test = check_int("n_test", n_test, min_value=0, max_value=10**7)
+    check_size("(n + n_test) x d", (n + n_test) * d)
+    w_scale = check_real("w_scale", w_scale, min_value=0, max_value=1e40, scalar=True)
+    noise_var = check_real("noise_var", noise_var, min_value=0, max_value=1e80, scalar=True)
+    sparse = check_bool("sparse", sparse)
     rng = np.random.default_rng(np.random.SeedSequence([check_int("seed", seed, min_value=0), n, d]))
     w = np.zeros(d)
     if sparse:
@@ -93,7 +121,7 @@ def posterior(X, y, prior_var: float, noise_var: float):
     X, y = _check_xy(X, y)
     s2, sig2 = _check_vars(prior_var, noise_var)
     d = X.shape[1]
-    A = X.T @ X / sig2 + np.eye(d) / s2
+    A = _precision(X, s2, sig2)
     c = linalg.cho_factor(A, lower=True)
     mu = linalg.cho_solve(c, X.T @ y / sig2)
     S = linalg.cho_solve(c, np.eye(d))
@@ -116,7 +144,7 @@ def log_marginal_likelihood(X, y, prior_var: float, noise_var: float) -> float:
     X, y = _check_xy(X, y)
     s2, sig2 = _check_vars(prior_var, noise_var)
     n, d = X.shape
-    A = X.T @ X / sig2 + np.eye(d) / s2
+    A = _precision(X, s2, sig2)
     L = linalg.cholesky(A, lower=True)
     b = X.T @ y / sig2
     v = linalg.solve_triangular(L, b, lower=True)
@@ -179,8 +207,11 @@ def conditional_log_marginal_likelihood(X, y, prior_var: float, noise_var: float
 def log_likelihood(X, y, W, noise_var: float) -> np.ndarray:
     """log p(y | X, w) for each row w of W (shape (S, d)); vectorised over samples."""
     X, y = _check_xy(X, y)
-    sig2 = check_real("noise_var", noise_var, min_value=0, include_min=False)
-    R = y[None, :] - np.atleast_2d(W) @ X.T
+    sig2 = check_real("noise_var", noise_var, min_value=_VAR_RANGE[0], max_value=_VAR_RANGE[1], scalar=True)
+    W = np.atleast_2d(np.asarray(check_real("W", W, min_value=-1e200, max_value=1e200), dtype=float))
+    if W.ndim != 2 or W.shape[1] != X.shape[1]:
+        raise ValueError(f"W has shape {W.shape}, must be (S, d) with d = {X.shape[1]} (one weight vector per row)")
+    R = y[None, :] - W @ X.T
     return -0.5 * (np.sum(R * R, axis=1) / sig2 + y.size * (math.log(sig2) + _LOG_2PI))
 
 
@@ -207,9 +238,13 @@ def log_marginal_likelihood_mc(X, y, prior_var: float, noise_var: float, num_sam
     """
     X, y = _check_xy(X, y)
     s2, sig2 = _check_vars(prior_var, noise_var)
-    S_n = check_int("num_samples", num_samples, min_value=2)
-    widen = check_real("widen", widen, min_value=0.5, include_min=False)
+    S_n = check_int("num_samples", num_samples, min_value=2, max_value=10**8)
+    widen = check_real("widen", widen, min_value=0.5, include_min=False, scalar=True)
+    rng = check_rng("rng", rng)
+    check_choice("proposal", proposal, ("prior", "posterior"))
+    check_bool("return_weights", return_weights)
     d = X.shape[1]
+    check_size("num_samples x max(n, d)", S_n * max(X.shape))
     prior_chol = math.sqrt(s2) * np.eye(d)
     if proposal == "prior":
         W = math.sqrt(s2) * rng.standard_normal((S_n, d))
@@ -236,7 +271,9 @@ def predictive_log_density(X, y, X_test, y_test, prior_var: float, noise_var: fl
 
     Source: [Bis06] eq. (3.58)-(3.59)."""
     X, y = _check_xy(X, y)
-    Xt, yt = _check_xy(X_test, y_test)
+    Xt, yt = _check_xy(X_test, y_test, ("X_test", "y_test"))
+    if Xt.shape[1] != X.shape[1]:
+        raise ValueError(f"X_test has {Xt.shape[1]} columns, must have d = {X.shape[1]} like X")
     mu, S = posterior(X, y, prior_var, noise_var)
     v = noise_var + np.einsum("ij,jk,ik->i", Xt, S, Xt)
     r = yt - Xt @ mu
@@ -252,10 +289,19 @@ def prior_scale_sweep(X, y, prior_vars, noise_var: float, m: int, X_test=None, y
     >>> sorted(sw), sw["lml_per_point"].shape
     (['clml_per_point', 'lml_per_point', 'prior_vars'], (3,))
     """
-    pv = np.atleast_1d(check_real("prior_vars", prior_vars, min_value=0, include_min=False)).astype(float)
+    pv = np.atleast_1d(check_real("prior_vars", prior_vars, min_value=_VAR_RANGE[0], max_value=_VAR_RANGE[1])).astype(float)
+    if pv.ndim != 1 or pv.size == 0:
+        raise ValueError(f"prior_vars has shape {pv.shape}, must be a non-empty vector of variances")
     X, y = _check_xy(X, y)
     n = X.shape[0]
     m = check_int("m", m, min_value=1, max_value=n)
+    check_real("noise_var", noise_var, min_value=_VAR_RANGE[0], max_value=_VAR_RANGE[1], scalar=True)
+    if (X_test is None) != (y_test is None):
+        raise ValueError("X_test and y_test must be given together (or both left out)")
+    if X_test is not None:
+        Xt, _ = _check_xy(X_test, y_test, ("X_test", "y_test"))
+        if Xt.shape[1] != X.shape[1]:
+            raise ValueError(f"X_test has {Xt.shape[1]} columns, must have d = {X.shape[1]} like X")
     out = {
         "prior_vars": pv,
         "lml_per_point": np.array([log_marginal_likelihood(X, y, s, noise_var) / n for s in pv]),

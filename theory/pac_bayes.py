@@ -33,12 +33,15 @@ Sources:
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
 
-from claimcheck.theory.validation import as_output, check_int, check_real
+from claimcheck.theory._numerics import log1pmx as _log1pmx
+from claimcheck.theory.validation import (MAX_EXACT_INT, as_output, check_broadcast, check_choice, check_int,
+                                          check_int_array, check_real)
 
 __all__ = [
     "KL_INVERSE_TOL",
@@ -68,16 +71,24 @@ KL_INVERSE_TOL = 1e-12
 p* <= p_hat <= p* + KL_INVERSE_TOL (it is never below the exact supremum p*)."""
 
 _BISECTION_STEPS = 64  # halves an interval of length <= 1 to < 1e-19, below float spacing near 1
+_LOG_MAX_FLOAT = math.log(sys.float_info.max)  # 709.78...: exp() of anything larger overflows
 
 
 # --------------------------------------------------------------------------- validation
 def _check_common(emp_risk, kl, n, delta, k):
     emp_risk = check_real("emp_risk", emp_risk, min_value=0, max_value=1)
     kl = check_real("kl", kl, min_value=0)
-    n = check_int("n", n, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
     delta = check_real("delta", delta, min_value=0, max_value=1, include_min=False, include_max=False)
     k = check_real("k", k, min_value=1)
+    check_broadcast(emp_risk=emp_risk, kl=kl, delta=delta, k=k)
     return emp_risk, kl, n, delta, k
+
+
+def _log_n_over_delta(n: int, delta):
+    """ln(n / delta) as ln n - ln delta: finite for every n and every delta > 0 (n / delta
+    itself overflows to inf once delta < n / 1.8e308)."""
+    return math.log(n) - np.log(delta)
 
 
 # --------------------------------------------------------------------------- binary kl
@@ -96,17 +107,35 @@ def kl_bernoulli(q, p):
     """
     q = check_real("q", q, min_value=0, max_value=1)
     p = check_real("p", p, min_value=0, max_value=1)
-    return as_output(_kl(np.asarray(q, float), np.asarray(p, float)))
+    q, p = check_broadcast(q=q, p=p)
+    return as_output(_kl(q, p))
 
 
 def _kl(q, p):
-    """Vectorised kl(q||p) without validation (inf where undefined)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(q > 0, special.xlogy(q, q) - special.xlogy(q, p), 0.0)
-        b = np.where(q < 1, (1 - q) * (np.log1p(-q) - np.log1p(-p)), 0.0)  # log1p: exact for tiny p
-        out = a + b
+    """Vectorised kl(q||p) without validation (inf where undefined), accurate to a few ulps
+    relative everywhere, also for p close to q: with d = p - q,
+
+        kl = -q log1pmx(d / q) - (1 - q) log1pmx(-d / (1 - q)),   log1pmx(x) = log(1 + x) - x,
+
+    (the first-order terms -d and +d of the two logarithms cancel exactly in this form),
+    and kl(0 || p) = -log1p(-p), kl(1 || p) = -log p."""
+    q, p = np.broadcast_arrays(np.asarray(q, dtype=float), np.asarray(p, dtype=float))
+    inner = (q > 0) & (q < 1)
+    qi = np.where(inner, q, 0.5)
+    d = np.where(inner, p, 0.5) - qi
+    pi = qi + d
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        x1, x2 = d / qi, -d / (1.0 - qi)
+        # |x| huge (q or 1 - q subnormal-small): nothing cancels, and log(1 + x) is a log ratio
+        t1 = np.where(np.abs(x1) <= 1e8, -qi * _log1pmx(np.where(np.abs(x1) <= 1e8, x1, 0.0)), d - qi * (np.log(pi) - np.log(qi)))
+        t2 = np.where(np.abs(x2) <= 1e8, -(1.0 - qi) * _log1pmx(np.where(np.abs(x2) <= 1e8, x2, 0.0)),
+                      -d - (1.0 - qi) * (np.log1p(-pi) - np.log1p(-qi)))
+        mid = t1 + t2
+        at0 = -np.log1p(-np.where(q == 0, p, 0.0))
+        at1 = -np.log(np.where(q == 1, p, 1.0))
+    out = np.where(inner, mid, np.where(q == 0, at0, at1))
     out = np.where(((p == 0) & (q > 0)) | ((p == 1) & (q < 1)), np.inf, out)
-    return np.maximum(out, 0.0)  # rounding can give -1e-17 at q == p
+    return np.maximum(out, 0.0)
 
 
 def kl_inverse_upper(q, c, *, _kl_fn=None):
@@ -116,8 +145,11 @@ def kl_inverse_upper(q, c, *, _kl_fn=None):
 
     Bisection on [q, 1], where kl(q||.) increases, 64 halvings keeping the upper end: the
     result is never below the exact supremum and exceeds it by at most :data:`KL_INVERSE_TOL`
-    (2^-64 < 1e-19 in exact arithmetic; kl uses log1p, accurate for tiny p). Edge cases:
-    c = 0 -> q; q = 1 -> 1; c = inf, or c >= ln(1/(1-q)) = kl(q||1^-), -> 1 (to the tolerance).
+    (2^-64 < 1e-19 in exact arithmetic; kl is evaluated without cancellation near p = q, so
+    the tolerance holds for every c down to the smallest float, checked against a 50-digit
+    mpmath reference in the tests; the end is then raised by 1e-14 (p - q) + 4 ulp to cover
+    kl's own rounding). Edge cases: c = 0 -> q; q = 0 -> 1 - exp(-c) = -expm1(-c) exactly;
+    q = 1 -> 1; c = inf -> 1 (for q < 1, kl(q||p) -> inf as p -> 1, so every finite c has p* < 1).
     Accepts arrays (broadcast).
     Source: [Mau04] Thm 5; Seeger, JMLR 3 (2002), Thm 1.
 
@@ -129,7 +161,7 @@ def kl_inverse_upper(q, c, *, _kl_fn=None):
     q = check_real("q", q, min_value=0, max_value=1)
     c = check_real("c", c, min_value=0, allow_inf=True)
     kl_fn = _kl if _kl_fn is None else _kl_fn
-    qa, ca = np.broadcast_arrays(np.asarray(q, float), np.asarray(c, float))
+    qa, ca = check_broadcast(q=q, c=c)
     lo = qa.copy()
     hi = np.ones_like(qa)
     done = kl_fn(qa, hi) <= ca  # p = 1 itself is feasible (q = 1, or c = inf)
@@ -138,7 +170,12 @@ def kl_inverse_upper(q, c, *, _kl_fn=None):
         ok = kl_fn(qa, mid) <= ca
         lo = np.where(ok, mid, lo)
         hi = np.where(ok, hi, mid)
+    hi = np.minimum(hi + 1e-14 * (hi - qa) + 4 * np.spacing(hi), 1.0)  # kl's rounding: stay above p*
     out = np.where(done, 1.0, hi)
+    if _kl_fn is None:
+        with np.errstate(over="ignore"):
+            # exact: kl(0||p) = -ln(1-p), so p* = 1 - e^-c; one ulp up keeps the result >= p* after rounding
+            out = np.where(qa == 0, np.minimum(np.nextafter(-np.expm1(-np.minimum(ca, 800.0)), 2.0), 1.0), out)
     out = np.where(ca == 0, qa, out)
     return as_output(np.clip(out, qa, 1.0))
 
@@ -160,7 +197,7 @@ def mcallester_bound(emp_risk, kl, n: int, delta: float, k=1):
     0.08688
     """
     emp_risk, kl, n, delta, k = _check_common(emp_risk, kl, n, delta, k)
-    return as_output(np.asarray(emp_risk) + np.sqrt((np.asarray(kl) + np.log(k) + np.log(n / np.asarray(delta)) + 2.0) / (2 * n - 1)))
+    return as_output(np.asarray(emp_risk) + np.sqrt((np.asarray(kl) + np.log(k) + _log_n_over_delta(n, delta) + 2.0) / (2 * n - 1)))
 
 
 def maurer_xi(n: int) -> float:
@@ -174,7 +211,7 @@ def maurer_xi(n: int) -> float:
     >>> maurer_xi(1), round(maurer_xi(2), 6)
     (2.0, 2.5)
     """
-    n = check_int("n", n, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=10**7)
     j = np.arange(n + 1, dtype=float)
     logs = special.gammaln(n + 1) - special.gammaln(j + 1) - special.gammaln(n - j + 1) + special.xlogy(j, j / n) + special.xlogy(n - j, 1 - j / n)
     return float(np.exp(special.logsumexp(logs)))
@@ -196,7 +233,7 @@ def maurer_bound(emp_risk, kl, n: int, delta: float, k=1):
     0.06551
     """
     emp_risk, kl, n, delta, k = _check_common(emp_risk, kl, n, delta, k)
-    c = (np.asarray(kl) + np.log(k) + np.log(2 * math.sqrt(n) / np.asarray(delta))) / n
+    c = (np.asarray(kl) + np.log(k) + math.log(2.0) + 0.5 * math.log(n) - np.log(delta)) / n
     return kl_inverse_upper(emp_risk, c)
 
 
@@ -206,14 +243,17 @@ def catoni_bound(emp_risk, kl, n: int, delta: float, k=1, C: float = 1.0):
     .. math:: \\mathbb E_Q R \\le \\frac{1 - \\exp\\big(-C\\,\\mathbb E_Q\\hat R - (\\mathrm{KL}(Q\\|P) + \\ln(k/\\delta))/n\\big)}{1 - e^{-C}}
 
     with probability >= 1 - delta (C must be fixed before seeing the data; tuning C over a
-    grid of k values is paid by the same log k). Source: [Cat07] Thm 1.2.6.
+    grid of k values is paid by the same log k). Not clipped at 1: the value exceeds 1 (a
+    vacuous bound) exactly when C emp_risk + (KL + ln(k/delta))/n > C, since 1 - e^{-a} >
+    1 - e^{-C} iff a > C (e.g. a small C with a large KL). ln(k/delta) is formed as
+    ln k - ln delta. Source: [Cat07] Thm 1.2.6.
 
     >>> round(catoni_bound(emp_risk=0.05, kl=10.0, n=10000, delta=0.05, C=0.1), 6)
     0.06599
     """
     emp_risk, kl, n, delta, k = _check_common(emp_risk, kl, n, delta, k)
-    C = check_real("C", C, min_value=0, include_min=False)
-    num = -np.expm1(-C * np.asarray(emp_risk) - (np.asarray(kl) + np.log(k) + np.log(1 / np.asarray(delta))) / n)
+    C = check_real("C", C, min_value=0, include_min=False, scalar=True)
+    num = -np.expm1(-C * np.asarray(emp_risk) - (np.asarray(kl) + np.log(k) - np.log(delta)) / n)
     return as_output(num / -math.expm1(-C))
 
 
@@ -222,9 +262,7 @@ BOUNDS = {"mcallester": mcallester_bound, "maurer": maurer_bound, "catoni": cato
 
 
 def _bound_fn(bound: str):
-    if bound not in BOUNDS:
-        raise ValueError(f"bound={bound!r}, must be one of {', '.join(repr(b) for b in BOUNDS)}")
-    return BOUNDS[bound]
+    return BOUNDS[check_choice("bound", bound, tuple(BOUNDS))]
 
 
 def occam_bound(emp_risk, code_length_bits, n: int, delta: float, k=1, bound: str = "maurer"):
@@ -240,7 +278,10 @@ def occam_bound(emp_risk, code_length_bits, n: int, delta: float, k=1, bound: st
     0.011637
     """
     bits = check_real("code_length_bits", code_length_bits, min_value=0)
-    return _bound_fn(bound)(emp_risk, np.asarray(bits) * math.log(2), n, delta, k)
+    fn = _bound_fn(bound)
+    _check_common(emp_risk, 0.0, n, delta, k)
+    check_broadcast(emp_risk=emp_risk, code_length_bits=bits, k=k)
+    return fn(emp_risk, np.asarray(bits) * math.log(2), n, delta, k)
 
 
 # --------------------------------------------------------------------------- tuning cost
@@ -259,14 +300,16 @@ def tuning_cost(kl, n: int, delta: float, k, bound: str = "mcallester", emp_risk
     >>> round(tuning_cost(kl=10.0, n=10000, delta=0.05, k=20), 6)
     0.00209
     """
+    fn = _bound_fn(bound)
+    if emp_risk is not None:
+        check_real("emp_risk", emp_risk, min_value=0, max_value=1)
     if bound == "mcallester":
         _, kl, n, delta, k = _check_common(0.0, kl, n, delta, k)
-        b0 = np.asarray(kl) + np.log(n / np.asarray(delta)) + 2.0
+        b0 = np.asarray(kl) + _log_n_over_delta(n, delta) + 2.0
         m = 2 * n - 1
         # sqrt(a + x) - sqrt(a) = x / (sqrt(a + x) + sqrt(a)): no cancellation for small x.
         lk = np.log(k)
         return as_output(lk / m / (np.sqrt((b0 + lk) / m) + np.sqrt(b0 / m)))
-    fn = _bound_fn(bound)
     if emp_risk is None:
         raise ValueError(f"emp_risk=None, must be in [0, 1] for bound={bound!r} (its cost depends on it)")
     return as_output(np.asarray(fn(emp_risk, kl, n, delta, k)) - np.asarray(fn(emp_risk, kl, n, delta, 1)))
@@ -278,12 +321,13 @@ def tuning_cost_upper(n: int, k):
     >>> round(tuning_cost_upper(n=10000, k=20), 6)
     0.012239
     """
-    n = check_int("n", n, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
     k = check_real("k", k, min_value=1)
     return as_output(np.sqrt(np.log(k) / (2 * n - 1)))
 
 
-def break_even_k(risk_gain: float, kl: float, n: int, delta: float, bound: str = "mcallester", emp_risk: float | None = None) -> float:
+def break_even_k(risk_gain: float, kl: float, n: int, delta: float, bound: str = "mcallester", emp_risk: float | None = None,
+                 log: bool = False) -> float:
     """The largest k for which tuning over k priors pays off, given the empirical-risk gain.
 
     Tuning pays off while the reduction of the empirical risk it buys exceeds the tuning
@@ -292,37 +336,51 @@ def break_even_k(risk_gain: float, kl: float, n: int, delta: float, bound: str =
     .. math:: \\ln k^* = m\\Big(g + \\sqrt{B_0/m}\\Big)^2 - B_0
 
     For "maurer"/"catoni" (``emp_risk`` = the risk *after* tuning) k* solves
-    B(emp_risk, k) = B(emp_risk + g, 1) by bisection in ln k; ``inf`` if even k -> inf would
-    pay off (the bound saturates) or ln k* overflows a float (documented, not NaN).
+    B(emp_risk, k) = B(emp_risk + g, 1) by bisection in ln k over [0, ln(max float)];
+    ``inf`` if even k = e^709.78 would pay off (the bound saturates). k* itself is finite up to
+    ln k* = 709.78 (the largest float) and ``inf`` beyond (documented, not NaN); ``log=True``
+    returns ln k* instead, finite for the McAllester form at any size.
     Source: seed 003; this module's :func:`tuning_cost`.
 
     >>> round(break_even_k(risk_gain=0.01, kl=10.0, n=10000, delta=0.05))
     8164610
     """
-    g = check_real("risk_gain", risk_gain, min_value=0)
-    if bound == "mcallester":
-        _, kl, n, delta, _ = _check_common(0.0, kl, n, delta, 1)
-        b0 = kl + math.log(n / delta) + 2.0
-        m = 2 * n - 1
-        log_k = m * (g + math.sqrt(b0 / m)) ** 2 - b0
-        return math.exp(log_k) if log_k < 709.0 else math.inf
+    g = check_real("risk_gain", risk_gain, min_value=0, scalar=True)
     fn = _bound_fn(bound)
+    if emp_risk is not None:
+        emp_risk = check_real("emp_risk", emp_risk, min_value=0, max_value=1, scalar=True)
+    if not isinstance(log, (bool, np.bool_)):
+        raise TypeError(f"log={log!r}, must be True or False")
+    kl = check_real("kl", kl, min_value=0, scalar=True)
+    delta = check_real("delta", delta, min_value=0, max_value=1, include_min=False, include_max=False, scalar=True)
+    _, kl, n, delta, _ = _check_common(0.0, kl, n, delta, 1)
+
+    def out(log_k: float) -> float:
+        log_k = max(log_k, 0.0)
+        if log:
+            return log_k
+        return math.exp(log_k) if log_k <= _LOG_MAX_FLOAT else math.inf
+
+    if bound == "mcallester":
+        b0 = kl + _log_n_over_delta(n, delta) + 2.0
+        m = 2 * n - 1
+        # m (g + sqrt(b0/m))^2 - b0 = m g^2 + 2 g sqrt(m b0): no cancellation, no overflow of m g^2 first
+        return out(g * (m * g + 2.0 * math.sqrt(m * b0)) if g > 0 else 0.0)
     if emp_risk is None:
         raise ValueError(f"emp_risk=None, must be in [0, 1] for bound={bound!r}")
-    emp_risk = check_real("emp_risk", emp_risk, min_value=0, max_value=1)
     if emp_risk + g > 1:
         raise ValueError(f"risk_gain={g}, must be <= 1 - emp_risk = {1 - emp_risk}")
     target = float(fn(emp_risk + g, kl, n, delta, 1))
-    if float(fn(emp_risk, kl, n, delta, math.exp(700.0))) <= target:
+    if float(fn(emp_risk, kl, n, delta, math.exp(_LOG_MAX_FLOAT))) <= target:
         return math.inf
-    lo, hi = 0.0, 700.0
+    lo, hi = 0.0, _LOG_MAX_FLOAT
     for _ in range(100):
         mid = 0.5 * (lo + hi)
         if float(fn(emp_risk, kl, n, delta, math.exp(mid))) <= target:
             lo = mid
         else:
             hi = mid
-    return math.exp(lo)
+    return out(lo)
 
 
 @dataclass(frozen=True)
@@ -354,6 +412,12 @@ def tuned_bound(emp_risk: float, kl: float, n: int, delta: float, k, bound: str 
     TunedBound(maurer, k=20: bound=0.0655 (uncharged 0.0643, cost of tuning 0.0012))
     """
     fn = _bound_fn(bound)
+    allowed = {"catoni": ("C",)}.get(bound, ())
+    extra = sorted(set(kwargs) - set(allowed))
+    if extra:
+        raise TypeError(f"unknown option(s) {extra} for bound={bound!r}; it takes {list(allowed) or 'none'} (C must be given for catoni only)")
+    for name, value in (("emp_risk", emp_risk), ("kl", kl), ("delta", delta), ("k", k)):
+        check_real(name, value, scalar=True)
     b = float(fn(emp_risk, kl, n, delta, k, **kwargs))
     u = float(fn(emp_risk, kl, n, delta, 1, **kwargs))
     return TunedBound(bound=b, uncharged=u, cost=b - u, k=float(k), name=bound)
@@ -372,7 +436,7 @@ def quantize_uniform(weights, num_levels: int):
     ([0, 1, 2], [0.0, 0.5, 1.0])
     """
     w = np.asarray(check_real("weights", weights), dtype=float).ravel()
-    num_levels = check_int("num_levels", num_levels, min_value=1)
+    num_levels = check_int("num_levels", num_levels, min_value=1, max_value=2**24)
     if w.size == 0:
         raise ValueError("weights is empty, must have at least one entry")
     lo, hi = float(w.min()), float(w.max())
@@ -408,11 +472,9 @@ def code_length_bits(symbols, num_levels: int, codebook_bits_per_level: int = 32
     >>> code_length_bits([0, 0, 0, 1], num_levels=2)
     79.0
     """
-    num_levels = check_int("num_levels", num_levels, min_value=1)
-    b = check_int("codebook_bits_per_level", codebook_bits_per_level, min_value=0)
-    s = np.asarray(symbols).ravel()
-    if s.size == 0 or not np.issubdtype(s.dtype, np.integer) or s.min() < 0 or s.max() >= num_levels:
-        raise ValueError(f"symbols must be a non-empty integer array with values in [0, {num_levels}), got {s[:5]!r}...")
+    num_levels = check_int("num_levels", num_levels, min_value=1, max_value=2**24)
+    b = check_int("codebook_bits_per_level", codebook_bits_per_level, min_value=0, max_value=MAX_EXACT_INT)
+    s = check_int_array("symbols", symbols, min_value=0, max_value=num_levels - 1, ndim=None).ravel()
     d = s.size
     counts = np.bincount(s, minlength=num_levels).astype(float)
     nz = counts[counts > 0]
@@ -433,15 +495,21 @@ def gaussian_kl(w_norm_sq, d: int, sigma: float, sigma0: float):
     1.0
     """
     w2 = check_real("w_norm_sq", w_norm_sq, min_value=0)
-    d = check_int("d", d, min_value=1)
-    sigma = check_real("sigma", sigma, min_value=0, include_min=False)
-    sigma0 = check_real("sigma0", sigma0, min_value=0, include_min=False)
-    r = (sigma / sigma0) ** 2
-    return as_output(0.5 * (np.asarray(w2) / sigma0**2 + d * (r - 1.0 - math.log(r))))
+    d = check_int("d", d, min_value=1, max_value=MAX_EXACT_INT)
+    sigma = check_real("sigma", sigma, min_value=0, include_min=False, scalar=True)
+    sigma0 = check_real("sigma0", sigma0, min_value=0, include_min=False, scalar=True)
+    # r - 1 - ln r with ln r = 2 (ln sigma - ln sigma0): no 0 * inf or inf - inf for extreme ratios
+    log_r = 2.0 * (math.log(sigma) - math.log(sigma0))
+    shape = math.inf if log_r > _LOG_MAX_FLOAT else math.expm1(log_r) - log_r  # r - 1 - ln r >= 0
+    with np.errstate(over="ignore"):
+        data = (np.asarray(w2) / sigma0) / sigma0
+        return as_output(0.5 * (data + d * shape))
 
 
 GIBBS_QUADRATURE_TOL = 1e-10
 """Accuracy of :func:`gibbs_risk_linear` in d = 2 (periodic trapezoid rule, spacing <= 1/(8 rho))."""
+
+_GIBBS_MAX_RHO = 1e6  # ||w|| / sigma beyond this: 8e6 quadrature nodes; refused with the supported range
 
 
 def gibbs_risk_linear(w, mu, sigma: float):
@@ -462,21 +530,36 @@ def gibbs_risk_linear(w, mu, sigma: float):
     0.02275
     """
     w = np.asarray(check_real("w", w), dtype=float)
-    mu = np.asarray(check_real("mu", mu), dtype=float).ravel()
-    sigma = check_real("sigma", sigma, min_value=0, include_min=False)
+    mu = np.asarray(check_real("mu", mu), dtype=float)
+    sigma = check_real("sigma", sigma, min_value=0, include_min=False, scalar=True)
+    if w.ndim < 1 or w.shape[-1] == 0:
+        raise ValueError(f"w has shape {w.shape}, must be a vector (d,) or a stack of vectors (..., d)")
+    if mu.ndim != 1 or mu.size == 0:
+        raise ValueError(f"mu has shape {mu.shape}, must be a vector (d,)")
     if w.shape[-1] != mu.size:
         raise ValueError(f"w has dimension {w.shape[-1]}, must equal the dimension of mu = {mu.size}")
     if not np.any(mu):
         return as_output(np.full(w.shape[:-1], 0.5))
     if mu.size != 2:
-        raise ValueError(f"mu has dimension {mu.size} != 2 and is nonzero; the Gibbs risk is exact only for d = 2 or mu = 0")
-    w2 = np.atleast_2d(w)
-    rho = np.hypot(w2[:, 0], w2[:, 1]) / sigma
+        raise ValueError(f"mu has dimension {mu.size} and is nonzero, must have dimension 2 (the Gibbs risk is exact only for d = 2 or mu = 0)")
+    w2 = w.reshape(-1, 2)
+    scale = np.max(np.abs(w2), axis=1)  # ||w|| / sigma without overflow of the squares
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        rho = np.where(scale > 0, scale * np.hypot(w2[:, 0] / np.where(scale > 0, scale, 1.0),
+                                                   w2[:, 1] / np.where(scale > 0, scale, 1.0)) / sigma, 0.0)
+    if not np.all(rho <= _GIBBS_MAX_RHO):
+        bad = float(rho[~(rho <= _GIBBS_MAX_RHO)][0])
+        raise ValueError(f"sigma={sigma!r} gives ||w||/sigma = {bad:.3g}, must be >= ||w|| / {_GIBBS_MAX_RHO:g} "
+                         f"(the quadrature uses 8 ||w||/sigma nodes; the Gibbs risk is then the point mass's to ~1/rho^2)")
     phi_w = np.arctan2(w2[:, 1], w2[:, 0])
     m = int(64 + 8 * math.ceil(float(rho.max())))
     phi = 2 * math.pi * np.arange(m) / m
-    t = rho[:, None] * np.cos(phi[None, :] - phi_w[:, None])
-    dens = np.exp(-0.5 * rho[:, None] ** 2) / (2 * math.pi) + t * special.ndtr(t) * np.exp(0.5 * (t**2 - rho[:, None] ** 2)) / math.sqrt(2 * math.pi)
     risk = special.ndtr(-np.linalg.norm(mu) * np.cos(phi - math.atan2(mu[1], mu[0])))
-    out = (dens * risk[None, :]).sum(axis=1) * (2 * math.pi / m)
+    out = np.empty(len(w2))
+    step = max(1, (1 << 22) // m)  # rows per block: blocks of <= 4M nodes
+    for a in range(0, len(w2), step):
+        r = rho[a:a + step, None]
+        t = r * np.cos(phi[None, :] - phi_w[a:a + step, None])
+        dens = np.exp(-0.5 * r**2) / (2 * math.pi) + t * special.ndtr(t) * np.exp(0.5 * (t**2 - r**2)) / math.sqrt(2 * math.pi)
+        out[a:a + step] = (dens * risk[None, :]).sum(axis=1) * (2 * math.pi / m)
     return as_output(out.reshape(w.shape[:-1]))

@@ -7,10 +7,11 @@ Ridge: argmin_b (1/n)||y - X b||^2 + lam ||b||^2; min-norm is lam -> 0+.
 
 Singular points return ``inf`` (never NaN): the min-norm variance term
 sigma^2 tr((X^T X)^{-1}) has infinite mean at p in {n-1, n, n+1} (inverse-Wishart moments
-need |n - p| >= 2) and diverges at gamma = 1 in the limit. With noise = 0 the variance
+need ``|n - p| >= 2``) and diverges at gamma = 1 in the limit. With noise = 0 the variance
 term vanishes and the risk is finite everywhere.
 
-Sources:
+Sources::
+
   [BHX19] Belkin, Hsu, Xu, "Two models of double descent for weak features" (2019), Thm 1.
   [HMRT22] Hastie, Montanari, Rosset, Tibshirani, "Surprises in high-dimensional ridgeless
            least squares interpolation", Ann. Statist. 2022: Thm 1 (isotropic min-norm),
@@ -28,7 +29,8 @@ import math
 import numpy as np
 from scipy import optimize
 
-from claimcheck.theory.validation import as_output, check_array, check_int, check_real
+from claimcheck.theory.validation import (MAX_EXACT_INT, as_output, check_array, check_broadcast, check_int, check_int_array,
+                                          check_real)
 
 __all__ = [
     "min_norm_risk_finite",
@@ -48,8 +50,8 @@ __all__ = [
 
 def _check_signal_noise(signal, noise):
     return (
-        check_real("signal", signal, min_value=0),
-        check_real("noise", noise, min_value=0),
+        check_real("signal", signal, min_value=0, scalar=True),
+        check_real("noise", noise, min_value=0, scalar=True),
     )
 
 
@@ -71,8 +73,8 @@ def min_norm_risk_finite(n: int, p: int, signal: float, noise: float) -> float:
     >>> min_norm_risk_finite(n=100, p=100, signal=1.0, noise=1.0)
     inf
     """
-    n = check_int("n", n, min_value=1)
-    p = check_int("p", p, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
+    p = check_int("p", p, min_value=1, max_value=MAX_EXACT_INT)
     signal, noise = _check_signal_noise(signal, noise)
     bias = signal * (1.0 - n / p) if p > n else 0.0
     if noise == 0.0:
@@ -99,7 +101,7 @@ def samplewise_rise_start(p: int, signal: float, noise: float) -> float:
     >>> samplewise_rise_start(p=40, signal=1.0, noise=1.0) < 0
     True
     """
-    p = check_int("p", p, min_value=2)
+    p = check_int("p", p, min_value=2, max_value=MAX_EXACT_INT)
     signal, noise = _check_signal_noise(signal, noise)
     if signal == 0.0:
         return -math.inf
@@ -139,10 +141,23 @@ def samplewise_risk(n_values, p: int, signal: float, noise: float) -> np.ndarray
     >>> samplewise_risk([10, 30], p=20, signal=1.0, noise=0.25).round(3)
     array([0.778, 0.556])
     """
-    p = check_int("p", p, min_value=1)
-    ns = np.atleast_1d(np.asarray(n_values))
-    # n itself, not int(n): check_int must see (and reject) non-integers such as 2.5
+    p = check_int("p", p, min_value=1, max_value=MAX_EXACT_INT)
+    ns = check_int_array("n_values", n_values, min_value=1, max_value=MAX_EXACT_INT)
     return np.array([min_norm_risk_finite(n, p, signal, noise) for n in ns.tolist()], dtype=float)
+
+
+def _mp_scaled(g, lam):
+    """(lm, r, s) for the MP quadratic at z = -lam, free of overflow for any finite g, lam:
+    s = max(1, g, lam), r = root / s with root = sqrt(b^2 + 4 g lam), b = 1 - g + lam, and
+    lm = lam m(-lam) in [0, 1] (the rationalised root for b > 0, where no cancellation occurs,
+    the direct one for b <= 0, where g = s). Every intermediate is O(1)."""
+    s = np.maximum(1.0, np.maximum(g, lam))
+    gs, ls = g / s, lam / s
+    bs = (1.0 / s - gs) + ls
+    r = np.hypot(bs, 2.0 * np.sqrt(gs) * np.sqrt(ls))
+    with np.errstate(divide="ignore", invalid="ignore"):  # the branch np.where discards
+        lm = np.where(bs > 0, 2.0 * ls / (bs + r), (r - bs) / (2.0 * gs))
+    return lm, r, s, bs
 
 
 def mp_stieltjes(z, gamma):
@@ -157,15 +172,19 @@ def mp_stieltjes(z, gamma):
     0.561553
     """
     gamma = check_real("gamma", gamma, min_value=0, include_min=False)
-    lam = 0.0 - np.asarray(check_real("z", z, max_value=0), dtype=float)  # 0 - z: z = 0 gives +0.0, not -0.0
-    b = 1.0 - gamma + lam
-    root = np.sqrt(b * b + 4.0 * gamma * lam)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # (-b + root) / (2 gamma lam) is exact for b < 0; the rationalised 2 / (b + root)
-        # avoids cancellation for b > 0 and gives 1/(1-gamma) at lam = 0. At lam = 0 with
-        # gamma >= 1, m = +inf (atom at 0 for gamma > 1; density ~ s^{-1/2} at gamma = 1).
-        m = np.where(b > 0, 2.0 / (b + root), np.where(lam > 0, (root - b) / (2.0 * gamma * lam), math.inf))
-    return as_output(m)
+    z = check_real("z", z, max_value=0)
+    z, g = check_broadcast(z=z, gamma=gamma)
+    return as_output(_mp_m(g, 0.0 - z))  # 0 - z: z = 0 gives +0.0, not -0.0
+
+
+def _mp_m(g, lam):
+    """m(-lam) from :func:`_mp_scaled`: (-b + root) / (2 gamma lam) is exact for b < 0; the
+    rationalised 2 / (b + root) avoids cancellation for b > 0 and gives 1/(1-gamma) at lam = 0.
+    At lam = 0 with gamma >= 1, m = +inf (atom at 0 for gamma > 1; density ~ s^{-1/2} at
+    gamma = 1). Inputs are rescaled by s = max(1, gamma, lam), so no intermediate overflows."""
+    lm, r, s, bs = _mp_scaled(g, lam)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(bs > 0, 2.0 / (bs + r) / s, np.where(lam > 0, lm / lam, math.inf))
 
 
 def mp_stieltjes_derivative(z, gamma):
@@ -178,11 +197,14 @@ def mp_stieltjes_derivative(z, gamma):
     8.0
     """
     gamma = check_real("gamma", gamma, min_value=0, include_min=False)
-    m = np.asarray(mp_stieltjes(z, gamma), dtype=float)
-    lam = -np.asarray(z, dtype=float)
-    root = np.sqrt((1.0 - gamma + lam) ** 2 + 4.0 * gamma * lam)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return as_output(m * (gamma * m + 1.0) / root)
+    z = check_real("z", z, max_value=0)
+    z, g = check_broadcast(z=z, gamma=gamma)
+    lam = 0.0 - z
+    m = _mp_m(g, lam)
+    _, r, s, _ = _mp_scaled(g, lam)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # m (gamma m + 1) / root with root = s r: m (gamma/s m + 1/s) / r
+        return as_output(m * ((g / s) * m + 1.0 / s) / r)
 
 
 def ridge_risk_asymptotic(gamma, lam, signal: float, noise: float):
@@ -201,7 +223,7 @@ def ridge_risk_asymptotic(gamma, lam, signal: float, noise: float):
     gamma = check_real("gamma", gamma, min_value=0, include_min=False)
     lam = check_real("lam", lam, min_value=0)
     signal, noise = _check_signal_noise(signal, noise)
-    g, la = np.broadcast_arrays(np.asarray(gamma, float), np.asarray(lam, float))
+    g, la = check_broadcast(gamma=gamma, lam=lam)
     out = np.empty(g.shape)
     zero = la == 0
     if zero.any():
@@ -213,11 +235,11 @@ def ridge_risk_asymptotic(gamma, lam, signal: float, noise: float):
         # as lam -> 0 (for gamma > 1, m and lam m' both carry the atom's (1 - 1/gamma)/lam):
         # with lm = lam m(-lam) in [0, 1] and root = sqrt(b^2 + 4 gamma lam), b = 1 - gamma + lam,
         #   lam^2 m' = lm (gamma lm + lam) / root,   m - lam m' = (1 - lm) / root.
-        b = 1.0 - gp + lp
-        root = np.sqrt(b * b + 4.0 * gp * lp)
-        with np.errstate(divide="ignore", invalid="ignore"):  # the branch np.where discards
-            lm = np.where(b > 0, 2.0 * lp / (b + root), (root - b) / (2.0 * gp))
-        out[pos] = (signal * lm * (gp * lm + lp) + noise * gp * (1.0 - lm)) / root
+        # Everything divided by s = max(1, gamma, lam) (see _mp_scaled): no overflow anywhere.
+        lm, r, sc, _ = _mp_scaled(gp, lp)
+        gs, ls = gp / sc, lp / sc
+        with np.errstate(over="ignore"):
+            out[pos] = (signal * lm * (gs * lm + ls) + noise * gs * (1.0 - lm)) / r
     return as_output(out)
 
 
@@ -257,8 +279,11 @@ def optimal_ridge_risk_asymptotic(gamma, signal: float, noise: float):
         return as_output(np.zeros_like(g))
     if noise == 0.0:
         return min_norm_risk_asymptotic(gamma, signal, 0.0)
-    lam = noise * g / signal
-    return as_output(noise * g * np.asarray(mp_stieltjes(-lam, g)))
+    with np.errstate(over="ignore"):
+        lam = noise * g / signal
+    # sigma^2 gamma m(-lam*) = r^2 lam* m(-lam*) = r^2 lm: bounded by r^2, and lm -> 1 as lam* -> inf
+    lm = np.where(np.isinf(lam), 1.0, _mp_scaled(g, np.where(np.isinf(lam), 1.0, lam))[0])
+    return as_output(signal * lm)
 
 
 def powerlaw_spectrum(p: int, alpha: float) -> np.ndarray:
@@ -267,8 +292,8 @@ def powerlaw_spectrum(p: int, alpha: float) -> np.ndarray:
     >>> powerlaw_spectrum(3, 0.0)
     array([1., 1., 1.])
     """
-    p = check_int("p", p, min_value=1)
-    alpha = check_real("alpha", alpha, min_value=0)
+    p = check_int("p", p, min_value=1, max_value=10**8)
+    alpha = check_real("alpha", alpha, min_value=0, scalar=True)
     s = np.arange(1, p + 1, dtype=float) ** (-alpha)
     return s * (p / s.sum())
 
@@ -281,9 +306,18 @@ def effective_regularization(n: int, spectrum, lam: float) -> float:
     (``inf`` is never returned; p = n with lam = 0 has kappa = 0 and a singular risk).
     Source: [Bach23] eq. (4); [HMRT22] Thm 5 (c_0 = 1/(gamma kappa)).
     """
-    n = check_int("n", n, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
     s = check_array("spectrum", spectrum, min_value=0, include_min=False)
-    lam = check_real("lam", lam, min_value=0)
+    lam = check_real("lam", lam, min_value=0, scalar=True)
+    if lam > 0 and lam + float(np.sum(s / n)) == lam:  # kappa in [lam, lam + tr(Sigma)/n]: kappa = lam to rounding
+        return lam
+    # kappa is scale-equivariant: kappa(c Sigma, c lam) = c kappa(Sigma, lam); solve at c = 1/max(s)
+    c = float(s.max())
+    return c * _effective_regularization(n, s / c, lam / c)
+
+
+def _effective_regularization(n: int, s: np.ndarray, lam: float) -> float:
+    """:func:`effective_regularization` for a spectrum with max(s) = 1."""
 
     def df1(k):
         return np.sum(s / (s + k))
@@ -298,13 +332,19 @@ def effective_regularization(n: int, spectrum, lam: float) -> float:
         return lo
     hi = lo + lam + s.sum() / n
 
-    def excess(k):  # k (1 - df1(k)/n) - lam, with 1 - df1/n = ((n - p) + sum k/(s + k)) / n
-        return k * ((n - s.size) + np.sum(k / (s + k))) / n - lam
+    def excess(k):  # k (1 - df1(k)/n) - lam, with 1 - df1/n = ((n - p) + sum k/(s + k)) / n in [0, 1]
+        return k * (((n - s.size) + np.sum(k / (s + k))) / n) - lam
 
     if lo == 0.0:  # p <= n: kappa in [lam, hi]; solve for log kappa (relative accuracy at any scale)
+        if excess(lam) >= 0.0:  # lam >> tr(Sigma)/n: kappa = lam to rounding
+            return lam
+        if excess(hi) <= 0.0:
+            return hi
         return math.exp(optimize.brentq(lambda t: excess(math.exp(t)), math.log(lam), math.log(hi), xtol=1e-14, rtol=1e-14))
     if excess(lo) >= 0.0:  # lam below the rounding error of kappa_0: no sign change, kappa = kappa_0
         return lo
+    if excess(hi) <= 0.0:
+        return hi
     return optimize.brentq(excess, lo, hi, xtol=1e-15, rtol=1e-14)
 
 
@@ -324,9 +364,9 @@ def ridge_risk_anisotropic(n: int, spectrum, lam: float, signal: float, noise: f
     >>> round(ridge_risk_anisotropic(200, np.ones(400), 0.0, 1.0, 1.0), 6)  # = isotropic gamma=2
     1.5
     """
-    n = check_int("n", n, min_value=1)
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
     s = check_array("spectrum", spectrum, min_value=0, include_min=False)
-    lam = check_real("lam", lam, min_value=0)
+    lam = check_real("lam", lam, min_value=0, scalar=True)
     signal, noise = _check_signal_noise(signal, noise)
     if beta_sq is None:
         w = np.full(s.shape, signal / s.size)
@@ -337,8 +377,14 @@ def ridge_risk_anisotropic(n: int, spectrum, lam: float, signal: float, noise: f
     if lam == 0.0 and s.size == n:
         return math.inf if noise > 0 else float(np.sum(w * 0.0))
     kappa = effective_regularization(n, s, lam)
-    df2 = np.sum(s**2 / (s + kappa) ** 2)
+    # In units of c = max(s) (s' = s/c, k' = kappa/c), every ratio below is in [0, 1]:
+    c = float(s.max())
+    sp, kp = s / c, kappa / c
+    a = sp / (sp + kp)  # s / (s + kappa)
+    b = kp / (sp + kp)  # kappa / (s + kappa)
+    df2 = float(np.sum(a * a))
     # 1 - df2/n = ((n - p) + kappa sum (2 s + kappa)/(s + kappa)^2) / n: no cancellation for p <= n
-    denom = ((n - s.size) + kappa * np.sum((2.0 * s + kappa) / (s + kappa) ** 2)) / n
-    bias = kappa**2 * np.sum(w * s / (s + kappa) ** 2)
-    return float((bias + noise * df2 / n) / denom)
+    denom = ((n - s.size) + float(np.sum(b * (a + 1.0)))) / n
+    with np.errstate(over="ignore"):
+        bias = c * float(np.sum(w * sp * b * b))  # kappa^2 sum w s / (s + kappa)^2
+        return float((bias + noise * df2 / n) / denom)

@@ -36,7 +36,7 @@ so as D / n -> inf with n r^2 < s^2 fixed, test error -> 0 while S' error -> 1.
 Consequence [NK19, Thm 3.1 and its proof]: S' has the same distribution as S, so with
 probability >= 1 - 2 delta both are "good" draws, and the tightest two-sided uniform-
 convergence bound eps_unif over the hypotheses the algorithm outputs satisfies
-eps_unif >= |L_D(h_S) - L_S'(h_S)|; in expectation >= S' error - test error -> 1 (vacuous),
+``eps_unif >= |L_D(h_S) - L_S'(h_S)|``; in expectation >= S' error - test error -> 1 (vacuous),
 while the true generalization gap (test - train error) -> 0.
 
 Sources:
@@ -66,7 +66,8 @@ import math
 import numpy as np
 from scipy import integrate, special, stats
 
-from claimcheck.theory.validation import check_int, check_real
+from claimcheck.theory._numerics import log1pmx_scalar, stirling_correction
+from claimcheck.theory.validation import MAX_EXACT_INT, check_int, check_real
 
 __all__ = [
     "chi2_expectation",
@@ -89,10 +90,10 @@ _QUAD_TAIL = 1e-15  # mass of chi^2_D left outside the integration range (each s
 
 def _check(n, D, signal, noise):
     return (
-        check_int("n", n, min_value=1),
-        check_int("D", D, min_value=1),
-        check_real("signal", signal, min_value=0),
-        check_real("noise", noise, min_value=0, include_min=False),
+        check_int("n", n, min_value=1, max_value=MAX_EXACT_INT),
+        check_int("D", D, min_value=1, max_value=MAX_EXACT_INT),
+        check_real("signal", signal, min_value=0, scalar=True),
+        check_real("noise", noise, min_value=0, include_min=False, scalar=True),
     )
 
 
@@ -100,21 +101,47 @@ def chi2_expectation(g, D: int, centre: float | None = None) -> float:
     """E g(Q), Q ~ chi^2_D, by adaptive quadrature of g * pdf over [ppf(1e-15), isf(1e-15)].
 
     ``centre`` (a Q where g changes fastest) is passed to ``quad`` as a break point.
-    The truncated mass (2e-15) bounds the truncation error since 0 <= g <= 1.
+    ``g`` must map [0, inf) into [0, 1] (a probability; the result is clipped to [0, 1]); the
+    truncated mass (2e-15) then bounds the truncation error. A ``g`` that returns NaN or inf is
+    refused (ValueError), never passed on as a NaN expectation.
+
+    >>> round(chi2_expectation(lambda q: float(q > 3.0), 3), 6)  # P(chi^2_3 > 3)
+    0.391625
     """
+    if not callable(g):
+        raise TypeError(f"g={g!r:.60}, must be callable (a function of q >= 0 with values in [0, 1])")
+    D = check_int("D", D, min_value=1, max_value=MAX_EXACT_INT)
+    if centre is not None:
+        centre = check_real("centre", centre, scalar=True)
+    val = _chi2_expect(g, D, centre)
+    if not math.isfinite(val):
+        raise ValueError(f"g gave E g(Q) = {val}, must return finite values in [0, 1] on q >= 0")
+    return float(min(max(val, 0.0), 1.0))
+
+
+def _clip01(v: float) -> float:
+    return float(min(max(v, 0.0), 1.0))
+
+
+def _chi2_expect(g, D: int, centre: float | None = None) -> float:
+    """:func:`chi2_expectation` without argument checks (the closed forms' own calls; a centre
+    outside the quadrature range, inf included, is simply not used as a break point); not clipped."""
     lo, hi = stats.chi2.ppf(_QUAD_TAIL, D), stats.chi2.isf(_QUAD_TAIL, D)
     pts = [p for p in (D - 2 * math.sqrt(2 * D), D, D + 2 * math.sqrt(2 * D), centre) if p is not None and lo < p < hi]
     # chi^2_D density written out (stats.chi2.pdf validates its arguments on every scalar call,
-    # ~100x the cost of the arithmetic); lo > 0, so log q is finite on the whole range
-    half = 0.5 * D
-    log_norm = -half * math.log(2.0) - math.lgamma(half)
+    # ~100x the cost of the arithmetic), as a density of x = Q/D - 1: with k = D/2,
+    #   log f_Q(D(1+x)) = -log 2 - (log k + log 2 pi)/2 - stirling(k) + k log1pmx(x) - log1p(x),
+    # free of the cancellation between k log q, q/2 and lgamma(k) (each ~D log D) that the
+    # direct form suffers at large D (D = 1e8 would lose ~8 digits); lo > 0, so x > -1.
+    k = 0.5 * D
+    log_norm = -math.log(2.0) - 0.5 * (math.log(k) + math.log(2.0 * math.pi)) - stirling_correction(k) + math.log(D)
 
-    def pdf(q: float) -> float:
-        return math.exp((half - 1.0) * math.log(q) - 0.5 * q + log_norm)
+    def integrand(x: float) -> float:
+        return g(D * (1.0 + x)) * math.exp(log_norm + k * log1pmx_scalar(x) - math.log1p(x))
 
-    val, _ = integrate.quad(lambda q: g(q) * pdf(q), lo, hi, points=sorted(set(pts)) or None,
+    val, _ = integrate.quad(integrand, lo / D - 1.0, hi / D - 1.0, points=sorted({p / D - 1.0 for p in pts}) or None,
                             epsabs=1e-13, epsrel=1e-10, limit=200)
-    return float(min(max(val, 0.0), 1.0))
+    return val
 
 
 def signal_to_noise_ratio(n: int, signal: float, noise: float) -> float:
@@ -125,9 +152,9 @@ def signal_to_noise_ratio(n: int, signal: float, noise: float) -> float:
     >>> signal_to_noise_ratio(n=16, signal=1 / 64, noise=1.0)
     0.25
     """
-    n = check_int("n", n, min_value=1)
-    signal = check_real("signal", signal, min_value=0)
-    noise = check_real("noise", noise, min_value=0, include_min=False)
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
+    signal = check_real("signal", signal, min_value=0, scalar=True)
+    noise = check_real("noise", noise, min_value=0, include_min=False, scalar=True)
     return n * signal / noise
 
 
@@ -148,7 +175,7 @@ def linear_test_error(n: int, D: int, signal: float, noise: float) -> float:
     c = n * signal * D / noise
     if c == 0.0:
         return 0.5
-    return chi2_expectation(lambda q: special.ndtr(-c / math.sqrt(n * q)), D)
+    return _clip01(_chi2_expect(lambda q: special.ndtr(-c / math.sqrt(n * q)), D))
 
 
 def linear_train_error(n: int, D: int, signal: float, noise: float) -> float:
@@ -167,7 +194,7 @@ def linear_train_error(n: int, D: int, signal: float, noise: float) -> float:
     if n == 1:
         return 0.0
     c = n * signal * D / noise
-    return chi2_expectation(lambda q: special.ndtr(-(c + q) / math.sqrt((n - 1) * q)), D)
+    return _clip01(_chi2_expect(lambda q: special.ndtr(-(c + q) / math.sqrt((n - 1) * q)), D))
 
 
 def linear_sprime_error(n: int, D: int, signal: float, noise: float) -> float:
@@ -186,14 +213,14 @@ def linear_sprime_error(n: int, D: int, signal: float, noise: float) -> float:
     c = n * signal * D / noise
     if n == 1:
         return float(stats.chi2.sf(c, D))
-    return chi2_expectation(lambda q: special.ndtr((q - c) / math.sqrt((n - 1) * q)), D, centre=c)
+    return _clip01(_chi2_expect(lambda q: special.ndtr((q - c) / math.sqrt((n - 1) * q)), D, centre=c))
 
 
 def uniform_convergence_lower_bound(n: int, D: int, signal: float, noise: float) -> float:
     """Lower bound on the tightest two-sided uniform-convergence bound: E[L_S'(h_S)] - E[L_D(h_S)].
 
     S' is distributed as S, so any eps_unif valid w.p. 1 - delta over samples (delta < 1/4)
-    must cover |L_D(h_S) - L_S'(h_S)| for h_S in the algorithm's hypothesis set.
+    must cover ``|L_D(h_S) - L_S'(h_S)|`` for h_S in the algorithm's hypothesis set.
     -> 1 (vacuous) as D/n -> inf with n r^2 < s^2. Source: [NK19], Thm 3.1 and its proof.
 
     >>> round(uniform_convergence_lower_bound(n=16, D=256, signal=1 / 64, noise=1.0), 3)
@@ -221,9 +248,10 @@ def margin_moments(n: int, D: int, signal: float, noise: float) -> dict[str, tup
     (1.0, 4.0)
     """
     n, D, signal, noise = _check(n, D, signal, noise)
-    v = (n + 1) * noise**2 / D
+    s4 = noise * noise  # inf beyond 1.3e154 (the variance itself exceeds the float range); no OverflowError
+    v = (n + 1) * s4 / D
     return {
-        "test": (n * signal, n * noise**2 / D),
+        "test": (n * signal, n * s4 / D),
         "train": (n * signal + noise, v),
         "sprime": (n * signal - noise, v),
     }
@@ -235,8 +263,9 @@ def cantelli_test_error_bound(n: int, D: int, signal: float, noise: float) -> fl
     >>> round(cantelli_test_error_bound(n=4, D=100, signal=0.5, noise=1.0), 6)
     0.009901
     """
-    mean, var = margin_moments(n, D, signal, noise)["test"]
-    return 1.0 / (1.0 + mean**2 / var)
+    n, D, signal, noise = _check(n, D, signal, noise)
+    ratio = signal / noise  # mean^2 / var = D n (r^2 / s^2)^2, formed from the ratio: no inf / inf
+    return 1.0 / (1.0 + D * n * ratio * ratio)
 
 
 def cantelli_sprime_error_bound(n: int, D: int, signal: float, noise: float) -> float:
@@ -247,10 +276,12 @@ def cantelli_sprime_error_bound(n: int, D: int, signal: float, noise: float) -> 
     >>> round(cantelli_sprime_error_bound(n=4, D=1000, signal=0.05, noise=1.0), 4)
     0.9922
     """
-    mean, var = margin_moments(n, D, signal, noise)["sprime"]
-    if mean >= 0:
+    n, D, signal, noise = _check(n, D, signal, noise)
+    if n * signal >= noise:
         return 0.0
-    return 1.0 - var / (var + mean**2)
+    gap = 1.0 - n * (signal / noise)  # (s^2 - n r^2) / s^2 in (0, 1]
+    x = D / (n + 1) * gap * gap  # mean^2 / var
+    return x / (1.0 + x)  # = 1 - V / (V + mean^2)
 
 
 def sprime_error_limit(n: int, signal: float, noise: float) -> float:
@@ -274,11 +305,11 @@ def expected_weight_norm_sq(n: int, signal: float, noise: float, eta: float = 1.
     >>> expected_weight_norm_sq(n=10, signal=0.01, noise=1.0)
     11.0
     """
-    n = check_int("n", n, min_value=1)
-    signal = check_real("signal", signal, min_value=0)
-    noise = check_real("noise", noise, min_value=0, include_min=False)
-    eta = check_real("eta", eta, min_value=0, include_min=False)
-    return eta**2 * (n**2 * signal + n * noise)
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
+    signal = check_real("signal", signal, min_value=0, scalar=True)
+    noise = check_real("noise", noise, min_value=0, include_min=False, scalar=True)
+    eta = check_real("eta", eta, min_value=0, include_min=False, scalar=True)
+    return eta * (eta * (n * n * signal + n * noise))  # this order: no overflow before the true value does
 
 
 def rademacher_margin_bound(n: int, signal: float, noise: float) -> float:
@@ -294,7 +325,9 @@ def rademacher_margin_bound(n: int, signal: float, noise: float) -> float:
     >>> round(rademacher_margin_bound(n=16, signal=1 / 64, noise=1.0), 4)
     0.9014
     """
-    n = check_int("n", n, min_value=1)
-    signal = check_real("signal", signal, min_value=0)
-    noise = check_real("noise", noise, min_value=0, include_min=False)
-    return math.sqrt((signal + noise) / (n * signal + noise))
+    n = check_int("n", n, min_value=1, max_value=MAX_EXACT_INT)
+    signal = check_real("signal", signal, min_value=0, scalar=True)
+    noise = check_real("noise", noise, min_value=0, include_min=False, scalar=True)
+    top = max(signal, noise)  # the ratio of scaled sums: no inf / inf for huge signal and noise
+    a, b = signal / top, noise / top
+    return math.sqrt((a + b) / (n * a + b))
