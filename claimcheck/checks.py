@@ -41,18 +41,21 @@ JSON self-describing.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
-from scipy import special
-from scipy import stats as sps
 
 from claimcheck import stats
+from claimcheck._lazy import lazy_module
 from claimcheck.estimate import Curve, Estimate
 from claimcheck.streams import claim_rng
 from claimcheck.verdict import Status
+
+special = lazy_module("scipy.special")
+sps = lazy_module("scipy.stats")
 
 __all__ = [
     "ALPHA", "POWER", "Decision", "Check", "Exact", "Asymptotic", "Bound", "Coverage", "Monotone", "Band",
@@ -61,7 +64,12 @@ __all__ = [
 
 ALPHA = stats.ALPHA
 POWER = stats.POWER
-_Z_POWER = float(sps.norm.ppf(POWER))
+
+
+@functools.lru_cache(maxsize=None)
+def _z_power() -> float:
+    """The normal quantile at POWER (computed on first use: scipy.stats is imported lazily)."""
+    return float(sps.norm.ppf(POWER))
 
 
 # --------------------------------------------------------------------------- multiple testing
@@ -369,7 +377,7 @@ class Exact(Check):
         pv = np.minimum(1.0, 2 * upper_tail(np.abs(z), df))
         rejected = holm(pv, self.alpha)
         zc = _crit(self.alpha / K, df)
-        need = np.abs(self.rel_tol * np.maximum(np.abs(pr), scale)) / (zc + _Z_POWER)
+        need = np.abs(self.rel_tol * np.maximum(np.abs(pr), scale)) / (zc + _z_power())
         worst = int(np.argmax(np.abs(z)))
         st = {"x": list(c.x), "prediction": pr.tolist(), "mean": list(c.mean), "se": list(c.se), "z": z.tolist(),
               "p_value": pv.tolist(), "rejected": rejected.tolist(), "required_se": need.tolist(),
@@ -847,7 +855,7 @@ class TwoSample(Check):
         rejected = holm(pv, self.alpha)
         margin = self.rel_tol * np.maximum(np.abs(mb), self.abs_scale)
         zc = _crit(self.alpha / K, df)
-        need = margin / (zc + _Z_POWER)
+        need = margin / (zc + _z_power())
         A, B = self.labels
         st = {"x": list(a.x), "a": list(a.mean), "b": list(b.mean), "diff": d.tolist(), "diff_se": dse.tolist(),
               "z": z.tolist(), "p_value": pv.tolist(), "rejected": rejected.tolist(), "margin": margin.tolist(),

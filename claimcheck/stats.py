@@ -14,10 +14,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
-
+from claimcheck._lazy import lazy_module
 from claimcheck.estimate import Estimate
 from claimcheck.verdict import Status
+
+optimize = lazy_module("scipy.optimize")
+stats = lazy_module("scipy.stats")
 
 __all__ = [
     "ALPHA",

@@ -61,12 +61,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
-from scipy import stats as sps
 
+from claimcheck._lazy import lazy_module
 from claimcheck.checks import AllOf, Band, Check, Decision, Deterministic, ThresholdCI
 from claimcheck.estimate import Curve, Estimate
 from claimcheck.io import jsonable
 from claimcheck.verdict import Status, Verdict
+
+sps = lazy_module("scipy.stats")  # imported on first use (claimcheck list/--help stay cheap)
 
 __all__ = ["JOBS", "CLAIM_IDS", "ALPHA", "DEFAULTS", "Given", "statistic", "check", "synthetic", "decide",
            "seed_estimate", "log_slope", "certificate", "verdict_of"]

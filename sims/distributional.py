@@ -25,13 +25,15 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 from threadpoolctl import threadpool_limits
 
+from claimcheck._lazy import lazy_module
 from claimcheck.theory import distributional as T
 from claimcheck.stats import clopper_pearson
 from claimcheck.theory.validation import (MAX_REPS, check_array, check_choice, check_int, check_int_array, check_real, check_rng,
                                           check_size)
+
+sps = lazy_module("scipy.stats")  # imported on first use (claimcheck list/--help stay cheap)
 
 __all__ = [
     "noisy_binary_labels",

@@ -42,11 +42,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy import special, stats
 
+from claimcheck._lazy import lazy_module
 from claimcheck.theory import pac_bayes as T
 from claimcheck.theory.validation import (MAX_EXACT_INT, MAX_REPS, check_callable, check_choice, check_int, check_int_array,
                                           check_real, check_rng, check_size)
+
+special = lazy_module("scipy.special")  # imported on first use (claimcheck list/--help stay cheap)
+stats = lazy_module("scipy.stats")
 
 __all__ = [
     "min_binomial",

@@ -37,10 +37,13 @@ mean converges slowly, and z-tests there are not trustworthy. Claims restrict th
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import blas, lapack
 from threadpoolctl import threadpool_limits
 
+from claimcheck._lazy import lazy_module
 from claimcheck.theory.validation import MAX_EXACT_INT, MAX_REPS, check_array, check_int, check_real, check_rng, check_size
+
+blas = lazy_module("scipy.linalg.blas")  # imported on first use (claimcheck list/--help stay cheap)
+lapack = lazy_module("scipy.linalg.lapack")
 
 __all__ = [
     "laguerre_bidiagonal",

@@ -28,10 +28,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 from threadpoolctl import threadpool_limits
 
+from claimcheck._lazy import lazy_module
 from claimcheck.theory.validation import MAX_EXACT_INT, MAX_REPS, check_int, check_real, check_rng, check_size
+
+special = lazy_module("scipy.special")  # imported on first use (claimcheck list/--help stay cheap)
 
 __all__ = ["direct_error_samples", "fast_error_samples"]
 

@@ -51,11 +51,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize
 
+from claimcheck._lazy import lazy_module
 from claimcheck.theory.validation import (MAX_EXACT_INT, MAX_STEPS, check_array, check_bool, check_choice, check_int,
                                           check_real)
 from claimcheck.theory.ridgeless import min_norm_risk_finite
+
+optimize = lazy_module("scipy.optimize")  # imported on first use (claimcheck list/--help stay cheap)
 
 __all__ = [
     "LINKS",

@@ -32,9 +32,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import linalg
 
+from claimcheck._lazy import lazy_module
 from claimcheck.theory.validation import check_bool, check_choice, check_int, check_real, check_rng, check_size
+
+linalg = lazy_module("scipy.linalg")  # imported on first use (claimcheck list/--help stay cheap)
 
 __all__ = [
     "make_regression_data",

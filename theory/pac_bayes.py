@@ -37,11 +37,13 @@ import sys
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
+from claimcheck._lazy import lazy_module
 from claimcheck.theory._numerics import log1pmx as _log1pmx
 from claimcheck.theory.validation import (MAX_EXACT_INT, as_output, check_broadcast, check_choice, check_int,
                                           check_int_array, check_real)
+
+special = lazy_module("scipy.special")  # imported on first use (claimcheck list/--help stay cheap)
 
 __all__ = [
     "KL_INVERSE_TOL",

@@ -27,10 +27,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize
 
+from claimcheck._lazy import lazy_module
 from claimcheck.theory.validation import (MAX_EXACT_INT, as_output, check_array, check_broadcast, check_int, check_int_array,
                                           check_real)
+
+optimize = lazy_module("scipy.optimize")  # imported on first use (claimcheck list/--help stay cheap)
 
 __all__ = [
     "min_norm_risk_finite",

@@ -64,10 +64,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import integrate, special, stats
 
+from claimcheck._lazy import lazy_module
 from claimcheck.theory._numerics import log1pmx_scalar, stirling_correction
 from claimcheck.theory.validation import MAX_EXACT_INT, check_int, check_real
+
+integrate = lazy_module("scipy.integrate")  # imported on first use (claimcheck list/--help stay cheap)
+special = lazy_module("scipy.special")
+stats = lazy_module("scipy.stats")
 
 __all__ = [
     "chi2_expectation",

@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats as sps
 
+from claimcheck._lazy import lazy_module
 from claimcheck.checks import AllOf, Band, Exact, TwoSample
 from claimcheck.claim import Claim, Mutant
 from claimcheck.domain import Choice, Constraint, Domain, Expr, Int, Real, Seq
@@ -24,6 +24,8 @@ from claimcheck.registry import register
 from claimcheck.sims import deep_bootstrap as S
 from claimcheck.theory import deep_bootstrap as T
 from claimcheck.theory.ridgeless import min_norm_risk_finite
+
+sps = lazy_module("scipy.stats")
 
 NNS = "Nakkiran, Neyshabur, Sedghi, ICLR 2021 (arXiv:2010.08127), Sec. 7 / Fig. 7"
 FIGURE = "deep_bootstrap"

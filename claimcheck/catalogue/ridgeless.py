@@ -4,8 +4,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize
 
+from claimcheck._lazy import lazy_module
 from claimcheck.checks import AllOf, Asymptotic, Exact, Monotone
 from claimcheck.claim import Claim, Mutant
 from claimcheck.domain import Constraint, Domain, Expr, Int, Real, Seq
@@ -14,6 +14,8 @@ from claimcheck.registry import register
 from claimcheck.sims.anisotropic import anisotropic_risk_samples
 from claimcheck.sims.ridgeless import fast_risk_samples, ridge_curve, spectral_ridge_curves
 from claimcheck.theory import ridgeless as T
+
+optimize = lazy_module("scipy.optimize")
 
 HMRT = "Hastie, Montanari, Rosset, Tibshirani, Ann. Statist. 2022 (arXiv:1903.08560)"
 BHX = "Belkin, Hsu, Xu 2019 (arXiv:1903.07571), Thm 1"

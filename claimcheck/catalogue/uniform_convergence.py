@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
+from claimcheck._lazy import lazy_module
 from claimcheck.checks import AllOf, Band, Exact, Monotone
 from claimcheck.claim import Claim, Mutant
 from claimcheck.domain import Constraint, Domain, Expr, Int, Real, Seq
@@ -22,6 +22,8 @@ from claimcheck.estimate import Curve, Estimate
 from claimcheck.registry import register
 from claimcheck.sims.uniform_convergence import direct_error_samples, fast_error_samples
 from claimcheck.theory import uniform_convergence as T
+
+special = lazy_module("scipy.special")
 
 NK = "Nagarajan & Kolter, NeurIPS 2019 (arXiv:1902.04742), Sec. 3, Thm 3.1"
 FIGURE = "uniform_convergence"
