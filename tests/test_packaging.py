@@ -42,6 +42,30 @@ def _cli(args: list[str], cwd: Path, *, no_gpu: bool = False, env_extra: dict | 
     return _run(code, cwd, env_extra)
 
 
+def _clis(argvs: list[list[str]], cwd: Path, *, no_gpu: bool = False, env_extra: dict | None = None) -> list[subprocess.CompletedProcess]:
+    """Several ``claimcheck ARGV`` commands, one after the other, in one fresh interpreter of the
+    same installation (each with its own stdout/stderr and exit code): one import instead of one
+    per command."""
+    code = (NO_GPU_EXTRA if no_gpu else "") + textwrap.dedent(f"""
+        import contextlib, io, json, sys
+        from claimcheck.cli import main
+        results = []
+        for argv in {argvs!r}:
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    code = main(argv)
+                except SystemExit as exc:
+                    code = exc.code
+            results.append([code, out.getvalue(), err.getvalue()])
+        sys.__stdout__.write("\\n" + json.dumps(results) + "\\n")
+    """)
+    res = _run(code, cwd, env_extra)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr
+    return [subprocess.CompletedProcess(argv, code, out, err)
+            for argv, (code, out, err) in zip(argvs, json.loads(res.stdout.strip().splitlines()[-1]))]
+
+
 # --------------------------------------------------------------------------- the wheel
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
@@ -119,17 +143,18 @@ def test_a_user_project_with_its_own_theory_and_sims_packages_uses_claimcheck(tm
 
 # --------------------------------------------------------------------------- a core-only install
 def test_without_the_gpu_extra_verify_runs_the_mnist_claims_and_gpu_names_the_extra(tmp_path):
-    res = _cli(["verify", "distributional.nn_calibration_real", "--budget", "quick", "--json", str(tmp_path / "r.json")],
-               tmp_path, no_gpu=True)
+    # one core-only interpreter runs the three commands (the same installation; each its own exit code and output)
+    res, gpu, listed = _clis([
+        ["verify", "distributional.nn_calibration_real", "--budget", "quick", "--json", str(tmp_path / "r.json")],
+        ["gpu", "real_vs_ideal", "--profile", "smoke"],
+        ["list"]], tmp_path, no_gpu=True)
     assert res.returncode == 0, res.stdout + res.stderr
     report = json.loads((tmp_path / "r.json").read_text())
     assert [v["params"]["dataset"] for v in report["verdicts"]] == ["digits", "mnist"]
     assert all(v["status"] == "passed" for v in report["verdicts"])
-    gpu = _cli(["gpu", "real_vs_ideal", "--profile", "smoke"], tmp_path, no_gpu=True)
     assert gpu.returncode == 2
     lines = gpu.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'claimcheck[gpu]'" in lines[0] and "'torch'" in lines[0], gpu.stderr
-    listed = _cli(["list"], tmp_path, no_gpu=True)
     assert listed.returncode == 0 and "distributional.nn_calibration_real" in listed.stdout
 
 
@@ -178,9 +203,8 @@ def test_an_installed_package_declaring_the_entry_point_has_its_claims_listed_ve
     site.mkdir()
     _fake_distribution(site, "my_paper_claims")
     env = {"PYTHONPATH": str(site)}
-    listed = _cli(["list"], tmp_path, env_extra=env)
+    listed, res = _clis([["list"], ["verify", "mine", "--mutants", "--json", str(tmp_path / "r.json")]], tmp_path, env_extra=env)
     assert listed.returncode == 0 and "mine.uniform_mean" in listed.stdout, listed.stderr
-    res = _cli(["verify", "mine", "--mutants", "--json", str(tmp_path / "r.json")], tmp_path, env_extra=env)
     assert res.returncode == 0, res.stdout + res.stderr
     report = json.loads((tmp_path / "r.json").read_text())
     (v,) = report["verdicts"]
