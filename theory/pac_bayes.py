@@ -205,8 +205,12 @@ def kl_inverse_upper(q, c, *, _kl_fn=None):
     hi = np.ones_like(qa)
     done = (_kl if _kl_fn is None else _kl_fn)(qa, hi) <= ca  # p = 1 itself is feasible (q = 1, or c = inf)
     kl_fn = _kl_on_bisection(qa) if _kl_fn is None else _kl_fn
-    for _ in range(_BISECTION_STEPS):
+    for step in range(_BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
+        if _kl_fn is None and step >= 48 and np.all((mid == lo) | (mid == hi)):
+            # every [lo, hi] is down to adjacent floats: the remaining halvings change nothing (mid is
+            # lo, feasible as before - q itself or a point found feasible - or hi, kept either way)
+            break
         ok = kl_fn(qa, mid) <= ca
         lo = np.where(ok, mid, lo)
         hi = np.where(ok, hi, mid)
