@@ -409,3 +409,14 @@ def test_gaussian_posterior_simulator_risks_kl_and_emp_risk():
     np.testing.assert_array_equal(a.emp_risk, b.emp_risk)
     np.testing.assert_array_equal(S.occam_quantized_draws(50, 3, 1.0, 4, 0.05, T.maurer_bound, 30, np.random.default_rng(4)),
                                   S.occam_quantized_draws(50, 3, 1.0, 4, 0.05, T.maurer_bound, 30, np.random.default_rng(4)))
+
+
+@pytest.mark.parametrize("n, groups, charge", [(1, 1, 1.0), (100, 40, 1.0), (100, 30, 0.25), (37, 12, 0.0)])
+def test_occam_bound_table_broadcast_equals_row_by_row_bit_for_bit(n, groups, charge):
+    # the library's own bounds are evaluated on the (groups, n + 1) grid in one call; a wrapped
+    # function takes the row-by-row route: both must give the same floats
+    for fn in T.BOUNDS.values():
+        fast = S._occam_group_bounds(n, groups, 0.05, fn, charge)
+        rows = S._occam_group_bounds(n, groups, 0.05, lambda *a, fn=fn: fn(*a), charge)
+        assert fast.shape == rows.shape == (groups, n + 1)
+        assert fast.tobytes() == rows.tobytes(), fn.__name__

@@ -32,6 +32,7 @@ Sources:
 """
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from dataclasses import dataclass
@@ -138,6 +139,47 @@ def _kl(q, p):
     return np.maximum(out, 0.0)
 
 
+class _KlAtFixedQ:
+    """``p -> _kl(q, p)`` for one fixed array q (the bisection in :func:`kl_inverse_upper`
+    evaluates kl(q || .) 64 times): the q-only parts are computed once and branches no
+    element takes are skipped. Elementwise the same operations as :func:`_kl`, so the same
+    floats bit for bit (p must have q's shape)."""
+
+    def __init__(self, q):
+        self.q = q = np.asarray(q, dtype=float)
+        self.inner = (q > 0) & (q < 1)
+        self.all_inner = bool(self.inner.all())
+        self.qi = np.where(self.inner, q, 0.5)
+        self.one_minus_qi = 1.0 - self.qi
+        self.q_pos, self.q_below_1 = q > 0, q < 1
+
+    def __call__(self, p):
+        q, qi, inner = self.q, self.qi, self.inner
+        d = (p if self.all_inner else np.where(inner, p, 0.5)) - qi
+        pi = qi + d
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            x1, x2 = d / qi, -d / self.one_minus_qi
+            ok1, ok2 = np.abs(x1) <= 1e8, np.abs(x2) <= 1e8
+            if ok1.all():
+                t1 = -qi * _log1pmx(x1)
+            else:
+                t1 = np.where(ok1, -qi * _log1pmx(np.where(ok1, x1, 0.0)), d - qi * (np.log(pi) - np.log(qi)))
+            if ok2.all():
+                t2 = -self.one_minus_qi * _log1pmx(x2)
+            else:
+                t2 = np.where(ok2, -self.one_minus_qi * _log1pmx(np.where(ok2, x2, 0.0)),
+                              -d - self.one_minus_qi * (np.log1p(-pi) - np.log1p(-qi)))
+            out = t1 + t2
+            if not self.all_inner:
+                at0 = -np.log1p(-np.where(q == 0, p, 0.0))
+                at1 = -np.log(np.where(q == 1, p, 1.0))
+                out = np.where(inner, out, np.where(q == 0, at0, at1))
+        infinite = ((p == 0) & self.q_pos) | ((p == 1) & self.q_below_1)
+        if infinite.any():
+            out = np.where(infinite, np.inf, out)
+        return np.maximum(out, 0.0)
+
+
 def kl_inverse_upper(q, c, *, _kl_fn=None):
     """Upper kl inverse: the largest p in [q, 1] with kl(q || p) <= c.
 
@@ -160,14 +202,14 @@ def kl_inverse_upper(q, c, *, _kl_fn=None):
     """
     q = check_real("q", q, min_value=0, max_value=1)
     c = check_real("c", c, min_value=0, allow_inf=True)
-    kl_fn = _kl if _kl_fn is None else _kl_fn
     qa, ca = check_broadcast(q=q, c=c)
+    kl_at = _KlAtFixedQ(qa) if _kl_fn is None else functools.partial(_kl_fn, qa)
     lo = qa.copy()
     hi = np.ones_like(qa)
-    done = kl_fn(qa, hi) <= ca  # p = 1 itself is feasible (q = 1, or c = inf)
+    done = kl_at(hi) <= ca  # p = 1 itself is feasible (q = 1, or c = inf)
     for _ in range(_BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
-        ok = kl_fn(qa, mid) <= ca
+        ok = kl_at(mid) <= ca
         lo = np.where(ok, mid, lo)
         hi = np.where(ok, hi, mid)
     hi = np.minimum(hi + 1e-14 * (hi - qa) + 4 * np.spacing(hi), 1.0)  # kl's rounding: stay above p*
