@@ -219,8 +219,11 @@ def _occam_group_bounds(n, groups, delta, bound_fn, charge):
     if key is not None and key in _OCCAM_TABLES:
         return _OCCAM_TABLES[key]
     s = np.arange(n + 1) / n
-    table = np.stack([np.asarray(bound_fn(s, charge * (2 * g + 1) * math.log(2), n, delta, 1), dtype=float)
-                      for g in range(groups)])
+    kls = [charge * (2 * g + 1) * math.log(2) for g in range(groups)]
+    if bound_fn in _ELEMENTWISE_BOUNDS:  # one broadcast call: the same floats as row by row, faster
+        table = np.asarray(bound_fn(s[None, :], np.array(kls)[:, None], n, delta, 1), dtype=float)
+    else:
+        table = np.stack([np.asarray(bound_fn(s, kl, n, delta, 1), dtype=float) for kl in kls])
     if key is not None:
         table.setflags(write=False)
         _OCCAM_TABLES[key] = table
@@ -230,6 +233,9 @@ def _occam_group_bounds(n, groups, delta, bound_fn, charge):
 
 
 _OCCAM_TABLES: dict = {}
+_ELEMENTWISE_BOUNDS = (T.mcallester_bound, T.maurer_bound, T.catoni_bound)
+"""Bounds computed element by element (every operation broadcasts), so one call on a
+(groups, n + 1) grid gives bit for bit the rows of per-group calls (checked in the tests)."""
 
 
 def occam_index_draws(n: int, groups: int, delta: float, bound_fn: BoundFn, reps: int, rng: np.random.Generator,
