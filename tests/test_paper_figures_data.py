@@ -36,6 +36,7 @@ SMALLER = {
     "deep_bootstrap_dynamics": {"B_GRID": np.linspace(0.02, 2.2, 23), "SPECTRAL_REPS": 200},
     "marginal_likelihood_selection": {"PRIOR_VARS": np.geomspace(1e-3, 1e4, 8)},
     "dp_generalization": {"EPS_LINE_POINTS": 16},
+    "ridgeless_anisotropic": {"P_LINE": 60, "SIM_P": np.array([3, 15, 90])},
 }
 """Module constants made smaller for this test (the same code paths; ``make verify`` draws every
 figure at full size): the figures whose cost is fixed work that ``reps`` does not scale.
