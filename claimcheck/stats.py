@@ -10,6 +10,7 @@ Every test has two sides (DESIGN.md, "Statistics must give checks teeth"):
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -51,13 +52,31 @@ def z_critical(alpha: float = ALPHA, two_sided: bool = True, df: float | None = 
     if df is not None and df < 10**6:
         if df < 1:
             raise ValueError(f"df={df}, must be >= 1")
-        return float(stats.t.isf(q, df))
+        return _t_isf(q, df)
+    return _norm_isf(q)
+
+
+# scipy.stats' distribution methods cost ~100 us a call in argument handling; a check decides with
+# the same few (alpha, df) again and again (operating_rates: thousands of times), so the quantiles are
+# memoised: the same scipy call on the same arguments, hence the same float.
+@functools.lru_cache(maxsize=4096)
+def _t_isf(q: float, df: float) -> float:
+    return float(stats.t.isf(q, df))
+
+
+@functools.lru_cache(maxsize=4096)
+def _norm_isf(q: float) -> float:
     return float(stats.norm.isf(q))
+
+
+@functools.lru_cache(maxsize=256)
+def _norm_ppf(p: float) -> float:
+    return float(stats.norm.ppf(p))
 
 
 def required_se(effect: float, alpha: float = ALPHA, power: float = POWER, two_sided: bool = True, df: float | None = None) -> float:
     """Largest SE at which a deviation ``effect`` is detected with probability ~``power``."""
-    return abs(effect) / (z_critical(alpha, two_sided, df) + float(stats.norm.ppf(power)))
+    return abs(effect) / (z_critical(alpha, two_sided, df) + _norm_ppf(power))
 
 
 @dataclass(frozen=True)
@@ -255,25 +274,34 @@ def coverage_test(successes: int, trials: int, level: float, *, alpha: float = A
     """
     if not (0 <= successes <= trials and trials >= 1):
         raise ValueError(f"successes={successes}, trials={trials}, must satisfy 0 <= successes <= trials, trials >= 1")
-    res = stats.binomtest(successes, trials, level, alternative="less")
-    upper = clopper_pearson(successes, trials, 1 - alpha, alternative="less")[1]
-    ci_low, ci_high = clopper_pearson(successes, trials, 0.95)
+    p_value, upper, ci_low, ci_high, power, alt = _coverage_numbers(successes, trials, level, alpha, rel_tol)
     rate = successes / trials
     se = math.sqrt(max(rate * (1 - rate), 1e-300) / trials)
     est = Estimate(rate, se, trials)
-    # Reject when successes <= k_c, the largest k with P(K <= k | level) < alpha.
-    k_c = int(stats.binom.ppf(alpha, trials, level)) - 1
-    alt = level - rel_tol * (1 - level)
-    power = float(stats.binom.cdf(k_c, trials, alt)) if k_c >= 0 else 0.0
     z = _z(rate - level, math.sqrt(level * (1 - level) / trials))
-    extra = {"p_value": float(res.pvalue), "upper_bound": upper, "ci95_low": ci_low, "ci95_high": ci_high, "power": power}
-    if res.pvalue < alpha:
-        status, detail = Status.FAILED, f"coverage {rate:.4f}; exact upper bound {upper:.4f} at 1 - alpha is below {level:g} (p = {res.pvalue:.2g})"
+    extra = {"p_value": p_value, "upper_bound": upper, "ci95_low": ci_low, "ci95_high": ci_high, "power": power}
+    if p_value < alpha:
+        status, detail = Status.FAILED, f"coverage {rate:.4f}; exact upper bound {upper:.4f} at 1 - alpha is below {level:g} (p = {p_value:.2g})"
     elif power < POWER:
         status, detail = Status.UNDERPOWERED, f"{trials} trials detect coverage {alt:.4g} with power {power:.0%} < {POWER:.0%}"
     else:
         status, detail = Status.PASSED, f"coverage {rate:.4f} (95% CI [{ci_low:.4f}, {ci_high:.4f}]), compatible with >= {level:g}"
     return TestResult(status, z, est, detail, extra)
+
+
+@functools.lru_cache(maxsize=4096)
+def _coverage_numbers(successes: int, trials: int, level: float, alpha: float, rel_tol: float) -> tuple:
+    """The scipy part of :func:`coverage_test` (exact binomial p-value, Clopper-Pearson limits,
+    power), memoised: ~5 ms a call, and operating_rates / repeated checks ask for the same
+    (successes, trials) again and again."""
+    res = stats.binomtest(successes, trials, level, alternative="less")
+    upper = clopper_pearson(successes, trials, 1 - alpha, alternative="less")[1]
+    ci_low, ci_high = clopper_pearson(successes, trials, 0.95)
+    # Reject when successes <= k_c, the largest k with P(K <= k | level) < alpha.
+    k_c = int(stats.binom.ppf(alpha, trials, level)) - 1
+    alt = level - rel_tol * (1 - level)
+    power = float(stats.binom.cdf(k_c, trials, alt)) if k_c >= 0 else 0.0
+    return float(res.pvalue), upper, ci_low, ci_high, power, alt
 
 
 def difference(a: Estimate, b: Estimate) -> Estimate:

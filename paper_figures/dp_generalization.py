@@ -45,6 +45,8 @@ SETTINGS = {
 EPS_RANGE = (0.0, 1.5)
 """eps range of the lines (the claim's domain is [0.1, 1.5]; eps = 0 is the trivial equality)."""
 SIM_EPS = np.array([0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5])
+EPS_LINE_POINTS = 151
+"""Points of the exact lines, evenly spaced over ``EPS_RANGE``."""
 REPS = int(CLAIM.reps)
 """Monte Carlo training sets per simulated eps (the claim's reps, 2000)."""
 COLORS = {"memorising": style.PALETTE["vermillion"], "crowded": style.PALETTE["blue"]}
@@ -64,7 +66,7 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
     (``*_at_sim``). ``a/sim_*``: Monte Carlo train agreement; ``b/sim_*``: its log ratio to
     the exact test agreement. Setting k is drawn from ``SeedSequence([seed, k, j])`` at eps j.
     """
-    eps = np.linspace(*EPS_RANGE, 151)
+    eps = np.linspace(*EPS_RANGE, EPS_LINE_POINTS)
     out: dict[str, np.ndarray] = {"eps": eps, "sim_eps": SIM_EPS}
     for k, (name, s) in enumerate(SETTINGS.items()):
         for grid, suffix in ((eps, ""), (SIM_EPS, "_at_sim")):

@@ -32,6 +32,8 @@ COVERAGE_N = 100
 """Panel (b): sample size of the best-of-k experiment."""
 K_SIM = np.array([1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000])
 """Panel (b): numbers of priors simulated."""
+K_LINE_POINTS = 57
+"""Panel (b): points of the exact coverage lines (geometric in k from 1 to ``K_SIM[-1]``, rounded to integers)."""
 CURVES = ("maurer, ln k charged", "maurer, uncharged", "mcallester, ln k charged", "mcallester, uncharged")
 REPS = 2000
 """Monte Carlo draws per simulated point of panel (b)."""
@@ -59,7 +61,7 @@ def data(seed: int = 0, *, reps: int = REPS) -> dict[str, np.ndarray]:
     for n in N_VALUES:
         out[f"a/mcallester/n={n}"] = np.asarray(mcallester_bound(EMP_RISK, KL, n, DELTA, k))
         out[f"a/maurer/n={n}"] = np.asarray(maurer_bound(EMP_RISK, KL, n, DELTA, k))
-    k_line = np.unique(np.round(np.geomspace(1, K_SIM[-1], 57)).astype(np.int64))
+    k_line = np.unique(np.round(np.geomspace(1, K_SIM[-1], K_LINE_POINTS)).astype(np.int64))
     out["b/k_line"] = k_line
     out["b/k_sim"] = K_SIM
     out["b/draws"] = np.array(reps)

@@ -213,10 +213,32 @@ def bound_coverage_draws(draws: ThresholdDraws, n: int, delta: float, bound_fn: 
 
 # --------------------------------------------------------------------------- Occam: Elias-gamma class
 def _occam_group_bounds(n, groups, delta, bound_fn, charge):
-    """Bound of every error count s = 0..n in every Elias-gamma group: array (groups, n + 1)."""
+    """Bound of every error count s = 0..n in every Elias-gamma group: array (groups, n + 1).
+
+    Tables of the library's own bounds (:data:`theory.pac_bayes.BOUNDS`, pure functions) are
+    kept (read-only, the last 32): a check's doubling rounds, and checks of the same point, then
+    reuse the 64-halving kl inverses instead of recomputing the same numbers."""
+    key = (n, groups, delta, bound_fn, charge) if bound_fn in T.BOUNDS.values() else None
+    if key is not None and key in _OCCAM_TABLES:
+        return _OCCAM_TABLES[key]
     s = np.arange(n + 1) / n
-    return np.stack([np.asarray(bound_fn(s, charge * (2 * g + 1) * math.log(2), n, delta, 1), dtype=float)
-                     for g in range(groups)])
+    kls = [charge * (2 * g + 1) * math.log(2) for g in range(groups)]
+    if bound_fn in _ELEMENTWISE_BOUNDS:  # one broadcast call: the same floats as row by row, faster
+        table = np.asarray(bound_fn(s[None, :], np.array(kls)[:, None], n, delta, 1), dtype=float)
+    else:
+        table = np.stack([np.asarray(bound_fn(s, kl, n, delta, 1), dtype=float) for kl in kls])
+    if key is not None:
+        table.setflags(write=False)
+        _OCCAM_TABLES[key] = table
+        if len(_OCCAM_TABLES) > 32:
+            _OCCAM_TABLES.pop(next(iter(_OCCAM_TABLES)))
+    return table
+
+
+_OCCAM_TABLES: dict = {}
+_ELEMENTWISE_BOUNDS = (T.mcallester_bound, T.maurer_bound, T.catoni_bound)
+"""Bounds computed element by element (every operation broadcasts), so one call on a
+(groups, n + 1) grid gives bit for bit the rows of per-group calls (checked in the tests)."""
 
 
 def occam_index_draws(n: int, groups: int, delta: float, bound_fn: BoundFn, reps: int, rng: np.random.Generator,

@@ -9,6 +9,12 @@ CLAIMS = [c for c in claimcheck.all_claims() if c.id.startswith("deep_bootstrap.
 MUTANTS = [(c.id, m.name) for c in CLAIMS for m in c.mutants]
 
 
+@pytest.fixture(scope="module")
+def figure7_quick():
+    """The Figure-7 claim at its quick budget, seed 0: run once, asserted on by two tests."""
+    return claimcheck.get_claim("deep_bootstrap.figure7").check(budget="quick", seed=0)
+
+
 def test_family_is_complete():
     assert {c.id for c in CLAIMS} == {
         "deep_bootstrap.sign_best_linear_risk", "deep_bootstrap.ideal_world_recursion",
@@ -16,8 +22,8 @@ def test_family_is_complete():
         "deep_bootstrap.early_agreement", "deep_bootstrap.figure7", "deep_bootstrap.sign_ols_limit"}
 
 
-def test_figure7_reports_the_ratio_with_a_confidence_interval():
-    v = claimcheck.get_claim("deep_bootstrap.figure7").check(budget="quick", seed=0)
+def test_figure7_reports_the_ratio_with_a_confidence_interval(figure7_quick):
+    v = figure7_quick
     assert v.status is Status.PASSED
     lo, hi = v.extra["ratio_ci95"]
     # the two thresholds imply E_A / E_B > 0.5 / 0.2 = 2.5; the bootstrap CI must resolve that
@@ -25,8 +31,8 @@ def test_figure7_reports_the_ratio_with_a_confidence_interval():
     assert v.extra["E_A"] > 0.5 > 0.2 > v.extra["E_B"]
 
 
-def test_figure7_horizon_is_the_stopping_time_of_the_real_world_train_loss():
-    v = claimcheck.get_claim("deep_bootstrap.figure7").check(budget="quick", seed=0)
+def test_figure7_horizon_is_the_stopping_time_of_the_real_world_train_loss(figure7_quick):
+    v = figure7_quick
     x = v.extra
     steps = [0] + x["steps"]
     T_A, T_B, f = x["T_A"], x["T_B"], x["f"]

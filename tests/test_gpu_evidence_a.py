@@ -38,14 +38,6 @@ def _committed() -> dict[str, dict]:
     return ET.load()
 
 
-def _run_no_torch(code: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    import os
-
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-c", NO_TORCH + code], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-
-
 # --------------------------------------------------------------------------- the committed files
 
 def test_my_three_jobs_have_committed_evidence():
@@ -171,35 +163,78 @@ def test_pac_bayes_baselines_use_the_certificates_accounting():
 
 # --------------------------------------------------------------------------- without torch
 
-def test_evidence_table_runs_without_torch(tmp_path):
-    code = textwrap.dedent("""
+# One interpreter whose torch imports fail runs the three checks in turn (the CLI first, as a user starts
+# it from a fresh shell); each step's outcome, or its traceback, goes to a JSON file and its own test below.
+# torch can never be imported in that process, so one step cannot hide another's torch import; after every
+# step the runner checks again that torch is not in sys.modules. (Three interpreters cost ~2 CPU s each.)
+_NO_TORCH_STEPS = {
+    "cli": """
+        from claimcheck.cli import main
+        out = main(["figures", "uniform_convergence.sprime_error", "--out", FIGS])
+    """,
+    "table": """
         from claimcheck.gpu_validation import evidence_table as ET
-        t = ET.table()
-        import sys
-        assert 'torch' not in sys.modules
-        print(len(t.splitlines()))
-    """)
-    res = _run_no_torch(code, tmp_path)
-    assert res.returncode == 0, res.stderr
-    assert int(res.stdout.strip()) == 2 + len(JOBS)
-
-
-def test_uniform_convergence_figure_reads_the_evidence_and_needs_no_torch(tmp_path):
-    if "hypersphere" not in _committed():
-        pytest.skip("no hypersphere evidence")
-    code = textwrap.dedent(f"""
-        import sys, json
+        out = len(ET.table().splitlines())
+    """,
+    "figure": """
         from claimcheck.paper_figures import FIGURES
         mod = FIGURES["uniform_convergence"]
-        paths = mod.make({str(tmp_path)!r}, reps=20)
+        paths = mod.make(TMP, reps=20)
         assert 'torch' not in sys.modules, 'the figure imported torch'
         d = mod.data(0, reps=20)
-        print(json.dumps({{"n": d["b/n"].tolist(), "mean": d["b/evidence_mean"].tolist(), "se": d["b/evidence_se"].tolist(),
-                          "files": [str(p) for p in paths]}}))
-    """)
-    res = _run_no_torch(code, tmp_path)
-    assert res.returncode == 0, res.stderr
-    out = json.loads(res.stdout.strip().splitlines()[-1])
+        out = {"n": d["b/n"].tolist(), "mean": d["b/evidence_mean"].tolist(), "se": d["b/evidence_se"].tolist(),
+               "files": [str(p) for p in paths]}
+    """,
+}
+_NO_TORCH_RUNNER = """
+import json, sys, textwrap, traceback
+TMP, FIGS, OUT, STEPS = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+results = {}
+for name, code in STEPS.items():
+    ns = {"sys": sys, "TMP": TMP, "FIGS": FIGS}
+    try:
+        exec(textwrap.dedent(code), ns)
+        assert 'torch' not in sys.modules, f'step {name} imported torch'
+        results[name] = {"ok": True, "out": ns.get("out")}
+    except BaseException:
+        results[name] = {"ok": False, "error": traceback.format_exc()}
+with open(OUT, "w") as fh:
+    json.dump(results, fh)
+"""
+
+
+@pytest.fixture(scope="module")
+def no_torch(tmp_path_factory):
+    import os
+
+    tmp = tmp_path_factory.mktemp("no_torch")
+    steps = dict(_NO_TORCH_STEPS)
+    if "hypersphere" not in _committed():
+        steps = {"table": steps["table"]}
+    out = tmp / "steps.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    res = subprocess.run([sys.executable, "-c", NO_TORCH + _NO_TORCH_RUNNER, str(tmp), str(tmp / "figs"), str(out),
+                          json.dumps(steps)], cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return tmp, json.loads(out.read_text())
+
+
+def _step(no_torch, name):
+    tmp, results = no_torch
+    r = results[name]
+    assert r["ok"], r["error"]
+    return tmp, r["out"]
+
+
+def test_evidence_table_runs_without_torch(no_torch):
+    _, lines = _step(no_torch, "table")
+    assert lines == 2 + len(JOBS)
+
+
+def test_uniform_convergence_figure_reads_the_evidence_and_needs_no_torch(no_torch):
+    if "hypersphere" not in _committed():
+        pytest.skip("no hypersphere evidence")
+    _, out = _step(no_torch, "figure")
     m = _committed()["hypersphere"]["measurements"]
     assert out["n"] == [float(n) for n in m["n"]]
     np.testing.assert_allclose(out["mean"][0], np.mean(m["test_error"], axis=0), rtol=0, atol=1e-12)   # float rounding
@@ -209,16 +244,9 @@ def test_uniform_convergence_figure_reads_the_evidence_and_needs_no_torch(tmp_pa
     assert all(Path(f).is_file() for f in out["files"])
 
 
-def test_claimcheck_figures_cli_works_without_torch(tmp_path):
+def test_claimcheck_figures_cli_works_without_torch(no_torch):
     if "hypersphere" not in _committed():
         pytest.skip("no hypersphere evidence")
-    code = textwrap.dedent(f"""
-        import sys
-        from claimcheck.cli import main
-        rc = main(["figures", "uniform_convergence.sprime_error", "--out", {str(tmp_path / 'figs')!r}])
-        assert 'torch' not in sys.modules
-        sys.exit(rc)
-    """)
-    res = _run_no_torch(code, tmp_path)
-    assert res.returncode == 0, res.stdout + res.stderr
-    assert (tmp_path / "figs" / "uniform_convergence.pdf").is_file()
+    tmp, rc = _step(no_torch, "cli")
+    assert rc == 0
+    assert (tmp / "figs" / "uniform_convergence.pdf").is_file()

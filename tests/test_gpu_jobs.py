@@ -43,11 +43,26 @@ needs_mnist = pytest.mark.skipif(not _mnist_available(), reason="the MNIST test 
                                  "in claimcheck/data/mnist or set CLAIMCHECK_MNIST_DIR")
 
 
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """``smoke_run(job)``: the job's smoke profile, seed 0, run once per module exactly as a user runs it
+    (``claimcheck gpu JOB --profile smoke --no-figures``) and shared by the tests that assert on it."""
+    cache = {}
+
+    def get(job):
+        if job not in cache:
+            out = tmp_path_factory.mktemp(job)
+            cache[job] = (get_job(job).run("smoke", seed=0, device="cpu", out_dir=out, progress=False, figures=False),
+                          out)
+        return cache[job]
+    return get
+
+
 @pytest.mark.parametrize("job", [pytest.param(j, marks=needs_mnist) if j == "pac_bayes_mnist" else j
                                  for j in JOBS if j != "hypersphere"])   # hypersphere: below, at two sizes
-def test_smoke_profile_runs_and_gives_a_well_formed_verdict(job, tmp_path):
-    res = get_job(job).run("smoke", seed=0, device="cpu", out_dir=tmp_path, progress=False, figures=False)
-    _check_result(res, job, tmp_path)
+def test_smoke_profile_runs_and_gives_a_well_formed_verdict(job, smoke_run):
+    res, out = smoke_run(job)
+    _check_result(res, job, out)
 
 
 def test_sample_wise_double_descent_runs_and_writes_its_figure(tmp_path):
@@ -62,10 +77,10 @@ def test_sample_wise_double_descent_runs_and_writes_its_figure(tmp_path):
 
 
 @needs_mnist
-def test_pac_bayes_certificate_is_a_valid_kl_inverse_bound(tmp_path):
+def test_pac_bayes_certificate_is_a_valid_kl_inverse_bound(smoke_run):
     from claimcheck.theory.pac_bayes import kl_inverse_upper, maurer_bound
 
-    res = get_job("pac_bayes_mnist").run("smoke", device="cpu", out_dir=None, progress=False)
+    res, _ = smoke_run("pac_bayes_mnist")
     best = res["verdict"]["extra"]["best"]
     # recompute the certificate from its parts: MC upper limit, then the kl-inverse bound
     upper = kl_inverse_upper(best["emp_risk_mc"], math.log(2 / 0.01) / 20)

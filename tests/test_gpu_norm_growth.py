@@ -48,7 +48,9 @@ def test_training_stops_at_the_margin_rule_and_larger_n_moves_further(tmp_path):
 
 
 def test_an_interrupted_run_resumes_to_the_same_result(tmp_path):
-    kw = dict(device="cpu", progress=False, figures=False, ns=(64, 128), n_test=200, width=16, n_seeds=1, ckpt_every=3)
+    # a checkpoint at step 25, the interruption at 40: the resumed run replays steps 26..40 from the checkpoint
+    # (ckpt_every=3 wrote ~250 checkpoints per run and doubled the test's CPU time)
+    kw = dict(device="cpu", progress=False, figures=False, ns=(64, 128), n_test=200, width=16, n_seeds=1, ckpt_every=25)
     full = norm_growth.run("smoke", out_dir=tmp_path / "a", **kw)
     with pytest.raises(RunInterrupted):
         norm_growth.run("smoke", out_dir=tmp_path / "b", stop_after_steps=40, **kw)

@@ -30,21 +30,68 @@ def mp_kl(q, p):
 
 
 def mp_kl_inverse(q: float, c: float) -> mp.mpf:
-    """sup{p in [q, 1]: kl(q||p) <= c} by bisection on u = log(p - q) at 400 digits."""
+    """sup{p in [q, 1]: kl(q||p) <= c} at 400 digits, as the upper end of a bracket [lo, hi] of
+    width <= 1e-120 in t, p = q + (1 - q) sigmoid(t) (relative width 1e-120 in p - q near q, in
+    1 - p near 1), with kl(q||p(lo)) <= c < kl(q||p(hi)) both evaluated. The bracket is narrowed
+    by Newton steps on ln kl - ln c (quadratic; ~10 kl evaluations instead of 400 halvings),
+    falling back to halving where a step leaves the bracket or rounding hides the root.
+    Where even p(900) (1 - p ~ 1e-391, the working precision) satisfies kl <= c, p* rounds to 1."""
     with mp.workdps(400):
         q_, c_ = mp.mpf(q), mp.mpf(c)
         if q == 1.0:
             return mp.mpf(1)
         if q == 0.0:
             return -mp.expm1(-c_)
-        lo, hi = mp.log(mp.mpf(10) ** -380), mp.log(1 - q_)
-        for _ in range(400):
-            mid = (lo + hi) / 2
-            if mp_kl(q_, q_ + mp.exp(mid)) <= c_:
-                lo = mid
+
+        def point(t):  # p = q + (1 - q) sigmoid(t): t ~ ln(p - q) near q, ~ -ln(1 - p) near 1
+            return q_ + (1 - q_) / (1 + mp.exp(-t))
+
+        lo, hi = mp.log(mp.mpf(10) ** -380), mp.mpf(900)
+        tol = mp.mpf(10) ** -120
+        log_c = mp.log(c_)
+
+        def g(t):
+            p = point(t)
+            kl = mp_kl(q_, p)
+            if kl <= 0:  # rounding at p - q below the working precision: no Newton step
+                return True, None
+            return kl <= c_, (mp.log(kl) - log_c) * kl * p * (1 - q_) / (p - q_) ** 2  # Newton step on ln kl - ln c
+
+        if g(hi)[0]:  # kl <= c even at 1 - p ~ 1e-391 (the working precision): p* rounds to 1
+            return mp.mpf(1)
+        small = mp.log(mp.sqrt(2 * c_ * q_ / (1 - q_)))   # kl ~ (p - q)^2 / (2 q (1 - q))
+        large = (c_ - q_ * mp.log(q_)) / (1 - q_)          # kl ~ q ln q + (1 - q) ln((1 - q) / (1 - p))
+        x = min(max(small, large), hi)
+        if not lo < x < hi:
+            x = (lo + hi) / 2
+        for _ in range(1000):
+            ok, step = g(x)
+            if ok:
+                lo = x
             else:
-                hi = mid
-        return q_ + mp.exp(hi)
+                hi = x
+            if hi - lo <= tol:
+                break
+            if step is None:
+                x = (lo + hi) / 2
+                continue
+            if abs(step) < tol / 4:   # Newton has converged: close the bracket on both sides of x
+                for y in (x - tol / 3, x + tol / 3):
+                    if lo < y < hi:
+                        if g(y)[0]:
+                            lo = y
+                        else:
+                            hi = y
+                if hi - lo <= tol:
+                    break
+                x = (lo + hi) / 2
+                continue
+            x = x - step
+            if not lo < x < hi:
+                x = (lo + hi) / 2
+        else:
+            raise AssertionError(f"reference kl inverse did not converge at q={q!r} c={c!r}")
+        return point(hi)
 
 
 QS = [0.0, 1e-300, 1e-20, 1e-3, 0.1, 0.5, 0.9, 1 - 1e-10, 1.0]

@@ -6,7 +6,6 @@ tests are in tests/test_paper_figures.py.)
 """
 from __future__ import annotations
 
-import functools
 import os
 
 import matplotlib
@@ -29,21 +28,32 @@ def _reps(name: str) -> int:
     return min(FEW_REPS.get(name, SMALL_REPS), getattr(FIGURES[name], "REPS", SMALL_REPS))
 
 
-def _smaller_experiments(monkeypatch, name: str) -> None:
-    """The two figures whose cost is fixed work that ``reps`` does not scale, made smaller for the
-    test by their module constants (the same code paths; ``make verify`` draws them at full size):
-    feature calibration refits its models on smaller training sets and test pools (the digits MLP
-    ~2 s a fit at 1000 points), and the uniform-convergence panel (b) trains the hypersphere
-    networks at two small n for at most 60 steps instead of the smoke profile (~8 s a seed)."""
-    module = FIGURES[name]
-    if name == "feature_calibration":
-        monkeypatch.setattr(module, "SIZES", {"digits": (300, 240), "mnist": (300, 480)})
-    elif name == "uniform_convergence":
-        from claimcheck.gpu_validation import hypersphere as hs
+SMALLER = {
+    "feature_calibration": {"SIZES": {"digits": (300, 240), "mnist": (300, 480)}},
+    "pac_bayes_tuning": {"K_SIM": np.array([1, 1_000, 10_000, 100_000, 10_000_000]), "K_LINE_POINTS": 6},
+    "pac_bayes_coverage": {"G_LINE": np.array([1, 4, 10]), "G_SIM": np.array([1, 4, 10]),
+                           "SIGMAS": np.array([0.04, 0.15, 0.5])},
+    "deep_bootstrap_dynamics": {"B_GRID": np.linspace(0.02, 2.2, 23), "SPECTRAL_REPS": 200},
+    "marginal_likelihood_selection": {"PRIOR_VARS": np.geomspace(1e-3, 1e4, 8)},
+    "dp_generalization": {"EPS_LINE_POINTS": 16},
+    "ridgeless_anisotropic": {"P_LINE": 60, "SIM_P": np.array([3, 15, 90])},
+}
+"""Module constants made smaller for this test (the same code paths; ``make verify`` draws every
+figure at full size): the figures whose cost is fixed work that ``reps`` does not scale.
+Feature calibration refits its models on smaller training sets and test pools (the digits MLP
+~2 s a fit at 1000 points); the two PAC-Bayes figures compute their exact coverage lines by
+kl-inverse bisection (~3 and ~1.5 CPU s a call at their full grids, 3 calls here; the Occam
+panel's cost grows with the largest G): a few points of each line and of each simulated row,
+among them the first point of the full grid and points where the 5-draw frequencies differ
+between the seeds; the other theory lines on coarser grids (~0.3 s a call each at full size)."""
 
-        monkeypatch.setattr(module, "HYPERSPHERE_PROFILE", hs.Config(ns=(32, 64), test_points=200, max_steps=60))
-        # the module's seed-keyed cache must never hold the small runs: a fresh cache for this test
-        monkeypatch.setattr(module, "_hypersphere", functools.lru_cache(maxsize=4)(module._hypersphere.__wrapped__))
+
+def _smaller_experiments(monkeypatch, name: str) -> None:
+    """The module constants of SMALLER, set for this test only."""
+    module = FIGURES[name]
+    for attr, value in SMALLER.get(name, {}).items():
+        assert hasattr(module, attr), (name, attr)      # a renamed constant must not go unnoticed
+        monkeypatch.setattr(module, attr, value)
 
 
 COLUMN = {"double_descent_modelwise": "full", "double_descent_samplewise": "half"}

@@ -25,17 +25,29 @@ def log1pmx(x):
     """
     x = np.asarray(x, dtype=float)
     small = np.abs(x) < 0.5
-    xs = np.where(small, x, 0.0)
+    all_small = bool(small.all())
+    xs = x if all_small else np.where(small, x, 0.0)
     u = xs / (2.0 + xs)
     u2 = u * u
     series = np.zeros_like(u)
     term = u * u2
+    # The terms u^j / j share the sign of u and shrink, so |series| >= |u^3/3| throughout and
+    # half its float spacing is > |u^3/3| 2^-54; once max|u|^(j-3) 3/j < 2^-60 (a margin of 64
+    # for the rounding of the terms; where u^3/3 is subnormal u^5 already underflows to 0),
+    # every remaining term is below half a spacing of series and adding it changes no bit:
+    # stopping there returns the same floats as all 19 terms (checked on 45k inputs).
+    u_max = float(np.max(np.abs(u), initial=0.0))
     for j in range(3, 40, 2):
+        if j > 3 and u_max ** (j - 3) * 3.0 / j < 2.0**-60:
+            break
         series = series + term / j
         term = term * u2
+    result = -xs * xs / (2.0 + xs) + 2.0 * series
+    if all_small:
+        return np.asarray(result)  # an array, as np.where gives below (also for 0-d input)
     with np.errstate(divide="ignore"):
         direct = np.log1p(np.where(small, 0.0, x)) - np.where(small, 0.0, x)
-    return np.where(small, -xs * xs / (2.0 + xs) + 2.0 * series, direct)
+    return np.where(small, result, direct)
 
 
 def log1pmx_scalar(x: float) -> float:

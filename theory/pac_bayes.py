@@ -140,6 +140,46 @@ def _kl(q, p):
     return np.maximum(out, 0.0)
 
 
+def _kl_on_bisection(q):
+    """``_kl`` for the bisection of :func:`kl_inverse_upper` (q <= p <= 1), bit for
+    bit: the same operations on every element, with what depends on q alone computed once and the
+    branches that no element takes there skipped (p >= q: d >= 0, so |d / (1 - q)| <= 1 and the
+    second large-|x| branch, p = 0 < q and the q = 0 / q = 1 forms only where present). About 3x
+    less per-call overhead: the 64 halvings of a scalar or short array are overhead-bound."""
+    q = np.asarray(q, dtype=float)
+    inner = (q > 0) & (q < 1)
+    all_inner = bool(inner.all())
+    qi = np.where(inner, q, 0.5)
+    one_minus_qi = 1.0 - qi
+    at_ends = None if all_inner else (q == 0, q == 1)
+    below_one = q < 1
+
+    def kl_at(q_again, p):  # q_again: the q it was made for (the kl_fn(q, p) signature)
+        p = np.asarray(p, dtype=float)
+        d = (p if all_inner else np.where(inner, p, 0.5)) - qi
+        pi = qi + d
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            x1, x2 = d / qi, -d / one_minus_qi
+            small1 = np.abs(x1) <= 1e8
+            if small1.all():
+                t1 = -qi * _log1pmx(x1)
+            else:
+                t1 = np.where(small1, -qi * _log1pmx(np.where(small1, x1, 0.0)), d - qi * (np.log(pi) - np.log(qi)))
+            t2 = -one_minus_qi * _log1pmx(x2)  # |x2| = d / (1 - q) <= 1 for q <= p <= 1
+            mid = t1 + t2
+            if at_ends is None:
+                out = mid
+            else:
+                q0, q1 = at_ends
+                at0 = -np.log1p(-np.where(q0, p, 0.0))
+                at1 = -np.log(np.where(q1, p, 1.0))
+                out = np.where(inner, mid, np.where(q0, at0, at1))
+        out = np.where((p == 1) & below_one, np.inf, out)  # p = 0 < q cannot occur for p >= q
+        return np.maximum(out, 0.0)
+
+    return kl_at
+
+
 def kl_inverse_upper(q, c, *, _kl_fn=None):
     """Upper kl inverse: the largest p in [q, 1] with kl(q || p) <= c.
 
@@ -162,13 +202,17 @@ def kl_inverse_upper(q, c, *, _kl_fn=None):
     """
     q = check_real("q", q, min_value=0, max_value=1)
     c = check_real("c", c, min_value=0, allow_inf=True)
-    kl_fn = _kl if _kl_fn is None else _kl_fn
     qa, ca = check_broadcast(q=q, c=c)
     lo = qa.copy()
     hi = np.ones_like(qa)
-    done = kl_fn(qa, hi) <= ca  # p = 1 itself is feasible (q = 1, or c = inf)
-    for _ in range(_BISECTION_STEPS):
+    done = (_kl if _kl_fn is None else _kl_fn)(qa, hi) <= ca  # p = 1 itself is feasible (q = 1, or c = inf)
+    kl_fn = _kl_on_bisection(qa) if _kl_fn is None else _kl_fn
+    for step in range(_BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
+        if _kl_fn is None and step >= 48 and np.all((mid == lo) | (mid == hi)):
+            # every [lo, hi] is down to adjacent floats: the remaining halvings change nothing (mid is
+            # lo, feasible as before - q itself or a point found feasible - or hi, kept either way)
+            break
         ok = kl_fn(qa, mid) <= ca
         lo = np.where(ok, mid, lo)
         hi = np.where(ok, hi, mid)
