@@ -419,6 +419,23 @@ def _on_sigterm(signum, frame):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    code = _main(argv)
+    if code == EXIT_INTERRUPTED:
+        _forget_caught_interrupt()
+    return code
+
+
+def _forget_caught_interrupt() -> None:
+    """Keep exit code 4 after a Ctrl-C that was caught. CPython (3.11 at least) remembers a
+    KeyboardInterrupt that escaped any ``exec()`` of a string - dataclasses and torch._dynamo's
+    import run hundreds - even when our handler caught it later, and under ``python -m`` then ends
+    the process by re-raising SIGINT (exit -2 / 130) instead of the code we return. Every
+    ``exec`` of a string resets that flag first, so one harmless ``exec`` here makes the caught
+    interrupt count as caught (tests/test_cli_faults.py)."""
+    exec("None")  # noqa: S102 - a constant string: resets the interpreter's unhandled-interrupt flag
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     old_term = signal.getsignal(signal.SIGTERM)
     if _in_main_thread():

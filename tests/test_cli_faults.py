@@ -330,3 +330,19 @@ def test_gpu_ctrl_c_exits_4_within_seconds(tmp_path):
     assert time.monotonic() - t0 < 15
     assert "interrupted" in err and "--resume" in err and "Traceback" not in err
     assert not list(tmp_path.glob("**/.*.tmp"))
+
+
+@pytest.mark.skipif(not LINUX, reason="signals")
+def test_a_caught_ctrl_c_raised_inside_exec_still_exits_4_under_python_m(tmp_path):
+    # CPython remembers a KeyboardInterrupt that escaped an exec() of a string (dataclasses,
+    # torch._dynamo's import) even when caught later, and under `python -m` then re-raises SIGINT
+    # at exit (-2) instead of returning our code: cli.main resets that flag (a Ctrl-C landing in
+    # the first optimizer's import made `python -m claimcheck.cli gpu ...` exit -2 3 times in 10)
+    (tmp_path / "ctrl_c_in_exec.py").write_text(
+        "import sys\nfrom claimcheck import cli\n"
+        "def boom(args):\n    exec('raise KeyboardInterrupt')\n"
+        "cli.cmd_list = boom\nsys.exit(cli.main(['list']))\n")
+    p = subprocess.run([sys.executable, "-m", "ctrl_c_in_exec"], cwd=tmp_path, capture_output=True, text=True,
+                       env=ENV, timeout=120)
+    assert p.returncode == cli.EXIT_INTERRUPTED, (p.returncode, p.stderr[-500:])
+    assert "interrupted" in p.stderr and "Traceback" not in p.stderr
