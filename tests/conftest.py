@@ -51,10 +51,12 @@ def one_torch_thread():
 # order; starting the long tests first keeps them from piling up on one worker at the end
 # (longest-processing-time-first scheduling). A stable sort: the order inside a module, and
 # of all other modules, is unchanged.
-_LONGEST_FIRST = ("test_docs.py", "test_paper_figures_data.py", "test_catalogue.py", "test_packaging.py",
-                  "test_paper_figures.py", "test_gpu_configs.py", "test_gpu_jobs.py", "test_cli.py",
-                  "test_report.py", "test_report_browser.py", "test_gpu_batched.py", "test_checks.py",
-                  "test_gpu_cuda_paths_on_cpu.py", "test_gpu_norm_growth.py", "test_gpu_throughput.py")
+# Order: the per-module CPU seconds of benchmarks/results/test_suite_time.md (quiet run).
+_LONGEST_FIRST = ("test_catalogue.py", "test_packaging.py", "test_paper_figures_data.py",
+                  "test_gpu_configs.py", "test_cli.py", "test_cli_faults.py", "test_docs.py",
+                  "test_gpu_jobs.py", "test_gpu_cuda_paths_on_cpu.py", "test_gpu_batched.py",
+                  "test_sims_ridgeless.py", "test_gpu_throughput.py", "test_gpu_evidence_a.py",
+                  "test_pac_bayes_theory.py", "test_gpu_norm_growth.py", "test_ridgeless_sympy.py")
 
 
 def pytest_collection_modifyitems(items):
