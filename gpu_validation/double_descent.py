@@ -388,30 +388,6 @@ def measurements(ctx, members: dict) -> dict:
             "mean_test_error": err.mean(axis=0).tolist()}
 
 
-
-def statistic(cfg: Config, m: dict) -> dict:
-    """The measurement the verdict decides on: :func:`gpu_validation.rules.statistic` (per-seed values,
-    preconditions, missing keys; see the rule table there).
-
-    >>> sorted(statistic(Config(), {}))
-    ['claim', 'info', 'missing', 'notes', 'requires', 'thresholds']
-    """
-    import dataclasses
-
-    from claimcheck.gpu_validation import rules
-
-    return rules.statistic(JOB, dataclasses.asdict(cfg), m)
-
-
-def verdict(cfg: Config, m: dict, *, seed: int, profile: str):
-    """The decision: :func:`gpu_validation.rules.decide` (Student t over seeds; preconditions -> underpowered)."""
-    import dataclasses
-
-    from claimcheck.gpu_validation import rules
-
-    return rules.decide(JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)
-
-
 def _tick_labels(xs, min_gap: float = 0.5) -> list[str]:
     """Tick labels on a log2 axis: a value is written only if it lies >= ``min_gap`` octaves from the
     last written one (dense sweeps would overprint), the largest always.

@@ -14,8 +14,9 @@ A job module defines
                                        describe the unit as a :class:`Plan` (model or group, optimizer, batches,
                                        evaluations) and hand it to :func:`train_plan`
 ``measurements(ctx, members)``         the per-seed arrays of the result (seed axis first)
-``statistic(cfg, m)``                  the number the claim is about: a pure function of the measurements
-``verdict(cfg, m, *, seed, profile)``  the decision, one replaceable function per job
+``verdict(cfg, m, *, seed, profile)``  optional: a job's own decision; without it (every job here) :func:`decide`
+                                       applies the job's registered rule (``rules.decide``: the statistic,
+                                       its preconditions, Student t over seeds)
 ``figure(result, dir)``                its PDF + PNG
 ``run(...)``                           ``driver.run(this module, ...)``
 =====================================  ==========================================================================
@@ -42,7 +43,7 @@ from claimcheck.gpu_validation.device import (CHANNELS_LAST_DEVICES, PRECISIONS,
 from claimcheck.gpu_validation.run import (DivergenceError, JobError, Run, RunInterrupted, UsageError,
                                            resolve_config)
 
-__all__ = ["JobConfig", "Unit", "Plan", "Context", "run", "train_plan", "shape_step", "validate_common"]
+__all__ = ["JobConfig", "Unit", "Plan", "Context", "run", "decide", "train_plan", "shape_step", "validate_common"]
 
 PASS_THROUGH = (DivergenceError, RunInterrupted, UsageError, FileNotFoundError, JobError)
 
@@ -204,6 +205,20 @@ def shape_step(plan: Plan, steps: int = 1) -> tuple[tuple[int, ...], tuple[int, 
     return tuple(x.shape), tuple(logits.shape)
 
 
+def decide(job, cfg, m: dict, *, seed: int, profile: str):
+    """The verdict on a job's measurements: the job's own ``verdict`` if it defines one, else its
+    rule in :mod:`claimcheck.gpu_validation.rules` (``rules.decide(job.JOB, asdict(cfg), m, ...)``:
+    per-seed statistic, preconditions -> underpowered, Student t over seeds)."""
+    own = getattr(job, "verdict", None)
+    if own is not None:
+        return own(cfg, m, seed=seed, profile=profile)
+    import dataclasses
+
+    from claimcheck.gpu_validation import rules
+
+    return rules.decide(job.JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)
+
+
 def run(job, profile="smoke", seed: int = 0, device=None, out_dir=None, resume: bool = False, *,
         progress: bool | None = None, shard=None, figures: bool = True, threads: int | None = None,
         **overrides) -> dict:
@@ -237,7 +252,7 @@ def run(job, profile="smoke", seed: int = 0, device=None, out_dir=None, resume: 
         if rn.partial:
             return rn.finish(None, {})
         m = job.measurements(ctx, members)
-        verdict = job.verdict(cfg, m, seed=seed, profile=name)
+        verdict = decide(job, cfg, m, seed=seed, profile=name)
     except PASS_THROUGH:
         raise
     except Exception as exc:

@@ -233,30 +233,6 @@ def measurements(ctx, members: dict) -> dict:
             "epochs": grid("epochs"), "train_miss": grid("train_miss"), "missed_margin": missed}
 
 
-
-def statistic(cfg: Config, m: dict) -> dict:
-    """The measurement the verdict decides on: :func:`gpu_validation.rules.statistic` (per-seed values,
-    preconditions, missing keys; see the rule table there).
-
-    >>> sorted(statistic(Config(), {}))
-    ['claim', 'info', 'missing', 'notes', 'requires', 'thresholds']
-    """
-    import dataclasses
-
-    from claimcheck.gpu_validation import rules
-
-    return rules.statistic(JOB, dataclasses.asdict(cfg), m)
-
-
-def verdict(cfg: Config, m: dict, *, seed: int, profile: str):
-    """The decision: :func:`gpu_validation.rules.decide` (Student t over seeds; preconditions -> underpowered)."""
-    import dataclasses
-
-    from claimcheck.gpu_validation import rules
-
-    return rules.decide(JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)
-
-
 def figure(result: dict, out_dir) -> list[str]:
     """Distance from initialisation (left axis) and test error (right axis) vs n (log x; seed mean and range)."""
     m = result["measurements"]

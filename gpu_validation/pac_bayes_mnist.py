@@ -81,9 +81,7 @@ from scipy import stats as sps
 from torch import nn
 from torch.func import functional_call, vmap
 
-from claimcheck.estimate import Estimate
-from claimcheck.verdict import Status, Verdict
-from claimcheck.gpu_validation import driver, loop, results
+from claimcheck.gpu_validation import driver, loop, results, rules
 from claimcheck.gpu_validation.data import load_splits, split
 from claimcheck.gpu_validation.driver import JobConfig, Unit
 from claimcheck.gpu_validation.models import MLP, forward_flops
@@ -382,35 +380,12 @@ def train_unit(ctx, unit: Unit) -> dict:
 
 def measurements(ctx, members: dict) -> dict:
     cands = [members[f"sigma{s:g}"] for s in ctx.cfg.prior_sigmas]
-    return {"candidates": cands, "bound": statistic(ctx.cfg, {"candidates": cands}),
+    return {"candidates": cands, "bound": rules.certificate({"candidates": cands}),
             # baselines: the best over the same prior-scale grid, with the same ln k charge
             "prior_only_bound": float(min(c["prior_only_bound"] for c in cands)),
             "untrained_prior_bound": float(min(c["untrained_prior_bound"] for c in cands)),
             "prior_mean_eval_error": cands[0]["prior_mean_eval_error"],
             "anchor_mnist_compression_bound": ANCHOR_MNIST, "data": cands[0]["data"]}
-
-
-
-def statistic(cfg: Config, m: dict) -> float:
-    """The certificate: the smallest bound over the prior scales (the grid is paid for by ln k);
-    :func:`gpu_validation.rules.certificate`. The verdict's measurement is ``rules.statistic(JOB, ...)``.
-
-    >>> statistic(Config(), {"candidates": [{"bound": 0.4}, {"bound": 0.3}]})
-    0.3
-    """
-    from claimcheck.gpu_validation import rules
-
-    return rules.certificate(m)
-
-
-def verdict(cfg: Config, m: dict, *, seed: int, profile: str) -> Verdict:
-    """The decision: :func:`gpu_validation.rules.decide` (certificate below the stated target and the
-    untrained prior's certificate, exact; not violated on held-out data)."""
-    import dataclasses
-
-    from claimcheck.gpu_validation import rules
-
-    return rules.decide(JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)
 
 
 def figure(result: dict, out_dir) -> list[str]:

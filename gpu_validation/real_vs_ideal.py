@@ -283,30 +283,6 @@ def measurements(ctx, members: dict) -> dict:
             "window": (train_real.mean(axis=0) >= cfg.train_error_floor).tolist()}
 
 
-
-def statistic(cfg: Config, m: dict) -> dict:
-    """The measurement the verdict decides on: :func:`gpu_validation.rules.statistic` (per-seed values,
-    preconditions, missing keys; see the rule table there).
-
-    >>> sorted(statistic(Config(), {}))
-    ['claim', 'info', 'missing', 'notes', 'requires', 'thresholds']
-    """
-    import dataclasses
-
-    from claimcheck.gpu_validation import rules
-
-    return rules.statistic(JOB, dataclasses.asdict(cfg), m)
-
-
-def verdict(cfg: Config, m: dict, *, seed: int, profile: str):
-    """The decision: :func:`gpu_validation.rules.decide` (Student t over seeds; preconditions -> underpowered)."""
-    import dataclasses
-
-    from claimcheck.gpu_validation import rules
-
-    return rules.decide(JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)
-
-
 def figure(result: dict, out_dir) -> list[str]:
     """Test soft-error of both worlds and Real World train error vs SGD step (seed mean +- range)."""
     m = result["measurements"]

@@ -123,17 +123,19 @@ def _sphere_measurements(test_err, sprime_err, seeds=3):
 ])
 def test_hypersphere_verdict_can_pass_and_fail(test_err, sprime_err, status):
     from claimcheck.gpu_validation import hypersphere as hs
+    from claimcheck.gpu_validation.driver import decide
 
-    v = hs.verdict(hs.PROFILES["smoke"], _sphere_measurements(test_err, sprime_err), seed=0, profile="smoke")
+    v = decide(hs, hs.PROFILES["smoke"], _sphere_measurements(test_err, sprime_err), seed=0, profile="smoke")
     assert v.status.value == status
 
 
 def test_hypersphere_verdict_is_underpowered_when_a_network_missed_the_margin():
     from claimcheck.gpu_validation import hypersphere as hs
+    from claimcheck.gpu_validation.driver import decide
 
     m = _sphere_measurements((0.30, 0.20, 0.10), (0.95, 0.98, 1.00))
     m["converged"][1] = [True, False, True]
-    v = hs.verdict(hs.PROFILES["smoke"], m, seed=0, profile="smoke")
+    v = decide(hs, hs.PROFILES["smoke"], m, seed=0, profile="smoke")
     assert v.status.value == "underpowered" and "n=200 seed=1" in v.detail
 
 
@@ -146,8 +148,7 @@ def test_hypersphere_smoke_profile_runs(tmp_path):
 
 # ----------------------------------------------------------------------------- one job shape
 
-PARTS = ("JOB", "CLAIM_ID", "Config", "PROFILES", "validate", "units", "train_unit", "measurements", "statistic",
-         "verdict", "figure", "run")
+PARTS = ("JOB", "CLAIM_ID", "Config", "PROFILES", "validate", "units", "train_unit", "measurements", "figure", "run")
 
 
 @pytest.mark.parametrize("job", list(JOBS))

@@ -231,7 +231,10 @@ def test_the_job_modules_name_the_same_claims():
     for job in rules.JOBS:   # read from the source: importing the job modules needs torch (seconds)
         text = open(importlib.util.find_spec(JOBS[job]).origin, encoding="utf-8").read()
         assert re.search(r'^CLAIM_ID = "([^"]+)"', text, re.M).group(1) == rules.CLAIM_IDS[job]
-        assert "rules.decide(JOB," in text
+        # no job decides by itself: the driver applies the registered rule to every one
+        assert not re.search(r"^def verdict\(", text, re.M), job
+    driver = open(importlib.util.find_spec("claimcheck.gpu_validation.driver").origin, encoding="utf-8").read()
+    assert "rules.decide(job.JOB, dataclasses.asdict(cfg), m, seed=seed, profile=profile)" in driver
 
 
 MUTANTS = [(c.id, m.name) for c in MEASURED for m in c.mutants]
