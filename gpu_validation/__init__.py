@@ -5,8 +5,8 @@ runs one and prints its verdict (see ``gpu_validation/README.md``). Every job is
 file with the same parts, run by one driver (:mod:`gpu_validation.driver`): a ``Config``
 dataclass (units in the comments) and its ``PROFILES`` (``smoke``: CPU, seconds, part of the
 test suite; ``small``: one GPU, minutes; ``full``: paper scale, for a cluster), ``units``,
-``train_unit``, ``measurements``, ``statistic`` (a pure function of the per-seed measurements),
-``verdict`` (the decision) and ``run(profile, seed, device, out_dir, resume) -> dict`` returning
+``train_unit``, ``measurements`` (the per-seed arrays; the driver decides on them by the job's
+rule in :mod:`~gpu_validation.rules`) and ``run(profile, seed, device, out_dir, resume) -> dict`` returning
 the result that is also written to ``OUT/JOB-PROFILE-seedS/result.json``.
 
 The machinery, one concern per module: :mod:`~gpu_validation.device` (devices, threads,

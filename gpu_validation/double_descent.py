@@ -8,7 +8,7 @@ without label noise. Setting: pre-activation ResNet-18k (stage widths k, 2k, 4k,
 batch 128, label noise = a uniformly random *wrong* label for a fixed fraction of training
 points, drawn once.
 
-Decision (:func:`verdict` = :func:`claimcheck.gpu_validation.rules.decide`; the rule table is in
+Decision (:func:`claimcheck.gpu_validation.rules.decide`, applied by the driver; the rule table is in
 that module's docstring): at the largest noise level, some width within one step of the measured
 interpolation threshold (the first width whose seed-mean train error is <= 1%) stands >= 0.01 above
 the valleys -- the lowest seed-mean points before and after that window -- in per-seed contrasts

@@ -8,9 +8,9 @@ network predicts 1 at a rate close to p_c -- it reproduces the noise distributio
 calibration) -- although the Bayes-optimal classifier predicts 0 everywhere (all p_c < 1/2).
 The exact 1-NN version of this claim is in ``theory/distributional.py``.
 
-Statistic (:func:`statistic`): the seed-mean calibration slope b of the per-class test rates on
+Statistic (:func:`claimcheck.gpu_validation.rules.statistic`): the seed-mean calibration slope b of the per-class test rates on
 p_c (:func:`sims.distributional.calibration_table`; b = 1 for exact calibration, b = 0 for the
-Bayes classifier). Decision (:func:`verdict`, to be replaced by the check engine): passed when its
+Bayes classifier). Decision (:func:`claimcheck.gpu_validation.rules.decide`, applied by the driver): passed when its
 percentile-bootstrap CI over seeds lies above 1/2 (closer to calibration than to Bayes), failed
 when it lies below, "underpowered" when a network does not interpolate.
 Rates: p_c = p_max c / 9 (:func:`theory.distributional.linear_rates`).

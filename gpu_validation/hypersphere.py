@@ -15,9 +15,9 @@ Definitions:
   >= ``target_fraction`` (checked after every epoch).
   S' = {(x_i r_{1-y_i} / r_{y_i}, 1 - y_i)}: each training point projected radially onto the other sphere.
 
-Statistic (:func:`statistic`): ``min(mean_s S'-error(n_max) - 1/2, mean_s (test error(n_min) -
+Statistic (:func:`claimcheck.gpu_validation.rules.statistic`): ``min(mean_s S'-error(n_max) - 1/2, mean_s (test error(n_min) -
 test error(n_max)))``: positive iff S' is misclassified more often than chance at the largest n
-*and* the test error fell. Decision (:func:`verdict`, to be replaced by the check engine): passed
+*and* the test error fell. Decision (:func:`claimcheck.gpu_validation.rules.decide`, applied by the driver): passed
 if its percentile-bootstrap CI over seeds lies above 0; underpowered if a network missed the
 margin rule within ``max_steps``.
 

@@ -8,9 +8,9 @@ grows the test error *decreases*, but the distance from initialisation ||W - W_0
 -- so a generalization bound that scales with it grows with n, in the wrong direction. This is the
 deep-network counterpart of the linear claim ``uniform_convergence.weight_norm``.
 
-Statistic (:func:`statistic`): per seed, the least-squares slopes of log ||W - W_0||_F and of
+Statistic (:func:`claimcheck.gpu_validation.rules.statistic`): per seed, the least-squares slopes of log ||W - W_0||_F and of
 log(test error) on log n (all weight matrices); the statistic is ``min(mean slope of the distance,
--mean slope of the test error)``. Decision (:func:`verdict`, to be replaced by the check engine):
+-mean slope of the test error)``. Decision (:func:`claimcheck.gpu_validation.rules.decide`, applied by the driver):
 passed if its percentile-bootstrap CI over seeds lies above 0; "underpowered" if a network misses
 the margin rule within ``max_steps``. The product of the layers' spectral norms is reported too.
 

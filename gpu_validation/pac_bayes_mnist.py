@@ -45,7 +45,7 @@ then ~0.06 at an error of 0.06; CPU cost); posterior epochs: PBB 100 (``small``,
 50 (CPU cost); ``smoke`` keeps Adam, one hidden layer of 100 and 20 draws (it must finish in about
 a second on a CPU).
 
-Decision (:func:`verdict`, to be replaced by the check engine): passed if the bound is < 1 and not
+Decision (:func:`claimcheck.gpu_validation.rules.decide`, applied by the driver): passed if the bound is < 1 and not
 contradicted by the evaluation set (the one-sided Clopper-Pearson lower limit at alpha = 1e-6 of
 Q's held-out error stays <= the bound); failed if vacuous or violated. Reported beside the seed 003
 anchor: the compression bound of Lotfi et al. 2022 on MNIST, 11.6% (n = 60,000; a different bound).

@@ -8,10 +8,11 @@ step). While the Real World has not yet (nearly) fit its training set -- train e
 the two worlds' test soft-errors stay close. Soft error = 1 - E[p_y(x)], the expected error
 of a prediction sampled from the softmax (:func:`gpu_validation.loop.evaluate`).
 
-Statistic (:func:`statistic`): the *bootstrap gap* ``max_t |mean_s (SoftErr_real_s(t) -
-SoftErr_ideal_s(t))|`` over the evaluation steps t at which the seed-mean Real World train error
-is >= 1%. Decision (:func:`verdict`, to be replaced by the check engine): percentile-bootstrap CI
-over seeds below ``gap_tolerance`` (the paper's gaps are a few percent; 0.05 is our choice).
+Statistic (:func:`claimcheck.gpu_validation.rules.statistic`): per seed, the largest
+``|SoftErr_real(t) - SoftErr_ideal(t)|`` over the window of evaluation steps t at which the
+seed-mean Real World train error is >= 1%. Decision (:func:`claimcheck.gpu_validation.rules.decide`,
+applied by the driver): the Student t upper confidence limit over seeds below ``gap_tolerance``
+(the paper's gaps are a few percent; 0.05 is our choice).
 
 Data ("infinite data" sources):
 
