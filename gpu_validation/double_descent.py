@@ -13,8 +13,9 @@ that module's docstring): at the largest noise level, some width within one step
 interpolation threshold (the first width whose seed-mean train error is <= 1%) stands >= 0.01 above
 the valleys -- the lowest seed-mean points before and after that window -- in per-seed contrasts
 (one-sided t, Holm over the window); the window is placed from the train errors only. The *peak prominence* of a seed-mean curve
-(:func:`prominence`: ``max_{1<i<m} min(e_i - min_{j<i} e_j, e_i - min_{j>i} e_j)``, <= 0 for a
-monotone curve) is a descriptive summary of a curve, not part of the decision.
+(:func:`claimcheck.gpu_validation.evidence_table.prominence`: ``max_{1<i<m} min(e_i - min_{j<i} e_j,
+e_i - min_{j>i} e_j)``, <= 0 for a monotone curve) is a descriptive summary in the evidence table, not
+part of the decision.
 
 Profiles::
 
@@ -72,6 +73,7 @@ import numpy as np
 import torch
 
 from claimcheck.gpu_validation import batched, driver, loop, packing, results
+from claimcheck.gpu_validation.evidence_table import interpolation_threshold
 from claimcheck.gpu_validation.data import class_count, load_splits, train_test
 from claimcheck.gpu_validation.driver import JobConfig, Plan, Unit
 from claimcheck.gpu_validation.models import MLP, PreActResNet18k, WidthSweepMLP, forward_flops
@@ -336,46 +338,6 @@ def train_unit(ctx, unit: Unit) -> dict:
 
 # --------------------------------------------------------------------------- statistic, decision
 
-def _bumps(curve: np.ndarray) -> np.ndarray:
-    """Interior bump heights min(e_i - min_{j<i} e_j, e_i - min_{j>i} e_j), i = 1..m-2."""
-    e = np.asarray(curve, dtype=float)
-    if e.size < 3:
-        raise ValueError(f"curve has {e.size} points, must have >= 3 to have an interior peak")
-    return np.array([min(e[i] - e[:i].min(), e[i] - e[i + 1:].min()) for i in range(1, e.size - 1)])
-
-
-def peak_index(curve: np.ndarray) -> int:
-    """Index of the highest interior bump of ``curve`` (the peak that :func:`prominence` measures).
-
-    >>> peak_index(np.array([0.5, 0.4, 0.6, 0.3]))
-    2
-    """
-    return 1 + int(np.argmax(_bumps(curve)))
-
-
-def interpolation_threshold(xs, train_error: np.ndarray, tol: float = 0.01):
-    """Smallest sweep value whose seed-mean training error is <= ``tol`` (None if none):
-    Nakkiran et al.'s interpolation threshold, where the test-error peak is expected.
-
-    >>> interpolation_threshold([1, 2, 4], np.array([[0.3, 0.005, 0.0]]))
-    2
-    """
-    m = np.asarray(train_error, dtype=float).mean(axis=0)
-    hits = np.flatnonzero(m <= tol)
-    return None if hits.size == 0 else xs[int(hits[0])]
-
-
-def prominence(curve: np.ndarray) -> float:
-    """Height of the highest interior bump above the best earlier and the best later point.
-
-    >>> prominence(np.array([0.5, 0.4, 0.6, 0.3]))
-    0.19999999999999996
-    >>> prominence(np.array([0.5, 0.4, 0.3])) <= 0
-    True
-    """
-    return float(_bumps(curve).max())
-
-
 def measurements(ctx, members: dict) -> dict:
     cfg, seeds, xs = ctx.cfg, list(ctx.seeds), list(_xs(ctx.cfg))
 
@@ -418,7 +380,7 @@ def figure(result: dict, out_dir) -> list[str]:
         for i, p in enumerate(m["label_noise"]):
             (line,) = ax.plot(m["x"], err[:, i].mean(0), marker="o", ms=3, label=f"label noise {p:.0%}")
             ax.fill_between(m["x"], err[:, i].min(0), err[:, i].max(0), alpha=0.25, lw=0)
-            thr = interpolation_threshold(m["x"], train[:, i])
+            thr = interpolation_threshold(m["x"], train[:, i].tolist())
             if thr is not None:   # where the mean train error first reaches <= 1%
                 ax.axvline(thr, color=line.get_color(), ls=":", lw=0.8,
                            label=None if labelled else "interpolation threshold (train error <= 1%)")

@@ -143,19 +143,55 @@ def _norm_growth(m: dict, cfg: dict) -> str:
             + ("every network reached the margin rule" if not missed else f"**{len(missed)} networks missed the margin**"))
 
 
+def _bumps(curve) -> list[float]:
+    """Interior bump heights min(e_i - min_{j<i} e_j, e_i - min_{j>i} e_j), i = 1..m-2."""
+    e = [float(v) for v in curve]
+    if len(e) < 3:
+        raise ValueError(f"curve has {len(e)} points, must have >= 3 to have an interior peak")
+    return [min(e[i] - min(e[:i]), e[i] - min(e[i + 1:])) for i in range(1, len(e) - 1)]
+
+
+def peak_index(curve) -> int:
+    """Index of the highest interior bump of a (seed-mean) curve: the peak :func:`prominence` measures.
+
+    >>> peak_index([0.5, 0.4, 0.6, 0.3])
+    2
+    """
+    b = _bumps(curve)
+    return 1 + max(range(len(b)), key=b.__getitem__)
+
+
+def prominence(curve) -> float:
+    """Height of the highest interior bump above the best earlier and the best later point (<= 0 for
+    a monotone curve): a descriptive summary of a double-descent curve, not part of its verdict.
+
+    >>> round(prominence([0.5, 0.4, 0.6, 0.3]), 12), prominence([0.5, 0.4, 0.3]) <= 0
+    (0.2, True)
+    """
+    return max(_bumps(curve))
+
+
+def interpolation_threshold(xs, train_error, tol: float = 0.01):
+    """Smallest sweep value whose seed-mean training error is <= ``tol`` (None if none):
+    Nakkiran et al.'s interpolation threshold. ``train_error``: one row per seed.
+
+    >>> interpolation_threshold([1, 2, 4], [[0.3, 0.005, 0.0]])
+    2
+    """
+    return next((x for x, col in zip(xs, zip(*train_error)) if _mean(col) <= tol), None)
+
+
 def _deep_double_descent(m: dict, cfg: dict) -> str:
     xs, noise, name = m["x"], m["label_noise"], m["x_name"]
     te, tr = m["test_error"], m["train_error"]                # (seeds, noise, x)
     parts = []
     for i, p in enumerate(noise):
         e = [_mean([s[i][j] for s in te]) for j in range(len(xs))]
-        t = [_mean([s[i][j] for s in tr]) for j in range(len(xs))]
-        thr = next((x for x, v in zip(xs, t) if v <= 0.01), None)
-        bump = [min(e[j] - min(e[:j]), e[j] - min(e[j + 1:])) for j in range(1, len(xs) - 1)]
-        pk = 1 + max(range(len(bump)), key=lambda j: bump[j])
+        thr = interpolation_threshold(xs, [s[i] for s in tr])
+        pk = peak_index(e)
         lo = min(range(pk), key=lambda j: e[j])
         parts.append(f"noise {p:.0%}: test error {_f(e[lo])} @ {name}={xs[lo]} -> {_f(e[pk])} @ {xs[pk]} -> "
-                     f"{_f(e[-1])} @ {xs[-1]} (prominence {_f(bump[pk - 1])}), train error <= 1% from {name}={thr}")
+                     f"{_f(e[-1])} @ {xs[-1]} (prominence {_f(prominence(e))}), train error <= 1% from {name}={thr}")
     return "; ".join(parts) + f" ({len(te)} seeds, seed means)"
 
 

@@ -364,3 +364,24 @@ def test_feature_calibration_evidence_arrays_need_two_seeds():
     d = F.evidence_arrays(r)
     assert d["b/evidence/ci_low"][1] == d["b/evidence/ci_high"][1] == 0.2          # no spread: a zero-width interval
     assert d["b/evidence/ci_low"][0] < 0.1 < d["b/evidence/ci_high"][0]
+
+
+def test_prominence_is_positive_only_for_an_interior_peak():
+    from claimcheck.gpu_validation.evidence_table import prominence
+
+    assert prominence([0.5, 0.4, 0.6, 0.3]) == pytest.approx(0.2)
+    assert prominence([0.6, 0.5, 0.4, 0.3]) <= 0
+    assert prominence([0.3, 0.4, 0.5, 0.6]) <= 0
+
+
+def test_peak_index_and_interpolation_threshold():
+    from claimcheck.gpu_validation.evidence_table import interpolation_threshold, peak_index
+
+    assert peak_index([0.5, 0.4, 0.6, 0.3, 0.2]) == 2
+    assert peak_index([0.5, 0.4, 0.45, 0.7, 0.2]) == 3
+    train = [[0.5, 0.2, 0.0, 0.0], [0.4, 0.0, 0.02, 0.0]]   # seed means 0.45, 0.1, 0.01, 0
+    assert interpolation_threshold([1, 2, 4, 8], train) == 4
+    assert interpolation_threshold([1, 2, 4, 8], train, tol=0.005) == 8
+    assert interpolation_threshold([1, 2, 4, 8], [[v + 0.5 for v in row] for row in train]) is None
+    with pytest.raises(ValueError, match="curve has 2 points"):
+        peak_index([0.1, 0.2])

@@ -12,7 +12,6 @@ torch = pytest.importorskip("torch")
 
 from claimcheck.verdict import Status  # noqa: E402
 from claimcheck.gpu_validation import device as dev, loop  # noqa: E402
-from claimcheck.gpu_validation.double_descent import prominence  # noqa: E402
 from claimcheck.gpu_validation.driver import Context  # noqa: E402
 from claimcheck.gpu_validation.run import (DivergenceError, Run, RunInterrupted, atomic_torch_save, generator,  # noqa: E402
                                            seeded_init)
@@ -128,27 +127,6 @@ def test_fused_optimizers_on_cuda_only_and_bad_names():
     assert dev.optimizer_kwargs(torch.device("cuda")) == {"fused": True}
     with pytest.raises(ValueError, match="optimizer='lamb'"):
         dev.optimizer("lamb", [], torch.device("cpu"))
-
-
-# ----------------------------------------------------------------------------- verdict statistics
-
-def test_prominence_is_positive_only_for_an_interior_peak():
-    assert prominence(np.array([0.5, 0.4, 0.6, 0.3])) == pytest.approx(0.2)
-    assert prominence(np.array([0.6, 0.5, 0.4, 0.3])) <= 0
-    assert prominence(np.array([0.3, 0.4, 0.5, 0.6])) <= 0
-
-
-def test_peak_index_and_interpolation_threshold():
-    from claimcheck.gpu_validation.double_descent import interpolation_threshold, peak_index
-
-    assert peak_index(np.array([0.5, 0.4, 0.6, 0.3, 0.2])) == 2
-    assert peak_index(np.array([0.5, 0.4, 0.45, 0.7, 0.2])) == 3
-    train = np.array([[0.5, 0.2, 0.0, 0.0], [0.4, 0.0, 0.02, 0.0]])   # seed means 0.45, 0.1, 0.01, 0
-    assert interpolation_threshold([1, 2, 4, 8], train) == 4
-    assert interpolation_threshold([1, 2, 4, 8], train, tol=0.005) == 8
-    assert interpolation_threshold([1, 2, 4, 8], train + 0.5) is None
-    with pytest.raises(ValueError, match="curve has 2 points"):
-        peak_index(np.array([0.1, 0.2]))
 
 
 # ----------------------------------------------------------------------------- NaN, atomic files
