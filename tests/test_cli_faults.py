@@ -133,6 +133,17 @@ def _sigint_default() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _communicate(p, timeout: float) -> str:
+    """The child's stderr once it exits; killed (and reaped) if it is still running after ``timeout``
+    or the wait fails, so a failing test never leaves a job running."""
+    try:
+        return p.communicate(timeout=timeout)[1]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def _wait_for(cond, timeout: float, step: float = 0.2):
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
@@ -186,12 +197,7 @@ def test_figures_jobs_stop_within_seconds_on_ctrl_c_and_sigterm(tmp_path, sig):
     p, workers = _start_figures(tmp_path)
     t0 = time.monotonic()
     p.send_signal(sig)
-    try:
-        _, err = p.communicate(timeout=30)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    err = _communicate(p, 30)
     took = time.monotonic() - t0
     assert p.returncode == cli.EXIT_INTERRUPTED, (p.returncode, err)
     assert took < 15, f"took {took:.1f} s to stop"
@@ -221,12 +227,7 @@ def test_sigterm_on_verify_exits_4_and_writes_no_partial_report(tmp_path):
     assert checking or p.poll() is None, (p.returncode, p.stderr.read()[-500:])
     time.sleep(0.3)  # inside the first checks
     p.send_signal(signal.SIGTERM)
-    try:
-        _, err = p.communicate(timeout=60)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    err = _communicate(p, 60)
     assert p.returncode == cli.EXIT_INTERRUPTED, (p.returncode, err[-500:])
     assert not report.exists() and not list(tmp_path.glob(".*.tmp"))
 
@@ -320,12 +321,7 @@ def test_gpu_ctrl_c_exits_4_within_seconds(tmp_path):
         pytest.skip("the job did not start training within 120 s (machine too loaded)")
     t0 = time.monotonic()
     p.send_signal(sig)
-    try:
-        _, err = p.communicate(timeout=30)
-    finally:
-        if p.poll() is None:  # never leave a million-step job running after a failure
-            p.kill()
-            p.wait()
+    err = _communicate(p, 30)
     assert p.returncode == 4, (p.returncode, err[-800:])
     assert time.monotonic() - t0 < 15
     assert "interrupted" in err and "--resume" in err and "Traceback" not in err

@@ -13,7 +13,6 @@ import json
 import math
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -24,14 +23,7 @@ from claimcheck.gpu_validation import JOBS, evidence_table as ET
 ROOT = Path(__file__).resolve().parents[1]
 MINE = ("real_vs_ideal", "hypersphere", "pac_bayes_mnist")
 STATUSES = {"passed", "failed", "underpowered", "skipped"}
-NO_TORCH = textwrap.dedent("""
-    import importlib.abc, sys
-    class _NoTorch(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path, target=None):
-            if name.split(".")[0] in {"torch", "submitit", "mnist1d"}:
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    sys.meta_path.insert(0, _NoTorch())
-""")
+from no_gpu_extra import NO_GPU_EXTRA as NO_TORCH  # noqa: E402
 
 
 def _committed() -> dict[str, dict]:

@@ -17,17 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-GPU_ONLY = {"torch", "submitit", "mnist1d"}
-
-# A meta-path finder that makes the gpu extra's packages unimportable: a core-only install.
-NO_GPU_EXTRA = textwrap.dedent("""
-    import importlib.abc, sys
-    class _NoGpuExtra(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path, target=None):
-            if name.split(".")[0] in {"torch", "submitit", "mnist1d"}:
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    sys.meta_path.insert(0, _NoGpuExtra())
-""")
+from no_gpu_extra import GPU_ONLY, NO_GPU_EXTRA  # noqa: E402  (a core-only install in a subprocess)
 
 
 def _run(code: str, cwd: Path, env_extra: dict | None = None, timeout: int = 240) -> subprocess.CompletedProcess:
