@@ -336,8 +336,11 @@ def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"b has {b.shape[1]} columns, must have {a.shape[1]} like a (points of the same dimension)")
     check_size("rows of a x rows of b", a.shape[0] * b.shape[0])
-    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
-    return np.maximum(d, 0.0)
+    g = 2.0 * a @ b.T
+    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :]
+    d -= g            # the same (|a|^2 + |b|^2) - 2 a.b as one expression, without two more (n, m) temporaries
+    del g
+    return np.maximum(d, 0.0, out=d)
 
 
 class KernelInterpolator:

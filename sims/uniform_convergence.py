@@ -78,7 +78,8 @@ def direct_error_samples(n: int, D: int, signal: float, noise: float, reps: int,
             r = min(chunk, reps - start)
             sl = slice(start, start + r)
             y = 2.0 * rng.integers(0, 2, size=(r, n)) - 1.0                      # (r, n)
-            z = sigma * rng.standard_normal((r, n, D))                             # (r, n, D)
+            z = rng.standard_normal((r, n, D))                                     # (r, n, D)
+            z *= sigma                                                             # in place: the same products, no second array
             x1 = y[:, :, None] * u                                                 # (r, n, K)
             w1 = np.einsum("rn,rnk->rk", y, x1)                                    # (r, K) = n u
             Z = np.einsum("rn,rnd->rd", y, z)                                      # (r, D)
@@ -100,7 +101,8 @@ def direct_error_samples(n: int, D: int, signal: float, noise: float, reps: int,
                 out["test"][sl] = (test_m < 0).mean(axis=1)
             wn2 = np.sum(w1**2, axis=1) + znorm**2                     # ||w||^2
             out["weight_norm_sq"][sl] = wn2
-            xmax = np.sqrt(signal + np.max(np.sum(z**2, axis=2), axis=1))           # max_i ||x_i||
+            np.square(z, out=z)                                                    # z is not needed past here: square in place
+            xmax = np.sqrt(signal + np.max(np.sum(z, axis=2), axis=1))              # max_i ||x_i||
             gmin = train_m.min(axis=1)
             with np.errstate(divide="ignore"):
                 out["rademacher"][sl] = np.where(gmin > 0, np.sqrt(wn2) * xmax / (np.maximum(gmin, 1e-300) * math.sqrt(n)), np.inf)
