@@ -512,6 +512,8 @@ def predict_binary(model: str, split: Split, labels: np.ndarray, rng: np.random.
     from sklearn.tree import DecisionTreeClassifier
 
     outs = [np.empty((len(x), labels.shape[1]), dtype=np.int64) for x in xs]
+    if model == "tree":  # sklearn's trees work in float32: convert once, not in every fit and predict (same values)
+        xs = tuple(np.ascontiguousarray(x, dtype=np.float32) for x in xs)
     for r in range(labels.shape[1]):
         yr = labels[:, r]
         if yr.min() == yr.max():  # a constant label vector: every model predicts that constant
@@ -519,7 +521,7 @@ def predict_binary(model: str, split: Split, labels: np.ndarray, rng: np.random.
                 o[:, r] = yr[0]
             continue
         if model == "tree":
-            clf = DecisionTreeClassifier(random_state=int(rng.integers(2**31))).fit(split.x_train, yr)
+            clf = DecisionTreeClassifier(random_state=int(rng.integers(2**31))).fit(xs[0], yr)
         else:
             clf = LogisticRegression(C=1e-3, max_iter=200).fit(split.x_train, yr)
         for o, x in zip(outs, xs):
