@@ -343,6 +343,13 @@ def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.maximum(d, 0.0, out=d)
 
 
+def _gaussian_kernel(d2: np.ndarray, bandwidth: float) -> np.ndarray:
+    """exp(-d2 / (2 h^2)) elementwise, evaluated in one new array (the same operations in the same order)."""
+    k = np.negative(d2)
+    k /= 2 * bandwidth**2
+    return np.exp(k, out=k)
+
+
 class KernelInterpolator:
     """Kernel regression onto one-hot labels with one Cholesky factorisation, many label sets.
 
@@ -373,7 +380,10 @@ class KernelInterpolator:
         self.bandwidth = factor * float(np.sqrt(np.median(d2[np.triu_indices_from(d2, 1)])))
         if not 0 < self.bandwidth < math.inf:
             raise ValueError(f"x_train gives a median distance of {self.bandwidth / factor:g}, must have distinct points (bandwidth > 0)")
-        kmat = np.exp(-d2 / (2 * self.bandwidth**2))
+        kmat = _gaussian_kernel(d2, self.bandwidth)
+        # the (read-only) training kernel matrix regress() would recompute for x = x_train, kept when
+        # its squared distances are a cached matrix (identified by object: the same bits by construction)
+        self._train_kernel = (d2, kmat.copy()) if sq_dists is not None else None
         kmat[np.diag_indices_from(kmat)] += self.ridge
         try:
             self._chol = linalg.cho_factor(kmat, lower=True)
@@ -388,7 +398,9 @@ class KernelInterpolator:
 
         alpha = linalg.cho_solve(self._chol, np.asarray(targets, dtype=float))
         d2 = squared_distances(np.asarray(x, dtype=float), self.x_train) if sq_dists is None else sq_dists
-        return np.exp(-d2 / (2 * self.bandwidth**2)) @ alpha
+        if self._train_kernel is not None and d2 is self._train_kernel[0]:
+            return self._train_kernel[1] @ alpha
+        return _gaussian_kernel(d2, self.bandwidth) @ alpha
 
     def predict(self, labels: np.ndarray, x: np.ndarray, sq_dists=None) -> np.ndarray:
         """One-hot argmax predictions (len(x), R) for 0/1 label columns (n_train, R)."""
