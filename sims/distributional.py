@@ -420,14 +420,17 @@ _DISTS: dict = {}
 _TEST_DISTS: dict = {}
 
 
-def _test_train_dists(split_key, split: Split) -> np.ndarray:
+def _test_train_dists(split_key, split: Split, *, store: bool = True) -> np.ndarray:
     """Squared distances test-train of a split, cached by its key ``(dataset, n_train, n_test, split_seed)``
     (read-only: shared by the kernel / 1-NN fits and the real-data 1-NN claims). One BLAS thread,
-    so the matrix is the same bits whichever caller computes it first."""
+    so the matrix is the same bits whichever caller computes it first. ``store=False``: a caller that
+    needs the matrix once (an argmin) reads the cache but does not fill it (no large matrix kept)."""
     if split_key not in _TEST_DISTS:
         with threadpool_limits(1, "blas"):
             d = squared_distances(split.x_test, split.x_train)
         d.flags.writeable = False
+        if not store:
+            return d
         _TEST_DISTS[split_key] = d
         if len(_TEST_DISTS) > 4:
             _TEST_DISTS.pop(next(iter(_TEST_DISTS)))

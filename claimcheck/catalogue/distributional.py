@@ -196,7 +196,9 @@ def _real_nn_classes(dataset, n_train, n_test, split_seed):
 @functools.lru_cache(maxsize=64)  # n_test indices each; a 3000 x 3000 distance matrix costs ~0.5 s to recompute
 def _real_nn_index(dataset, n_train, n_test, split_seed):
     split = S.load_split(dataset, n_train, n_test, split_seed)
-    return np.argmin(S._test_train_dists((dataset, n_train, n_test, split_seed), split), axis=1)
+    # shares the kernel / 1-NN fits' cached matrix; keeps one it computes only up to 32 MB (the argmin is what stays)
+    store = len(split.x_test) * len(split.x_train) <= 1 << 22
+    return np.argmin(S._test_train_dists((dataset, n_train, n_test, split_seed), split, store=store), axis=1)
 
 
 def real_nn_slope(dataset, n_train, n_test, split_seed, p_max):
