@@ -37,6 +37,7 @@ decided exactly in every draw (the only randomness is the training sample):
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -215,30 +216,27 @@ def bound_coverage_draws(draws: ThresholdDraws, n: int, delta: float, bound_fn: 
 def _occam_group_bounds(n, groups, delta, bound_fn, charge):
     """Bound of every error count s = 0..n in every Elias-gamma group: array (groups, n + 1).
 
-    Tables of the library's own bounds (:data:`theory.pac_bayes.BOUNDS`, pure functions) are
-    kept (read-only, the last 32): a check's doubling rounds, and checks of the same point, then
-    reuse the 64-halving kl inverses instead of recomputing the same numbers."""
-    key = (n, groups, delta, bound_fn, charge) if bound_fn in T.BOUNDS.values() else None
-    if key is not None and key in _OCCAM_TABLES:
-        return _OCCAM_TABLES[key]
+    The library's own bounds (:data:`theory.pac_bayes.BOUNDS`) go through :func:`_library_table`;
+    any other bound function (a user's, a memoised one) row by row."""
+    if bound_fn in T.BOUNDS.values():
+        return _library_table(n, groups, delta, bound_fn, charge)
     s = np.arange(n + 1) / n
-    kls = [charge * (2 * g + 1) * math.log(2) for g in range(groups)]
-    if bound_fn in _ELEMENTWISE_BOUNDS:  # one broadcast call: the same floats as row by row, faster
-        table = np.asarray(bound_fn(s[None, :], np.array(kls)[:, None], n, delta, 1), dtype=float)
-    else:
-        table = np.stack([np.asarray(bound_fn(s, kl, n, delta, 1), dtype=float) for kl in kls])
-    if key is not None:
-        table.setflags(write=False)
-        _OCCAM_TABLES[key] = table
-        if len(_OCCAM_TABLES) > 32:
-            _OCCAM_TABLES.pop(next(iter(_OCCAM_TABLES)))
+    return np.stack([np.asarray(bound_fn(s, charge * (2 * g + 1) * math.log(2), n, delta, 1), dtype=float)
+                     for g in range(groups)])
+
+
+@functools.lru_cache(maxsize=32)
+def _library_table(n, groups, delta, bound_fn, charge):
+    """:func:`_occam_group_bounds` for a bound of :data:`theory.pac_bayes.BOUNDS`. Those are pure and
+    computed element by element (every operation broadcasts), so one call on the (groups, n + 1)
+    grid gives bit for bit the rows of per-group calls (checked in the tests), and the table is kept
+    (read-only, the last 32): a check's doubling rounds, and checks of the same point, reuse the
+    64-halving kl inverses instead of recomputing the same numbers."""
+    s = np.arange(n + 1) / n
+    kls = np.array([charge * (2 * g + 1) * math.log(2) for g in range(groups)])
+    table = np.asarray(bound_fn(s[None, :], kls[:, None], n, delta, 1), dtype=float)
+    table.setflags(write=False)
     return table
-
-
-_OCCAM_TABLES: dict = {}
-_ELEMENTWISE_BOUNDS = (T.mcallester_bound, T.maurer_bound, T.catoni_bound)
-"""Bounds computed element by element (every operation broadcasts), so one call on a
-(groups, n + 1) grid gives bit for bit the rows of per-group calls (checked in the tests)."""
 
 
 def occam_index_draws(n: int, groups: int, delta: float, bound_fn: BoundFn, reps: int, rng: np.random.Generator,
