@@ -159,16 +159,16 @@ def cmd_verify(args) -> int:
     from claimcheck.report import claim_meta, mutant_table, verify_table
 
     claims = _select(args.claims, getattr(args, "evidence", "simulation"))
-    jobs = [(c, pt) for c in claims for pt in c.points()]
     mutant_jobs = [(c, m.name) for c in claims for m in c.mutants] if args.mutants else []
     mutant_rows: list[dict] = []
     t0 = time.perf_counter()
     tasks = [(c.id, i, None) for c in claims for i in range(len(c.points()))]
+    n_points = len(tasks)
     tasks += [(c.id, None, name) for c, name in mutant_jobs]
     with _progress(len(tasks)) as bar:
         results = _run_checks(tasks, args, bar)
-        verdicts = results[:len(jobs)]
-        for (c, name), mv in zip(mutant_jobs, results[len(jobs):]):
+        verdicts = results[:n_points]
+        for (c, name), mv in zip(mutant_jobs, results[n_points:]):
             if mv.status is Status.SKIPPED:
                 mutant_rows.append({"claim_id": c.id, "mutant": name, "rejected": None, "z": mv.z, "detail": mv.detail,
                                     "verdict": mv.to_dict()})
@@ -257,26 +257,36 @@ def _run_checks(tasks: list, args, bar) -> list[Verdict]:
                 out.append(_check_task(task, args.budget, args.seed))
             bar.update()
         return out
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
     # fork on Linux starts a worker without re-importing the catalogue (~2 s a process); elsewhere
     # (macOS, Windows) fork is unsafe or absent: spawn, which reloads the --module claims
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     results: list = [None] * len(tasks)
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
-                               initializer=_verify_worker, initargs=(os.getpid(), list(args.module or [])))
+    calls = {i: (_check_task, (task, args.budget, args.seed), {}) for i, task in enumerate(tasks)}
+    for i, verdict in _pool_results(calls, workers=jobs, method=method, initializer=_verify_worker,
+                                    initargs=(os.getpid(), list(args.module or []))):
+        results[i] = verdict
+        bar.set_description(tasks[i][0])
+        bar.update()
+    return results
+
+
+def _pool_results(calls: dict, *, workers: int, method: str, initializer, initargs):
+    """``(key, result)`` of ``calls`` (``{key: (function, args, kwargs)}``) as worker processes finish
+    them. A call's error is re-raised here; on it, on Ctrl-C or SIGTERM (or when the caller stops
+    early), every worker is stopped at once, not after its current call."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                               initializer=initializer, initargs=initargs)
     try:
-        futures = {pool.submit(_check_task, task, args.budget, args.seed): i for i, task in enumerate(tasks)}
+        futures = {pool.submit(fn, *a, **kw): key for key, (fn, a, kw) in calls.items()}
         for fut in as_completed(futures):
-            results[futures[fut]] = fut.result()   # re-raises a check's error here
-            bar.set_description(tasks[futures[fut]][0])
-            bar.update()
-    except BaseException:  # Ctrl-C, SIGTERM, a check's error: stop every worker now
+            yield futures[fut], fut.result()
+    except BaseException:
         _stop_pool(pool)
         raise
     pool.shutdown()
-    return results
 
 
 def _check_or_skip(claim, params, budget, seed) -> Verdict:
@@ -325,25 +335,16 @@ def cmd_figures(args) -> int:
                                                        size=size, rc=rc)
                 bar.update()
         else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            pool = ProcessPoolExecutor(max_workers=min(args.jobs, len(names)), initializer=_worker_init,
-                                       initargs=(os.getpid(),), mp_context=multiprocessing.get_context("spawn"))
-            try:
-                futures = {pool.submit(paper_figures.make_all, args.out, names=group, seed=args.seed,
-                                       venue=args.venue, size=size, rc=rc): group
-                           for group in paper_figures.process_groups(names)}
-                for fut in as_completed(futures):
-                    paths = iter(fut.result())   # re-raises a figure's error here
-                    for name in futures[fut]:   # make_all: each figure's PDF and PNG, in the group's order
-                        by_name[name] = [next(paths), next(paths)]
-                        bar.set_description(name)
-                        bar.update()
-            except BaseException:  # Ctrl-C, SIGTERM, a figure's error: stop every worker now, not after its figure
-                _stop_pool(pool)
-                raise
-            pool.shutdown()
+            calls = {tuple(group): (paper_figures.make_all, (args.out,),
+                                    {"names": group, "seed": args.seed, "venue": args.venue, "size": size, "rc": rc})
+                     for group in paper_figures.process_groups(names)}
+            for group, paths in _pool_results(calls, workers=min(args.jobs, len(names)), method="spawn",
+                                              initializer=_worker_init, initargs=(os.getpid(),)):
+                paths = iter(paths)
+                for name in group:   # make_all: each figure's PDF and PNG, in the group's order
+                    by_name[name] = [next(paths), next(paths)]
+                    bar.set_description(name)
+                    bar.update()
     for name in names:   # in the registry's order, whatever order the processes finished in
         for path in by_name[name]:
             print(path)
