@@ -21,8 +21,9 @@ instead of a coin flip (same mean, smaller variance).
 """
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -281,12 +282,40 @@ MODELS = INTERPOLATING + REGULARISED
 
 @dataclass(frozen=True)
 class Split:
-    """A seeded train/test split of a real data set (features scaled to [0, 1])."""
+    """A seeded train/test split of a real data set (features scaled to [0, 1]).
+
+    ``xi_train`` / ``xi_test`` hold the same points as the raw non-negative integer pixels
+    (x = xi / ``scale``) when the data set has them (digits: 0..16, MNIST: 0..255), for
+    exact distances (:func:`_split_sq_dists`); None otherwise."""
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    xi_train: np.ndarray | None = field(default=None, repr=False, compare=False)
+    xi_test: np.ndarray | None = field(default=None, repr=False, compare=False)
+    scale: float = field(default=1.0, repr=False, compare=False)
+
+
+@functools.lru_cache(maxsize=2)
+def _raw_dataset(dataset: str, directory) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(x float64 in [0, 1], raw integer pixels uint8 (x = raw / scale), y, scale) of a data set,
+    read once per process (read-only arrays); ``directory`` is the MNIST directory (None for digits)."""
+    from claimcheck.sims import datasets as D
+
+    if dataset == "digits":
+        x, y = D.load_digits()
+        xi, scale = x.astype(np.uint8), 16.0
+        if not np.array_equal(xi, x):
+            raise ValueError("load_digits returned non-integer pixels, must be integers 0..16 (scikit-learn's 8x8 digits)")
+        x = x / scale
+    else:
+        img, y = D.load_idx_dataset(directory, split="test")
+        xi, scale = img.reshape(len(img), -1), 255.0
+        x = xi.astype(np.float64) / scale
+    for a in (x, xi, y):
+        a.flags.writeable = False
+    return x, xi, y, scale
 
 
 _SPLITS: dict = {}
@@ -306,20 +335,76 @@ def load_split(dataset: str, n_train: int, n_test: int, split_seed: int = 0) -> 
     if key not in _SPLITS:
         from claimcheck.sims import datasets as D
 
-        if dataset == "digits":
-            x, y = D.load_digits()
-            x = x / 16.0
-        else:
-            img, y = D.load_idx_dataset(D.mnist_dir(), split="test")
-            x = img.reshape(len(img), -1).astype(np.float64) / 255.0
+        x, xi, y, scale = _raw_dataset(dataset, None if dataset == "digits" else str(D.mnist_dir()))
         n_train = check_int("n_train", n_train, min_value=10, max_value=len(y) - 10)
         n_test = check_int("n_test", n_test, min_value=10, max_value=len(y) - n_train)
         perm = np.random.default_rng(np.random.SeedSequence([split_seed, 8])).permutation(len(y))
         tr, te = perm[:n_train], perm[n_train:n_train + n_test]
-        _SPLITS[key] = Split(x[tr], y[tr], x[te], y[te])
+        _SPLITS[key] = Split(x[tr], y[tr], x[te], y[te], xi[tr], xi[te], scale)
         if len(_SPLITS) > 8:
             _SPLITS.pop(next(iter(_SPLITS)))
     return _SPLITS[key]
+
+
+def _int_gram(ai: np.ndarray, bi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a_i . b_j, |a_i|^2, |b_j|^2) of non-negative integer rows, exact.
+
+    The Gram matrix is one float32 GEMM when every squared norm is below 2^24: each product is an
+    integer below 2^16 and every partial sum, in whatever order BLAS adds, is a non-negative integer
+    at most a.b <= max(|a|^2, |b|^2) < 2^24, so exactly representable (the result is the exact
+    integer, the same bits whatever the blocking). Otherwise one float64 GEMM (exact below 2^53).
+    ``bi is ai`` gives the symmetric product a @ a.T (numpy's SYRK: half the work)."""
+    na = np.einsum("ij,ij->i", ai, ai, dtype=np.int64)
+    nb = na if bi is ai else np.einsum("ij,ij->i", bi, bi, dtype=np.int64)
+    top = max(int(na.max(initial=0)), int(nb.max(initial=0)))
+    if top >= 2**53:
+        raise ValueError(f"integer rows have squared norm {top}, must be < 2**53 (exact float64 Gram matrix)")
+    dt = np.float32 if top < 2**24 else np.float64
+    a = ai.astype(dt)
+    b = a if bi is ai else bi.astype(dt)
+    return a @ b.T, na, nb
+
+
+def _int_sq_dists(ai: np.ndarray, bi: np.ndarray, scale: float) -> np.ndarray:
+    """Squared distances of the rows of ai / scale and bi / scale, ai and bi non-negative integer
+    arrays: the exact integer |a - b|^2 (:func:`_int_gram`) divided by scale^2, so each entry is
+    the correctly rounded squared distance (for digits, scale 16, the same bits as
+    :func:`squared_distances`, which is exact there too). ``bi is ai``: train-train (SYRK)."""
+    g, na, nb = _int_gram(ai, bi)
+    d = np.add.outer(na.astype(np.float64), nb.astype(np.float64))
+    d -= g  # twice instead of 2 g: no temporary; every intermediate is an integer < 2^53 (exact)
+    d -= g
+    d /= scale * scale
+    return d
+
+
+def _split_sq_dists(split: Split, which: str) -> np.ndarray:
+    """Squared distances train-train (``which="train"``) or test-train (``"test"``) of a split: exact
+    from its integer pixels when it has them (:func:`_int_sq_dists`), else :func:`squared_distances`.
+    One BLAS thread, so the matrix is the same bits whoever computes it."""
+    x = split.x_train if which == "train" else split.x_test
+    xi = split.xi_train if which == "train" else split.xi_test
+    with threadpool_limits(1, "blas"):
+        if split.xi_train is None or xi is None:
+            return squared_distances(x, split.x_train)
+        return _int_sq_dists(xi, split.xi_train if which == "test" else xi, split.scale)
+
+
+def nn_index(split: Split, which: str = "test") -> np.ndarray:
+    """Index of each test (``which="test"``) or training (``"train"``) point's nearest training
+    point (first index among exact ties). With integer pixels: argmin_j |b_j|^2 - 2 a.b_j in exact
+    float32 (|value| <= max(|a|^2, |b|^2) < 2^24) or float64 integers, no distance matrix formed;
+    the same index as the argmin of :func:`_split_sq_dists` (whose distinct integers stay distinct
+    after the division by scale^2)."""
+    check_choice("which", which, ("train", "test"))
+    xi = split.xi_train if which == "train" else split.xi_test
+    if split.xi_train is None or xi is None:
+        return np.argmin(_split_sq_dists(split, which), axis=1)
+    with threadpool_limits(1, "blas"):
+        g, _, nb = _int_gram(xi, split.xi_train if which == "test" else xi)
+    g *= -2
+    g += nb.astype(g.dtype)
+    return np.argmin(g, axis=1)
 
 
 def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -417,45 +502,30 @@ _KERNELS: dict = {}
 _DISTS: dict = {}
 
 
-_TEST_DISTS: dict = {}
-
-
-def _test_train_dists(split_key, split: Split, *, store: bool = True) -> np.ndarray:
-    """Squared distances test-train of a split, cached by its key ``(dataset, n_train, n_test, split_seed)``
-    (read-only: shared by the kernel / 1-NN fits and the real-data 1-NN claims). One BLAS thread,
-    so the matrix is the same bits whichever caller computes it first. ``store=False``: a caller that
-    needs the matrix once (an argmin) reads the cache but does not fill it (no large matrix kept)."""
-    if split_key not in _TEST_DISTS:
-        with threadpool_limits(1, "blas"):
-            d = squared_distances(split.x_test, split.x_train)
-        d.flags.writeable = False
-        if not store:
-            return d
-        _TEST_DISTS[split_key] = d
-        if len(_TEST_DISTS) > 4:
-            _TEST_DISTS.pop(next(iter(_TEST_DISTS)))
-    return _TEST_DISTS[split_key]
-
-
 def _split_dists(split_key, split: Split) -> tuple[np.ndarray, np.ndarray]:
-    """Squared distances (train-train, test-train) of a split, cached by its key."""
+    """Squared distances (train-train, test-train) of a split (:func:`_split_sq_dists`), cached
+    read-only by its key ``(dataset, n_train, n_test, split_seed)``; computed afresh for key None."""
     if split_key is None:
-        return squared_distances(split.x_train, split.x_train), squared_distances(split.x_test, split.x_train)
+        return _split_sq_dists(split, "train"), _split_sq_dists(split, "test")
     if split_key not in _DISTS:
-        _DISTS[split_key] = (squared_distances(split.x_train, split.x_train), _test_train_dists(split_key, split))
+        pair = (_split_sq_dists(split, "train"), _split_sq_dists(split, "test"))
+        for d in pair:
+            d.flags.writeable = False
+        _DISTS[split_key] = pair
         if len(_DISTS) > 3:
             _DISTS.pop(next(iter(_DISTS)))
     return _DISTS[split_key]
 
 
-def _kernel(split_key, split: Split, model: str) -> KernelInterpolator:
+def _kernel(split_key, split: Split, model: str, d_train: np.ndarray) -> KernelInterpolator:
+    """The fitted kernel of ``model`` on a split (``d_train``: its train-train squared distances),
+    cached by (key, model) unless the key is None."""
     ridge, factor = KERNEL_SETTINGS[model]
     if split_key is None:
-        return KernelInterpolator(split.x_train, ridge=ridge, bandwidth_factor=factor)
+        return KernelInterpolator(split.x_train, ridge=ridge, bandwidth_factor=factor, sq_dists=d_train)
     key = (split_key, model)
     if key not in _KERNELS:
-        _KERNELS[key] = KernelInterpolator(split.x_train, ridge=ridge, bandwidth_factor=factor,
-                                           sq_dists=_split_dists(split_key, split)[0])
+        _KERNELS[key] = KernelInterpolator(split.x_train, ridge=ridge, bandwidth_factor=factor, sq_dists=d_train)
         if len(_KERNELS) > 6:
             _KERNELS.pop(next(iter(_KERNELS)))
     return _KERNELS[key]
@@ -514,12 +584,11 @@ def predict_binary(model: str, split: Split, labels: np.ndarray, rng: np.random.
     check_rng("rng", rng)
     xs = (split.x_train, split.x_test)
     if model in KERNEL_SETTINGS:
-        ki = _kernel(split_key, split, model)
-        d_train, d_test = _split_dists(split_key, split) if split_key is not None else (None, None)
+        d_train, d_test = _split_dists(split_key, split)
+        ki = _kernel(split_key, split, model, d_train)
         return ki.predict(labels, split.x_train, d_train), ki.predict(labels, split.x_test, d_test)
     if model == "knn1":
-        d_train, d_test = _split_dists(split_key, split)
-        return labels[np.argmin(d_train, axis=1)], labels[np.argmin(d_test, axis=1)]
+        return labels[nn_index(split, "train")], labels[nn_index(split, "test")]
     if model == "mlp":
         preds, _ = _mlp_predict(split.x_train, labels, xs, int(rng.integers(2**31)))
         return tuple(preds)

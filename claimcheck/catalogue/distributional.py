@@ -193,12 +193,9 @@ def _real_nn_classes(dataset, n_train, n_test, split_seed):
     return split.y_train[_real_nn_index(dataset, n_train, n_test, split_seed)], split.y_test
 
 
-@functools.lru_cache(maxsize=64)  # n_test indices each; a 3000 x 3000 distance matrix costs ~0.5 s to recompute
+@functools.lru_cache(maxsize=64)  # n_test indices each; a 3000 x 3000 Gram matrix costs ~0.2 s to recompute
 def _real_nn_index(dataset, n_train, n_test, split_seed):
-    split = S.load_split(dataset, n_train, n_test, split_seed)
-    # shares the kernel / 1-NN fits' cached matrix; keeps one it computes only up to 32 MB (the argmin is what stays)
-    store = len(split.x_test) * len(split.x_train) <= 1 << 22
-    return np.argmin(S._test_train_dists((dataset, n_train, n_test, split_seed), split, store=store), axis=1)
+    return S.nn_index(S.load_split(dataset, n_train, n_test, split_seed))  # exact nearest neighbours, no matrix kept
 
 
 def real_nn_slope(dataset, n_train, n_test, split_seed, p_max):
