@@ -39,6 +39,8 @@ sps = lazy_module("scipy.stats")  # imported on first use (claimcheck list/--hel
 __all__ = [
     "noisy_binary_labels",
     "calibration_table",
+    "nn_label_predictions",
+    "class_rates",
     "line_nn_classes",
     "line_calibration_samples",
     "line_dg_gap_samples",
@@ -74,6 +76,49 @@ def noisy_binary_labels(y, p_c, rng: np.random.Generator) -> np.ndarray:
         bad = int(y[(y < 0) | (y >= p.size)].flat[0])
         raise ValueError(f"y contains class {bad}, must be in 0..{p.size - 1} (one rate per class in p_c)")
     return (rng.random(y.shape) < p[y]).astype(np.int64)
+
+
+def nn_label_predictions(y_train, nn_idx, p_c, reps: int, rng: np.random.Generator) -> np.ndarray:
+    """Predictions (len(nn_idx), reps) bool of 1-NN under ``reps`` independent noisy-binary label
+    draws: the labels of the training points ``nn_idx`` (each test point's nearest neighbour).
+
+    The same draws and values as ``noisy_binary_labels(np.repeat(y_train[:, None], reps, axis=1),
+    p_c, rng)[nn_idx]`` (one uniform per training point and draw, compared with p_c of its class;
+    the same stream), without forming the (n_train, reps) label matrix.
+
+    >>> nn_label_predictions([0, 1], [1, 1, 0], [0.0, 1.0], 2, np.random.default_rng(0)).tolist()
+    [[True, True], [True, True], [False, False]]
+    """
+    y = check_int_array("y_train", y_train, min_value=0)
+    p = check_array("p_c", p_c, min_value=0, max_value=1)
+    if y.size and y.max() >= p.size:
+        raise ValueError(f"y_train contains class {int(y.max())}, must be in 0..{p.size - 1} (one rate per class in p_c)")
+    idx = check_int_array("nn_idx", nn_idx, min_value=0, max_value=max(y.size - 1, 0))
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    check_rng("rng", rng)
+    check_size("len(y_train) x reps", y.size * reps)
+    u = rng.random((y.size, reps))
+    return u[idx] < p[y[idx]][:, None]
+
+
+def class_rates(pred, y_class, k: int) -> np.ndarray:
+    """Per-draw, per-class predicted-1 rates (R, k) of 0/1 predictions ``pred`` (n, R) on points of
+    classes ``y_class`` (n,): the counts are exact integer sums (k boolean-masked column sums, the
+    same values as one weighted ``np.bincount`` per draw) divided by the class counts (NaN-free: every
+    class must have a point).
+
+    >>> class_rates(np.array([[1, 0], [0, 0], [1, 1]]), [0, 0, 1], 2).tolist()
+    [[0.5, 1.0], [0.0, 1.0]]
+    """
+    pred = np.asarray(pred)
+    y = check_int_array("y_class", y_class, min_value=0, max_value=k - 1)
+    if pred.ndim != 2 or pred.shape[0] != y.size:
+        raise ValueError(f"pred has shape {pred.shape}, must be (n, R) with n = {y.size} (one row per point of y_class)")
+    counts = np.bincount(y, minlength=k)
+    if counts.min() == 0:
+        raise ValueError(f"y_class has no point of class {int(np.argmin(counts))}, must have one in every class 0..{k - 1}")
+    ones = np.stack([pred[y == c].sum(axis=0, dtype=np.int64) for c in range(k)], axis=1)
+    return ones / counts
 
 
 def calibration_table(pred, y_class, p_c, *, confidence: float = 0.95) -> dict:
@@ -669,7 +714,7 @@ def feature_calibration_run(dataset: str, model: str, p, *, n_train: int, n_test
     with threadpool_limits(1, "blas"):
         train_pred, test_pred = predict_binary(model, split, labels, rng, split_key=key)
     counts = np.bincount(split.y_test, minlength=p.size)
-    rates = np.stack([np.bincount(split.y_test, weights=test_pred[:, r], minlength=p.size) for r in range(reps)]) / counts
+    rates = class_rates(test_pred, split.y_test, p.size)
     d = p - p.mean()
     slope, slope_se = ensemble_slope(test_pred, split.y_test, p)
     return {

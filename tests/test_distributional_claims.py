@@ -223,3 +223,26 @@ def test_knn1_and_kernel_fits_do_not_depend_on_the_cache_key():
 def test_line_calibration_samples_are_valid_rates(n, spacing, seed):
     x = S.line_calibration_samples(n, spacing, T.SEED_RATES, 3, 5, np.random.default_rng(seed))
     assert x.shape == (5,) and np.all((x >= 0) & (x <= 0.09 + 1e-12))
+
+
+def test_nn_label_predictions_are_the_noisy_labels_of_the_neighbours_same_stream():
+    y = np.random.default_rng(1).integers(0, 10, size=300)
+    idx = np.random.default_rng(2).integers(0, 300, size=120)
+    p = T.linear_rates(0.45)
+    want = S.noisy_binary_labels(np.repeat(y[:, None], 7, axis=1), p, np.random.default_rng(3))[idx]
+    got = S.nn_label_predictions(y, idx, p, 7, np.random.default_rng(3))
+    assert got.dtype == bool and np.array_equal(got, want.astype(bool))
+    with pytest.raises(ValueError, match="y_train contains class 10"):
+        S.nn_label_predictions([0, 10], [0], p, 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="nn_idx"):
+        S.nn_label_predictions([0, 1], [2], p, 2, np.random.default_rng(0))
+
+
+def test_class_rates_equal_one_bincount_per_draw():
+    rng = np.random.default_rng(4)
+    y = np.concatenate([np.arange(10), rng.integers(0, 10, size=190)])
+    pred = rng.random((200, 9)) < 0.3
+    want = np.stack([np.bincount(y, weights=pred[:, r], minlength=10) for r in range(9)]) / np.bincount(y, minlength=10)
+    assert np.array_equal(S.class_rates(pred, y, 10), want)
+    with pytest.raises(ValueError, match="no point of class 2"):
+        S.class_rates(np.ones((2, 1)), [0, 1], 3)

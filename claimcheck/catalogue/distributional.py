@@ -211,10 +211,10 @@ def _sim_real_nn(params, reps, rng):
     y_test = _real_nn_classes(params["dataset"], params["n_train"], params["n_test"], params["split_seed"])[1]
     split = S.load_split(params["dataset"], params["n_train"], params["n_test"], params["split_seed"])
     p = T.linear_rates(params["p_max"], K)
-    labels = S.noisy_binary_labels(np.repeat(split.y_train[:, None], reps, axis=1), p, rng)
-    pred = labels[_real_nn_index(params["dataset"], params["n_train"], params["n_test"], params["split_seed"])]
-    counts = np.bincount(y_test, minlength=K)
-    rates = np.stack([np.bincount(y_test, weights=pred[:, r], minlength=K) for r in range(reps)]) / counts
+    # the noisy training labels of each test point's nearest neighbour (the same draws as noisy_binary_labels)
+    pred = S.nn_label_predictions(split.y_train, _real_nn_index(params["dataset"], params["n_train"], params["n_test"],
+                                                                params["split_seed"]), p, reps, rng)
+    rates = S.class_rates(pred, y_test, K)
     d = p - p.mean()
     return Estimate.from_samples(rates @ d / (d @ d))
 
