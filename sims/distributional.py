@@ -347,8 +347,8 @@ class Split:
 
 
 @functools.lru_cache(maxsize=2)
-def _raw_dataset(dataset: str, directory) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """(x float64 in [0, 1], raw integer pixels uint8 (x = raw / scale), y, scale) of a data set,
+def _raw_dataset(dataset: str, directory) -> tuple[np.ndarray, np.ndarray, float]:
+    """(raw integer pixels uint8, y, scale) of a data set (features in [0, 1] are pixels / scale),
     read once per process (read-only arrays); ``directory`` is the MNIST directory (None for digits)."""
     from claimcheck.sims import datasets as D
 
@@ -357,14 +357,12 @@ def _raw_dataset(dataset: str, directory) -> tuple[np.ndarray, np.ndarray, np.nd
         xi, scale = x.astype(np.uint8), 16.0
         if not np.array_equal(xi, x):
             raise ValueError("load_digits returned non-integer pixels, must be integers 0..16 (scikit-learn's 8x8 digits)")
-        x = x / scale
     else:
         img, y = D.load_idx_dataset(directory, split="test")
         xi, scale = img.reshape(len(img), -1), 255.0
-        x = xi.astype(np.float64) / scale
-    for a in (x, xi, y):
+    for a in (xi, y):
         a.flags.writeable = False
-    return x, xi, y, scale
+    return xi, y, scale
 
 
 _SPLITS: dict = {}
@@ -384,12 +382,14 @@ def load_split(dataset: str, n_train: int, n_test: int, split_seed: int = 0) -> 
     if key not in _SPLITS:
         from claimcheck.sims import datasets as D
 
-        x, xi, y, scale = _raw_dataset(dataset, None if dataset == "digits" else str(D.mnist_dir()))
+        xi, y, scale = _raw_dataset(dataset, None if dataset == "digits" else str(D.mnist_dir()))
         n_train = check_int("n_train", n_train, min_value=10, max_value=len(y) - 10)
         n_test = check_int("n_test", n_test, min_value=10, max_value=len(y) - n_train)
         perm = np.random.default_rng(np.random.SeedSequence([split_seed, 8])).permutation(len(y))
         tr, te = perm[:n_train], perm[n_train:n_train + n_test]
-        _SPLITS[key] = Split(x[tr], y[tr], x[te], y[te], xi[tr], xi[te], scale)
+        # pixels / scale of the chosen rows only: elementwise the same floats as scaling the whole set first
+        xtr, xte = xi[tr], xi[te]
+        _SPLITS[key] = Split(xtr / scale, y[tr], xte / scale, y[te], xtr, xte, scale)
         if len(_SPLITS) > 8:
             _SPLITS.pop(next(iter(_SPLITS)))
     return _SPLITS[key]
@@ -402,15 +402,21 @@ def _int_gram(ai: np.ndarray, bi: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     integer below 2^16 and every partial sum, in whatever order BLAS adds, is a non-negative integer
     at most a.b <= max(|a|^2, |b|^2) < 2^24, so exactly representable (the result is the exact
     integer, the same bits whatever the blocking). Otherwise one float64 GEMM (exact below 2^53).
-    ``bi is ai`` gives the symmetric product a @ a.T (numpy's SYRK: half the work)."""
+    ``bi is ai`` gives the symmetric product a @ a.T (numpy's SYRK: half the work). Columns that are
+    0 in every row of both (MNIST's border pixels: ~15%) add nothing to any sum and are left out."""
+    same = bi is ai
+    keep = ai.any(axis=0) if same else ai.any(axis=0) | bi.any(axis=0)
+    if not keep.all():
+        ai = ai[:, keep]
+        bi = ai if same else bi[:, keep]
     na = np.einsum("ij,ij->i", ai, ai, dtype=np.int64)
-    nb = na if bi is ai else np.einsum("ij,ij->i", bi, bi, dtype=np.int64)
+    nb = na if same else np.einsum("ij,ij->i", bi, bi, dtype=np.int64)
     top = max(int(na.max(initial=0)), int(nb.max(initial=0)))
     if top >= 2**53:
         raise ValueError(f"integer rows have squared norm {top}, must be < 2**53 (exact float64 Gram matrix)")
     dt = np.float32 if top < 2**24 else np.float64
     a = ai.astype(dt)
-    b = a if bi is ai else bi.astype(dt)
+    b = a if same else bi.astype(dt)
     return a @ b.T, na, nb
 
 
@@ -511,7 +517,8 @@ class KernelInterpolator:
             d2 = check_array("sq_dists", sq_dists, min_value=0, ndim=2)
             if d2.shape != (n, n):
                 raise ValueError(f"sq_dists has shape {d2.shape}, must be ({n}, {n}) (squared distances between the training points)")
-        self.bandwidth = factor * float(np.sqrt(np.median(d2[np.triu_indices_from(d2, 1)])))
+        upper = np.arange(n)[:, None] < np.arange(n)  # strict upper triangle as a mask: the entries of triu_indices, same order
+        self.bandwidth = factor * float(np.sqrt(np.median(d2[upper])))
         if not 0 < self.bandwidth < math.inf:
             raise ValueError(f"x_train gives a median distance of {self.bandwidth / factor:g}, must have distinct points (bandwidth > 0)")
         kmat = _gaussian_kernel(d2, self.bandwidth)
