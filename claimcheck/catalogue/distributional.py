@@ -297,7 +297,7 @@ feature_calibration = register(Claim(
     default=_band_point("kernel"),
     verify_points=(_band_point("kernel", "mnist"), _band_point("tree", p_max=0.45)),
     simulate=_sim_slope,
-    reps=32,
+    reps=16,  # fits per point; at seeds 0-4 every point passes (z >= 4.97) and the mutant is rejected (z <= -5.9), as with 32
     mutants=(
         Mutant("bayes_slope_0", "the Bayes-optimal classifier's slope 0 (predicts 0 everywhere)", lambda **params: 0.0,
                _band_point("kernel", "mnist", p_max=0.09)),
