@@ -78,7 +78,7 @@ def noisy_binary_labels(y, p_c, rng: np.random.Generator) -> np.ndarray:
 
 
 def nn_label_predictions(y_train, nn_idx, p_c, reps: int, rng: np.random.Generator) -> np.ndarray:
-    """Predictions (len(nn_idx), reps) bool of 1-NN under ``reps`` independent noisy-binary label
+    """Predictions (len(nn_idx), reps) uint8 0/1 of 1-NN under ``reps`` independent noisy-binary label
     draws: the labels of the training points ``nn_idx`` (each test point's nearest neighbour).
 
     The same draws and values as ``noisy_binary_labels(np.repeat(y_train[:, None], reps, axis=1),
@@ -86,7 +86,7 @@ def nn_label_predictions(y_train, nn_idx, p_c, reps: int, rng: np.random.Generat
     the same stream), without forming the (n_train, reps) label matrix.
 
     >>> nn_label_predictions([0, 1], [1, 1, 0], [0.0, 1.0], 2, np.random.default_rng(0)).tolist()
-    [[True, True], [True, True], [False, False]]
+    [[1, 1], [1, 1], [0, 0]]
     """
     y = check_int_array("y_train", y_train, min_value=0)
     p = check_array("p_c", p_c, min_value=0, max_value=1)
@@ -97,7 +97,7 @@ def nn_label_predictions(y_train, nn_idx, p_c, reps: int, rng: np.random.Generat
     check_rng("rng", rng)
     check_size("len(y_train) x reps", y.size * reps)
     u = rng.random((y.size, reps))
-    return u[idx] < p[y[idx]][:, None]
+    return (u[idx] < p[y[idx]][:, None]).view(np.uint8)  # 0/1 (a free view of the booleans)
 
 
 def class_rates(pred, y_class, k: int) -> np.ndarray:
@@ -109,9 +109,10 @@ def class_rates(pred, y_class, k: int) -> np.ndarray:
     >>> class_rates(np.array([[1, 0], [0, 0], [1, 1]]), [0, 0, 1], 2).tolist()
     [[0.5, 1.0], [0.0, 1.0]]
     """
-    pred = np.asarray(pred)
+    k = check_int("k", k, min_value=1, max_value=10**7)
+    pred = check_int_array("pred", pred, min_value=0, max_value=1, ndim=2)
     y = check_int_array("y_class", y_class, min_value=0, max_value=k - 1)
-    if pred.ndim != 2 or pred.shape[0] != y.size:
+    if pred.shape[0] != y.size:
         raise ValueError(f"pred has shape {pred.shape}, must be (n, R) with n = {y.size} (one row per point of y_class)")
     counts = np.bincount(y, minlength=k)
     if counts.min() == 0:
