@@ -460,7 +460,7 @@ def _split_sq_dists(split: Split, which: str) -> np.ndarray:
         return _int_sq_dists(xi, split.xi_train if which == "test" else xi, split.scale)
 
 
-def nn_index(split: Split, which: str = "test") -> np.ndarray:
+def _nn_index(split: Split, which: str = "test") -> np.ndarray:
     """Index of each test (``which="test"``) or training (``"train"``) point's nearest training
     point (first index among exact ties). With integer pixels: argmin_j |b_j|^2 - 2 a.b_j in exact
     float32 (|value| <= max(|a|^2, |b|^2) < 2^24) or float64 integers, no distance matrix formed;
@@ -659,7 +659,7 @@ def predict_binary(model: str, split: Split, labels: np.ndarray, rng: np.random.
         ki = _kernel(split_key, split, model, d_train)
         return ki.predict(labels, split.x_train, d_train), ki.predict(labels, split.x_test, d_test)
     if model == "knn1":
-        return labels[nn_index(split, "train")], labels[nn_index(split, "test")]
+        return labels[_nn_index(split, "train")], labels[_nn_index(split, "test")]
     if model == "mlp":
         preds, _ = _mlp_predict(split.x_train, labels, xs, int(rng.integers(2**31)))
         return tuple(preds)

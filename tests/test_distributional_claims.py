@@ -176,14 +176,14 @@ def test_exact_integer_distances_and_nn_index_match_brute_force(dataset):
         d = S._split_sq_dists(split, which)
         # correctly rounded exact distances; first index among exact ties
         assert np.array_equal(d, exact / split.scale**2), which
-        assert np.array_equal(S.nn_index(split, which), np.argmin(exact, axis=1)), which
+        assert np.array_equal(S._nn_index(split, which), np.argmin(exact, axis=1)), which
         x = split.x_train if which == "train" else split.x_test
         ref = S.squared_distances(x, split.x_train)
         if dataset == "digits":  # x / 16 is exact in binary: the float formula is exact too, the same bits
             assert np.array_equal(d, ref)
         else:  # float-rounding tolerance of the |a|^2 + |b|^2 - 2 a.b formula on x / 255 (784 terms, values <= 784)
             assert np.abs(d - ref).max() <= 1e-12 * 784
-    assert np.array_equal(S.nn_index(split, "train"), np.arange(60)) or len(np.unique(split.xi_train, axis=0)) < 60
+    assert np.array_equal(S._nn_index(split, "train"), np.arange(60)) or len(np.unique(split.xi_train, axis=0)) < 60
 
 
 def test_int_gram_is_exact_on_both_precisions_and_at_the_float32_boundary():

@@ -196,7 +196,7 @@ def _real_nn_classes(dataset, n_train, n_test, split_seed):
 
 @functools.lru_cache(maxsize=64)  # n_test indices each; a 3000 x 3000 Gram matrix costs ~0.2 s to recompute
 def _real_nn_index(dataset, n_train, n_test, split_seed):
-    return S.nn_index(S.load_split(dataset, n_train, n_test, split_seed))  # exact nearest neighbours, no matrix kept
+    return S._nn_index(S.load_split(dataset, n_train, n_test, split_seed))  # exact nearest neighbours, no matrix kept
 
 
 def real_nn_slope(dataset, n_train, n_test, split_seed, p_max):
