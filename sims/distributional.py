@@ -441,9 +441,10 @@ def _int_sq_dists(ai: np.ndarray, bi: np.ndarray, scale: float) -> np.ndarray:
     the correctly rounded squared distance (for digits, scale 16, the same bits as
     :func:`squared_distances`, which is exact there too). ``bi is ai``: train-train (SYRK)."""
     g, na, nb = _int_gram(ai, bi)
-    d = np.add.outer(na.astype(np.float64), nb.astype(np.float64))
-    d -= g  # twice instead of 2 g: no temporary; every intermediate is an integer < 2^53 (exact)
-    d -= g
+    d = g.astype(np.float64)  # one new (n, m) array, then in place: |a|^2 + |b|^2 - 2 a.b, every step an exact integer < 2^53
+    d *= -2.0
+    d += na.astype(np.float64)[:, None]
+    d += nb.astype(np.float64)[None, :]
     d /= scale * scale
     return d
 
