@@ -246,3 +246,12 @@ def test_class_rates_equal_one_bincount_per_draw():
     assert np.array_equal(S.class_rates(pred, y, 10), want)
     with pytest.raises(ValueError, match="no point of class 2"):
         S.class_rates(np.ones((2, 1), dtype=int), [0, 1], 3)
+
+
+def test_line_nn_classes_with_tied_positions_keeps_the_stable_order():
+    # widths below the resolution of the lefts: every training and test point lies exactly at 1.0 (all tied);
+    # the nearest neighbour is then the first training point of its row (the stable sort's order, as brute force)
+    lefts, widths, w = np.array([1.0, 1.0]), np.array([1e-300, 1e-300]), np.array([0.5, 0.5])
+    tc = np.random.default_rng(1).integers(0, 2, size=(40, 5))
+    cls, nn = S.line_nn_classes(12, lefts, widths, w, tc, np.random.default_rng(2))
+    assert np.array_equal(nn, np.repeat(cls[:, :1], 5, axis=1))
