@@ -456,3 +456,56 @@ def test_log1pmx_early_stop_and_fast_kl_are_bit_identical_to_the_full_computatio
     # (q > 0: at q = 0 the default path returns the exact 1 - e^-c instead of the bisection)
     assert T.kl_inverse_upper(q, c).tobytes() == T.kl_inverse_upper(q, c, _kl_fn=T._kl).tobytes()
     assert T.kl_inverse_upper(q[:40, None], c[None, :40]).tobytes() == T.kl_inverse_upper(q[:40, None], c[None, :40], _kl_fn=T._kl).tobytes()
+
+
+def _occam_quantized_reference(n, d, snr, max_levels, delta, bound_fn, reps, rng, charge=1.0):
+    """The quantised Occam experiment written plainly: one (reps, n, d) draw, numpy's mean and
+    strided count, every K's bound on its own distinct (errors, bits) rows."""
+    mu = snr * np.arange(1, d + 1) / np.linalg.norm(np.arange(1, d + 1.0))
+    z = mu + rng.standard_normal((reps, n, d))
+    w = z.mean(axis=1)
+    u = w / np.abs(w).max(axis=1, keepdims=True)
+    syms, vs = [], []
+    for K in range(1, max_levels + 1):
+        cb = np.linspace(-1.0, 1.0, K) if K > 1 else np.array([-1.0])
+        sym = np.zeros(u.shape, dtype=int) if K == 1 else np.clip(np.rint((u + 1) / 2 * (K - 1)), 0, K - 1).astype(int)
+        syms.append(sym)
+        vs.append(cb[sym])
+    errors = (np.matmul(z, np.stack(vs, axis=2)) < 0).sum(axis=1)
+    best_b, best_r = np.full(reps, np.inf), np.zeros(reps)
+    for i, K in enumerate(range(1, max_levels + 1)):
+        v = vs[i]
+        norm = np.linalg.norm(v, axis=1)
+        risk = np.where(norm > 0, stats.norm.cdf(-(v @ mu) / np.where(norm > 0, norm, 1.0)), 0.5)
+        err = np.where(norm > 0, errors[:, i], n)
+        bits = S.quantized_code_lengths(syms[i], K, codebook_bits_per_level=0)
+        pairs, inverse = np.unique(np.stack([err, bits], axis=1), axis=0, return_inverse=True)
+        b = np.asarray(bound_fn(pairs[:, 0] / n, charge * pairs[:, 1] * math.log(2), n, delta, 1), dtype=float)[inverse.ravel()]
+        take = b < best_b
+        best_b, best_r = np.where(take, b, best_b), np.where(take, risk, best_r)
+    return best_r <= best_b, best_b, errors
+
+
+@pytest.mark.parametrize("n, d, snr, max_levels, reps", [(500, 5, 1.0, 8, 1200), (30, 1, 0.0, 3, 701), (300, 8, 3.0, 5, 501),
+                                                         (7, 2, 0.5, 1, 3), (256, 4, 1.0, 8, 40)])
+def test_occam_quantized_draws_equal_the_plain_computation_bit_for_bit(n, d, snr, max_levels, reps):
+    # chunked draws, einsum mean, lane-packed counts and one bound call for all K: the same result as
+    # the plain computation (the Gaussian CDF of the reference is scipy.stats', the same ndtr)
+    for fn in (T.maurer_bound, T.catoni_bound):
+        for charge in (1.0, 0.25):
+            fast = S.occam_quantized_draws(n, d, snr, max_levels, 0.05, fn, reps, np.random.default_rng(9), charge=charge)
+            ref, _, _ = _occam_quantized_reference(n, d, snr, max_levels, 0.05, fn, reps, np.random.default_rng(9), charge=charge)
+            assert fast.tobytes() == ref.tobytes()
+
+
+@pytest.mark.parametrize("shape", [(3, 1, 1), (5, 7, 1), (4, 500, 2), (2, 60, 30), (600, 3, 5), (1, 1000, 3)])
+def test_sample_mean_and_negative_count_helpers_are_exact(shape):
+    rng = np.random.default_rng(sum(shape))
+    z = rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 3, shape)
+    assert S._mean_over_samples(z).tobytes() == z.mean(axis=1).tobytes()
+    for k in (1, 5, 8, 9, 16):
+        m = rng.standard_normal((shape[0], shape[1], k))
+        m[:, ::3] = 0.0  # zero is not negative
+        m[:, 1::5] = -0.0
+        got = S._count_negative(m)
+        assert got.dtype == np.int64 and np.array_equal(got, (m < 0).sum(axis=1))
