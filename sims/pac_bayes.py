@@ -320,6 +320,16 @@ def _mean_over_samples(z: np.ndarray) -> np.ndarray:
     return np.einsum("rnd->rd", z) / z.shape[1]
 
 
+def _row_norms(z: np.ndarray) -> np.ndarray:
+    """``np.linalg.norm(z, axis=2)``, bit for bit: numpy forms sqrt(add.reduce(z * z, axis=2)), which for
+    d = 2 is sqrt(z0^2 + z1^2) (a reduction adds the second element to the first), written out so:
+    ~5x faster than a reduction along a length-2 axis. Checked bit for bit in the tests."""
+    if z.shape[2] == 2:
+        z0, z1 = z[..., 0], z[..., 1]
+        return np.sqrt(z0 * z0 + z1 * z1)
+    return np.linalg.norm(z, axis=2)
+
+
 def _count_negative(m: np.ndarray) -> np.ndarray:
     """``(m < 0).sum(axis=1)`` of a (reps, n, K) array (int64), counted 8 columns at a time: the
     booleans of 8 columns are the 8 byte lanes of one uint64, summed over <= 255 rows at a time (no
@@ -407,7 +417,7 @@ def _bound_per_distinct_pair(bound_fn: BoundFn, errors: np.ndarray, bits: np.nda
 
 # --------------------------------------------------------------------------- Gaussian posteriors
 def gaussian_posterior_draws(n: int, d: int, snr: float, scale: float, sigma: float, sigma0: float,
-                             reps: int, rng: np.random.Generator, chunk: int = 500) -> ThresholdDraws:
+                             reps: int, rng: np.random.Generator, chunk: int = _CHUNK) -> ThresholdDraws:
     """Gaussian posteriors Q = N(w, sigma^2 I) over linear classifiers, one per training sample.
 
     mu = snr e_1; z_i = y_i x_i ~ N(mu, I_d); w = scale x mean(z)/||mean(z)|| (data-dependent);
@@ -433,10 +443,11 @@ def gaussian_posterior_draws(n: int, d: int, snr: float, scale: float, sigma: fl
     emp, ws = np.empty(reps), np.empty((reps, d))
     for a in range(0, reps, chunk):
         r = min(chunk, reps - a)
-        z = mu + rng.standard_normal((r, n, d))
-        m = z.mean(axis=1)
+        z = rng.standard_normal((r, n, d))
+        z += mu  # mu + z, the same floats (addition commutes), without a second array
+        m = _mean_over_samples(z)
         w = scale * m / np.linalg.norm(m, axis=1, keepdims=True)
-        margin = np.einsum("rnd,rd->rn", z, w) / (sigma * np.linalg.norm(z, axis=2))
+        margin = np.einsum("rnd,rd->rn", z, w) / (sigma * _row_norms(z))
         emp[a:a + r] = special.ndtr(-margin).mean(axis=1)
         ws[a:a + r] = w
     kl = float(T.gaussian_kl(scale**2, d, sigma, sigma0))

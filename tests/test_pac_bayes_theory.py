@@ -503,9 +503,31 @@ def test_sample_mean_and_negative_count_helpers_are_exact(shape):
     rng = np.random.default_rng(sum(shape))
     z = rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 3, shape)
     assert S._mean_over_samples(z).tobytes() == z.mean(axis=1).tobytes()
+    assert S._row_norms(z).tobytes() == np.linalg.norm(z, axis=2).tobytes()
+    z2 = rng.standard_normal((shape[0], shape[1], 2)) * 10.0 ** rng.uniform(-200, 150, (shape[0], shape[1], 2))
+    assert S._row_norms(z2).tobytes() == np.linalg.norm(z2, axis=2).tobytes()  # incl. under/overflow of the squares
     for k in (1, 5, 8, 9, 16):
         m = rng.standard_normal((shape[0], shape[1], k))
         m[:, ::3] = 0.0  # zero is not negative
         m[:, 1::5] = -0.0
         got = S._count_negative(m)
         assert got.dtype == np.int64 and np.array_equal(got, (m < 0).sum(axis=1))
+
+
+def test_gaussian_posterior_draws_equal_the_plain_computation_bit_for_bit():
+    # chunked with the einsum mean and the written-out 2-d norm: the floats of the plain formulas
+    for n, d, snr, scale, sigma, sigma0, reps, chunk in [(500, 2, 2.0, 3.0, 1.0, 3.0, 1200, 500), (60, 30, 0.0, 1.0, 0.1, 1.0, 700, 300),
+                                                         (5, 1, 0.0, 1.0, 0.5, 1.0, 30, 7), (40, 2, 1.0, 1.0, 0.05, 1.0, 3, 500)]:
+        fast = S.gaussian_posterior_draws(n, d, snr, scale, sigma, sigma0, reps, np.random.default_rng(5), chunk=chunk)
+        rng = np.random.default_rng(5)
+        mu = np.zeros(d)
+        mu[0] = snr
+        emp, ws = [], []
+        for a in range(0, reps, chunk):
+            z = mu + rng.standard_normal((min(chunk, reps - a), n, d))
+            m = z.mean(axis=1)
+            w = scale * m / np.linalg.norm(m, axis=1, keepdims=True)
+            emp.append(stats.norm.cdf(-np.einsum("rnd,rd->rn", z, w) / (sigma * np.linalg.norm(z, axis=2))).mean(axis=1))
+            ws.append(w)
+        assert fast.emp_risk.tobytes() == np.clip(np.concatenate(emp), 0.0, 1.0).tobytes()
+        assert fast.true_risk.tobytes() == np.asarray(T.gibbs_risk_linear(np.concatenate(ws), mu, sigma)).tobytes()
