@@ -531,3 +531,24 @@ def test_gaussian_posterior_draws_equal_the_plain_computation_bit_for_bit():
             ws.append(w)
         assert fast.emp_risk.tobytes() == np.clip(np.concatenate(emp), 0.0, 1.0).tobytes()
         assert fast.true_risk.tobytes() == np.asarray(T.gibbs_risk_linear(np.concatenate(ws), mu, sigma)).tobytes()
+
+
+def test_maurer_bound_groups_equal_the_calls_one_by_one_bit_for_bit():
+    # the kl_bound_ordering check inverts all its batches at once: the same floats as maurer_bound per batch
+    rng = np.random.default_rng(21)
+    groups = []
+    for n in (1, 2, 7, 100, 54321, 10**6):
+        q = rng.uniform(0, 1, 50)
+        q[:5], q[5:10] = 0.0, 1.0
+        kl = np.exp(rng.uniform(-7, 9, 50))
+        kl[::7] = 0.0
+        groups.append((q, kl, n, float(np.exp(rng.uniform(-14, -0.01))), np.floor(np.exp(rng.uniform(0, 20, 50)))))
+    groups += [(0.3, 2.0, 50, 0.05, 1), (np.array([[0.0, 0.5], [1.0, 1e-300]]), 0.0, 3, 0.5, 1), (np.zeros(0), 1.0, 10, 0.1, 1)]
+    got = T._maurer_bound_groups(groups)
+    for g, out in zip(groups, got, strict=True):
+        ref = T.maurer_bound(*g)
+        assert type(out) is type(ref) and np.shape(out) == np.shape(ref)
+        assert np.asarray(out).tobytes() == np.asarray(ref).tobytes()
+    assert T._maurer_bound_groups([]) == []
+    with pytest.raises(ValueError, match="delta"):
+        T._maurer_bound_groups([(0.1, 1.0, 10, 0.0, 1)])

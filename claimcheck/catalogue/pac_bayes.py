@@ -304,10 +304,14 @@ def _random_inputs(rng, batches, per_batch):
 def _sim_ordering(params, reps, rng, predict):
     """Worst violation of McAllester - predict (the kl-inverse bound) >= 0 over random valid inputs,
     in units of KL_INVERSE_TOL (deterministic: a value > 1 is a counterexample beyond rounding)."""
-    batches = max(4, reps // params["per_batch"])
+    batches = list(_random_inputs(rng, max(4, reps // params["per_batch"]), params["per_batch"]))
+    if predict is T.maurer_bound:  # the library's bound: every batch's kl inverse in one call, the same floats
+        bounds = T._maurer_bound_groups(batches)
+    else:
+        bounds = [predict(q, kl, n, delta, k) for q, kl, n, delta, k in batches]
     worst, worst_at, count = math.inf, None, 0
-    for q, kl, n, delta, k in _random_inputs(rng, batches, params["per_batch"]):
-        gap = np.asarray(T.mcallester_bound(q, kl, n, delta, k)) - np.asarray(predict(q, kl, n, delta, k))
+    for (q, kl, n, delta, k), bound in zip(batches, bounds):
+        gap = np.asarray(T.mcallester_bound(q, kl, n, delta, k)) - np.asarray(bound)
         count += gap.size
         i = int(np.argmin(gap))
         if gap[i] < worst:
