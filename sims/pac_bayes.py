@@ -310,6 +310,17 @@ def _quantize_levels(u: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
     return sym, cb[sym]
 
 
+def _shifted(z: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """``mu + z`` for z of shape (..., d), computed in place: the same floats (addition commutes),
+    column by column for small d (numpy's broadcast add runs a loop of length d per sample)."""
+    if z.shape[-1] <= 8:
+        for j in range(z.shape[-1]):
+            z[..., j] += mu[j]
+    else:
+        z += mu
+    return z
+
+
 def _mean_over_samples(z: np.ndarray) -> np.ndarray:
     """``z.mean(axis=1)`` of a (reps, n, d) array, bit for bit: for d >= 2 numpy adds the n rows of
     each replicate one after the other in both (its reduction runs along the contiguous d axis, and so
@@ -374,8 +385,7 @@ def occam_quantized_draws(n: int, d: int, snr: float, max_levels: int, delta: fl
     u = np.empty((reps, d))
     errors = np.empty((reps, max_levels), dtype=np.int64)
     for a in range(0, reps, _CHUNK):
-        z = rng.standard_normal((min(_CHUNK, reps - a), n, d))
-        z += mu  # mu + z, the same floats (addition commutes), without a second array
+        z = _shifted(rng.standard_normal((min(_CHUNK, reps - a), n, d)), mu)
         w = _mean_over_samples(z)
         u[a:a + len(z)] = w / np.abs(w).max(axis=1, keepdims=True)  # in [-1, 1]
         vs = np.stack([_quantize_levels(u[a:a + len(z)], K)[1] for K in levels], axis=2)
@@ -443,8 +453,7 @@ def gaussian_posterior_draws(n: int, d: int, snr: float, scale: float, sigma: fl
     emp, ws = np.empty(reps), np.empty((reps, d))
     for a in range(0, reps, chunk):
         r = min(chunk, reps - a)
-        z = rng.standard_normal((r, n, d))
-        z += mu  # mu + z, the same floats (addition commutes), without a second array
+        z = _shifted(rng.standard_normal((r, n, d)), mu)
         m = _mean_over_samples(z)
         w = scale * m / np.linalg.norm(m, axis=1, keepdims=True)
         margin = np.einsum("rnd,rd->rn", z, w) / (sigma * _row_norms(z))
