@@ -341,6 +341,14 @@ def _row_norms(z: np.ndarray) -> np.ndarray:
     return np.linalg.norm(z, axis=2)
 
 
+def _inner_with(z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``np.einsum("rnd,rd->rn", z, w)``, bit for bit: for d = 2 einsum's sum of products is
+    z0 w0 + z1 w1, written out so (~2x faster); otherwise einsum itself. Checked in the tests."""
+    if z.shape[2] == 2:
+        return z[..., 0] * w[:, None, 0] + z[..., 1] * w[:, None, 1]
+    return np.einsum("rnd,rd->rn", z, w)
+
+
 def _count_negative(m: np.ndarray) -> np.ndarray:
     """``(m < 0).sum(axis=1)`` of a (reps, n, K) array (int64), counted 8 columns at a time: the
     booleans of 8 columns are the 8 byte lanes of one uint64, summed over <= 255 rows at a time (no
@@ -456,7 +464,7 @@ def gaussian_posterior_draws(n: int, d: int, snr: float, scale: float, sigma: fl
         z = _shifted(rng.standard_normal((r, n, d)), mu)
         m = _mean_over_samples(z)
         w = scale * m / np.linalg.norm(m, axis=1, keepdims=True)
-        margin = np.einsum("rnd,rd->rn", z, w) / (sigma * _row_norms(z))
+        margin = _inner_with(z, w) / (sigma * _row_norms(z))
         emp[a:a + r] = special.ndtr(-margin).mean(axis=1)
         ws[a:a + r] = w
     kl = float(T.gaussian_kl(scale**2, d, sigma, sigma0))

@@ -506,6 +506,10 @@ def test_sample_mean_and_negative_count_helpers_are_exact(shape):
     assert S._row_norms(z).tobytes() == np.linalg.norm(z, axis=2).tobytes()
     z2 = rng.standard_normal((shape[0], shape[1], 2)) * 10.0 ** rng.uniform(-200, 150, (shape[0], shape[1], 2))
     assert S._row_norms(z2).tobytes() == np.linalg.norm(z2, axis=2).tobytes()  # incl. under/overflow of the squares
+    w2 = rng.standard_normal((shape[0], 2)) * 10.0 ** rng.uniform(-150, 150, (shape[0], 2))
+    assert S._inner_with(z2, w2).tobytes() == np.einsum("rnd,rd->rn", z2, w2).tobytes()
+    w = rng.standard_normal((shape[0], shape[2]))
+    assert S._inner_with(z, w).tobytes() == np.einsum("rnd,rd->rn", z, w).tobytes()
     for k in (1, 5, 8, 9, 16):
         m = rng.standard_normal((shape[0], shape[1], k))
         m[:, ::3] = 0.0  # zero is not negative
