@@ -73,6 +73,15 @@ BoundFn = Callable[..., "np.ndarray | float"]
 _MAX_N = 10**7  # sample sizes: the exact minimum-of-binomials tables have n + 1 entries
 
 
+@functools.lru_cache(maxsize=16)
+def _binomial_log_sf(n: int, p: float) -> np.ndarray:
+    """log P(S > s) for s = 0..n, S ~ Binomial(n, p) (read-only; the last 16 (n, p) kept: the Occam
+    experiment draws the minimum of 2^g binomials for every group g from the same table)."""
+    log_sf = stats.binom.logsf(np.arange(n + 1), n, p)
+    log_sf.setflags(write=False)
+    return log_sf
+
+
 def min_binomial(n: int, p: float, k, reps: int, rng: np.random.Generator, method: str = "inverse") -> np.ndarray:
     """``reps`` independent draws of min(S_1, ..., S_k), S_j i.i.d. Binomial(n, p).
 
@@ -89,8 +98,8 @@ def min_binomial(n: int, p: float, k, reps: int, rng: np.random.Generator, metho
     if method == "brute":
         check_size("reps x k (method='brute')", reps * k)
         return rng.binomial(n, p, size=(reps, k)).min(axis=1)
-    s = np.arange(n + 1)
-    log_sf = stats.binom.logsf(s, n, p)  # log P(S > s)
+    # log P(S > s), s = 0..n (tables of up to 10^5 + 1 entries kept, at most 16 of them: <= 13 MB)
+    log_sf = _binomial_log_sf(n, p) if n <= 10**5 else stats.binom.logsf(np.arange(n + 1), n, p)
     cdf_min = -np.expm1(k * log_sf)  # P(min <= s), accurate when k log_sf is tiny
     cdf_min[-1] = 1.0
     u = rng.random(reps)
