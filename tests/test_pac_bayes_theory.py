@@ -110,6 +110,14 @@ def test_kl_inverse_edge_values_and_vectorisation():
     rng = np.random.default_rng(0)
     qq, cc = rng.uniform(0, 1, 50), rng.exponential(0.1, 50)
     np.testing.assert_array_equal(T.kl_inverse_upper(qq, cc), [T.kl_inverse_upper(a, b) for a, b in zip(qq, cc)])
+    # the bisection runs on the interior elements only (0 < q < 1, 0 < c < inf): mixing in every edge
+    # case changes no element's value, whatever the mixture (scalar calls, one array, 2-d broadcasting)
+    qe = np.concatenate([qq[:10], [0.0, 1.0, 5e-324, 1e-300, 1 - 2**-53, 0.5, 0.5, 0.0, 1.0]])
+    ce = np.concatenate([cc[:10], [0.3, 0.3, 0.3, 1e-300, 2.0, 0.0, math.inf, 0.0, math.inf]])
+    mixed = T.kl_inverse_upper(qe, ce)
+    assert mixed.tobytes() == np.array([T.kl_inverse_upper(a, b) for a, b in zip(qe, ce)]).tobytes()
+    qb, cb = np.broadcast_arrays(qe[:, None], ce[None, :])
+    assert T.kl_inverse_upper(qe[:, None], ce[None, :]).tobytes() == T.kl_inverse_upper(qb.ravel(), cb.ravel()).tobytes()
 
 
 def test_kl_bernoulli_conventions():

@@ -146,8 +146,8 @@ def _kl_on_bisection(q):
     branches that no element takes there skipped (p >= q: d >= 0, so |d / (1 - q)| <= 1 and the
     second large-|x| branch, p = 0 < q and the q = 0 / q = 1 forms cannot occur), and the two
     log1pmx series of an evaluation summed in one call (an element's value does not depend on
-    the others: :func:`theory._numerics.log1pmx` sums until no later term can change a bit). The
-    64 halvings of a short array are overhead-bound: this is ~4x less work per halving than ``_kl``."""
+    the others: :func:`theory._numerics.log1pmx` sums until no later term can change a bit). About
+    half the time of ``_kl`` per halving (measured at 200 and 8000 elements)."""
     qi = np.asarray(q, dtype=float).ravel()
     one_minus_qi = 1.0 - qi
     size = qi.size
