@@ -12,8 +12,13 @@ Both are computed from one LU solve per replicate (batched), not an eigendecompo
 (which costs ~4x the flops; the old route, kept as the reference of
 tests/test_sims_anisotropic.py, took U^T Sigma U from the eigenvectors of Sigma_hat):
 
-* p <= n: M = A^{-1} R from the p x p inverse; bias from ||lam M||^2, variance from ||X M||^2
-  (one GEMM, every term positive).
+* p <= n: X enters only through X^T X = R Z^T Z R, and Z^T Z ~ Wishart_p(n, I) is sampled
+  through its Bartlett factor L (Z^T Z = L L^T, L lower triangular with L_ii ~ chi_{n - i}
+  and N(0, 1) below the diagonal; Bartlett 1933, Anderson, *An Introduction to Multivariate
+  Statistical Analysis*, Thm 7.2.1): p (p + 1) / 2 draws instead of n p. With M = A^{-1} R
+  from the p x p inverse, bias = r^2 / p ||lam M||^2 and variance = sigma^2 / n^2 ||L^T R M||^2
+  (= ||X M||^2: every term positive). These draws depend on the batch size, itself a fixed
+  function of (n, p).
 * p > n, through the n x n dual H = X X^T / n + lam I (X A^{-1} = H^{-1} X): with
   Y = X R and Q = H^{-1} Y, the variance trace is ||Q||^2 / n and, expanding
   ||R - X^T Q / n||^2 (X X^T = n (H - lam I)), lam^2 tr(A^{-2} Sigma) =
@@ -21,8 +26,9 @@ tests/test_sims_anisotropic.py, took U^T Sigma U from the eigenvectors of Sigma_
   the shrunk part, a difference of positive terms like the eigenvector route's
   ``tr Sigma - sum_j (U^T Sigma U)_jj``.
 
-The draws are the old route's (the same normals in the same order), so the samples are the
-same random variable, equal to rounding.
+For p > n the draws are the eigendecomposition route's (the same normals in the same order),
+so the samples are equal to it up to rounding; for p <= n the same random variable, exactly
+(the Bartlett decomposition), from other draws.
 """
 from __future__ import annotations
 
@@ -64,20 +70,26 @@ def anisotropic_risk_samples(n: int, spectrum, lam: float, signal: float, noise:
     out = np.empty(reps)
     m = min(n, p)
     diag = np.arange(m)
+    below = np.tril_indices(m, -1)
     chunk = max(1, min(reps, _BLOCK // (n * p + m * m)))  # batches of replicates, <= ~16 MiB of X
     with _blas_controller().limit(limits=1, user_api="blas"):  # tiny matrices: BLAS threads only contend
         for start in range(0, reps, chunk):
             k = min(chunk, reps - start)
-            X = rng.standard_normal((k, n, p)) * root  # the same draws, in order, as one replicate at a time
-            Xt = np.swapaxes(X, 1, 2)
             if p <= n:
-                A = Xt @ X / n
+                L = np.zeros((k, p, p))
+                L[:, diag, diag] = np.sqrt(rng.chisquare(n - diag, size=(k, p)))
+                L[:, below[0], below[1]] = rng.standard_normal((k, below[0].size))
+                RL = L * root[:, None]  # R L: X^T X = (R L)(R L)^T in law
+                LtR = np.swapaxes(RL, 1, 2)
+                A = RL @ LtR / n
                 A[:, diag, diag] += lam
                 M = np.linalg.inv(A) * root  # A^{-1} R, (k, p, p)
-                XM = X @ M
+                LRM = LtR @ M
                 bias = signal * lam**2 / p * np.einsum("kij,kij->k", M, M)
-                var = noise / n**2 * np.einsum("kij,kij->k", XM, XM)
+                var = noise / n**2 * np.einsum("kij,kij->k", LRM, LRM)
             else:
+                X = rng.standard_normal((k, n, p)) * root  # the same draws, in order, as one replicate at a time
+                Xt = np.swapaxes(X, 1, 2)
                 H = X @ Xt / n
                 H[:, diag, diag] += lam
                 X *= root  # Y = X R

@@ -1,6 +1,6 @@
-"""sims.anisotropic: the batched solve route against a per-replicate eigendecomposition
-(the same draws: equal to float rounding) and against plain Monte Carlo ridge fits (a
-5-SE two-sample z-test), at the corners p < n, p = n, p = n + 1, p > n, n = 1, p = 1."""
+"""sims.anisotropic against a per-replicate eigendecomposition fed the same draws (equal to
+float rounding) and against plain Monte Carlo ridge fits (a 5-SE two-sample z-test), at the
+corners p < n, p = n, p = n + 1, p > n, n = 1, p = 1."""
 from __future__ import annotations
 
 import math
@@ -13,15 +13,29 @@ from claimcheck.sims import anisotropic as sa
 Z_CRIT = 5.0
 
 
-def _eigh_reference(n, spectrum, lam, signal, noise, reps, rng):
-    """One replicate at a time, in the eigenbasis (mu_j, u_j) of Sigma_hat = X^T X / n (p x p):
+def _designs(n, spectrum, reps, rng):
+    """Per replicate a matrix X with X^T X distributed as for X ~ N(0, Sigma) rows (n of them),
+    from the draws anisotropic_risk_samples makes in one batch: for p > n the n x p matrix
+    Z R itself; for p <= n the p x p matrix L^T R of the Bartlett factor L of Z^T Z."""
+    s = np.asarray(spectrum, dtype=float)
+    p, root = s.size, np.sqrt(s)
+    if p > n:
+        return list(rng.standard_normal((reps, n, p)) * root)
+    rows, cols = np.tril_indices(p, -1)
+    L = np.zeros((reps, p, p))
+    L[:, np.arange(p), np.arange(p)] = np.sqrt(rng.chisquare(n - np.arange(p), size=(reps, p)))
+    L[:, rows, cols] = rng.standard_normal((reps, rows.size))
+    return [l.T * root for l in L]
+
+
+def _eigh_reference(n, spectrum, lam, signal, noise, designs):
+    """In the eigenbasis (mu_j, u_j) of Sigma_hat = X^T X / n (p x p), one replicate at a time:
     bias = r^2 lam^2 / p sum_j (U^T Sigma U)_jj / (mu_j + lam)^2,
     variance = sigma^2 / n sum_j mu_j (U^T Sigma U)_jj / (mu_j + lam)^2."""
     s = np.asarray(spectrum, dtype=float)
     p = s.size
-    out = np.empty(reps)
-    for r in range(reps):
-        X = rng.standard_normal((n, p)) * np.sqrt(s)
+    out = np.empty(len(designs))
+    for r, X in enumerate(designs):
         mu, U = np.linalg.eigh(X.T @ X / n)
         mu = np.maximum(mu, 0.0)
         w = (U * U).T @ s
@@ -58,15 +72,17 @@ CORNERS = [  # (n, spectrum, lam)
 
 @pytest.mark.parametrize("n,spectrum,lam", CORNERS)
 def test_solve_route_equals_per_replicate_eigendecomposition(n, spectrum, lam):
-    # Same normals in the same order; the two routes differ only in rounding. Every case is
+    # Same draws (one batch of 40); the two routes differ only in rounding. Every case is
     # well conditioned (lam >= 1e-3 against spectra <= 10), so 1e-10 is a float tolerance.
     new = sa.anisotropic_risk_samples(n, spectrum, lam, 1.3, 0.7, 40, np.random.default_rng(5))
-    ref = _eigh_reference(n, spectrum, lam, 1.3, 0.7, 40, np.random.default_rng(5))
+    ref = _eigh_reference(n, spectrum, lam, 1.3, 0.7, _designs(n, spectrum, 40, np.random.default_rng(5)))
     np.testing.assert_allclose(new, ref, rtol=1e-10, atol=0)
 
 
-@pytest.mark.parametrize("n,p", [(6, 4), (4, 6)])
-def test_batches_of_replicates_do_not_change_the_samples(monkeypatch, n, p):
+@pytest.mark.parametrize("n,p", [(4, 6), (1, 3), (5, 6)])
+def test_batches_of_replicates_do_not_change_the_samples_for_p_above_n(monkeypatch, n, p):
+    # (p <= n draws a Bartlett factor per batch, so there the batch size, a fixed function of
+    # (n, p), decides the draws; the law is tested by the plain Monte Carlo comparison below.)
     s = np.linspace(0.5, 2.0, p)
     whole = sa.anisotropic_risk_samples(n, s, 0.2, 1.0, 1.0, 25, np.random.default_rng(3))
     monkeypatch.setattr(sa, "_BLOCK", 3 * (n * p + min(n, p) ** 2))  # batches of 3 replicates, the last one short
@@ -85,8 +101,9 @@ def test_same_seed_same_samples_bit_for_bit_and_other_seeds_differ():
 
 @pytest.mark.parametrize("n,spectrum,lam,seed", [
     (8, [0.2, 1.0, 3.0] * 4, 0.1, 101),   # p > n (dual route)
-    (12, [0.5, 4.0] * 3, 0.3, 102),       # p < n (primal route)
-    (10, [0.2, 1.0] * 5, 0.5, 103),       # p = n
+    (12, [0.5, 4.0] * 3, 0.3, 102),       # p < n (Bartlett route)
+    (10, [0.2, 1.0] * 5, 0.5, 103),       # p = n (Bartlett route, chi_1 last diagonal entry)
+    (40, [0.5, 4.0] * 3, 0.05, 104),      # p << n, small lam
 ])
 def test_rao_blackwellised_mean_equals_plain_ridge_fits(n, spectrum, lam, seed):
     rng = np.random.default_rng(seed)
