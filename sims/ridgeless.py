@@ -37,13 +37,13 @@ mean converges slowly, and z-tests there are not trustworthy. Claims restrict th
 from __future__ import annotations
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from claimcheck._lazy import lazy_module
 from claimcheck.theory.validation import MAX_EXACT_INT, MAX_REPS, check_array, check_int, check_real, check_rng, check_size
 
 blas = lazy_module("scipy.linalg.blas")  # imported on first use (claimcheck list/--help stay cheap)
 lapack = lazy_module("scipy.linalg.lapack")
+threadpoolctl = lazy_module("threadpoolctl")  # only the dense baselines limit BLAS threads
 
 __all__ = [
     "laguerre_bidiagonal",
@@ -336,7 +336,7 @@ def bartlett_risk_samples(n: int, p: int, signal: float, noise: float, lam: floa
     rows, cols = np.tril_indices(m, -1)
     diag = np.arange(m)
     t1, t2 = np.empty(reps), np.empty(reps)
-    with threadpool_limits(limits=1, user_api="blas"):  # one thread: BLAS threads only contend here
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):  # one thread: BLAS threads only contend here
         for r in range(reps):
             L = np.zeros((m, m), order="F")
             L[diag, diag] = np.sqrt(rng.chisquare(dof - diag))
@@ -415,7 +415,7 @@ def direct_ridge_curves(n: int, p: int, signal: float, noise: float, reps: int, 
     m = min(n, p)
     mu = np.empty((reps, m))
     c2 = np.empty((reps, m))
-    with threadpool_limits(limits=1, user_api="blas"):  # small SVDs: BLAS threads only contend
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):  # small SVDs: BLAS threads only contend
         for r in range(reps):
             X = rng.standard_normal((n, p))
             _, sv, vt = np.linalg.svd(X, full_matrices=False)
