@@ -16,12 +16,15 @@ Two simulators that must agree statistically (tests/test_uniform_convergence_the
   Wishart_n(D, I) matrix; we sample it through Bartlett's decomposition G = (s^2/D) A A^T
   (A lower triangular, A_ii ~ chi_{D-i+1}, A_ij ~ N(0, 1) below the diagonal; Bartlett 1933,
   see Muirhead 1982, Thm 3.2.14). Margins: train n r^2 + (G 1)_i, S' n r^2 - (G 1)_i,
-  test error Phi(-n r^2 / (s/sqrt(D) sqrt(1^T G 1))). Cost O(reps n^2), independent of D.
+  test error Phi(-n r^2 / (s/sqrt(D) sqrt(1^T G 1))), ||w||^2 = n^2 r^2 + 1^T G 1 and
+  max_i ||x_i||^2 = r^2 + max_i G_ii. Cost O(reps n^2) (n (n - 1) / 2 normals and n chi's per
+  replicate), independent of D.
 
 Each returns a dict of per-replicate arrays (shape (reps,)): ``train``, ``test``, ``sprime``
-(error fractions), and from the direct simulator also ``weight_norm_sq`` (||w||^2) and
-``rademacher`` (||w|| max_i ||x_i|| / (min_i y_i <w, x_i> sqrt(n)); inf when some training
-margin is <= 0).
+(error fractions), ``weight_norm_sq`` (||w||^2) and ``rademacher`` (||w|| max_i ||x_i|| /
+(min_i y_i <w, x_i> sqrt(n)); inf when some training margin is <= 0). The claims
+(claimcheck.catalogue.uniform_convergence) use the fast simulator where D >= n and the direct
+one below.
 """
 from __future__ import annotations
 
@@ -110,13 +113,18 @@ def direct_error_samples(n: int, D: int, signal: float, noise: float, reps: int,
 
 
 def fast_error_samples(n: int, D: int, signal: float, noise: float, reps: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Per-replicate train / test / S' errors from the Bartlett-sampled Gram matrix (needs D >= n).
+    """Per-replicate train / test / S' errors, ||w||^2 and the Rademacher term from the
+    Bartlett-sampled Gram matrix (needs D >= n).
 
-    The test error is the exact conditional tail given w (Rao-Blackwellised).
+    The test error is the exact conditional tail given w (Rao-Blackwellised). Every output is a
+    function of G = (s^2/D) A A^T: G 1 (margins), 1^T G 1 = ||Z||^2 (test error, ||w||^2 =
+    n^2 r^2 + ||Z||^2) and diag G = ||z_i||^2 (max_i ||x_i||^2 = r^2 + max_i G_ii), so the joint law
+    of all five equals the direct simulator's. Only the n (n - 1) / 2 entries below the diagonal
+    and the n diagonal chi's are drawn per replicate.
 
     >>> out = fast_error_samples(8, 64, 1 / 32, 1.0, 5, np.random.default_rng(0))
     >>> sorted(out)
-    ['sprime', 'test', 'train']
+    ['rademacher', 'sprime', 'test', 'train', 'weight_norm_sq']
     """
     n, D, signal, noise, reps, _ = _check(n, D, signal, noise, reps)
     if D < n:
@@ -125,20 +133,32 @@ def fast_error_samples(n: int, D: int, signal: float, noise: float, reps: int, r
     check_size("n x n", n * n)
     s2 = noise / D
     chunk = max(1, _CHUNK_FLOATS // (n * n))
-    out = {k: np.empty(reps) for k in ("train", "test", "sprime")}
+    out = {k: np.empty(reps) for k in ("train", "test", "sprime", "weight_norm_sq", "rademacher")}
     dof = D - np.arange(n)                                                         # chi dofs D, D-1, ..., D-n+1
+    row, col = np.tril_indices(n, -1)
+    below = row * n + col                                                          # flat offsets of the entries below the diagonal
+    diag = np.arange(n)
+    sig = n * signal
     with threadpool_limits(1, "blas"):
         for start in range(0, reps, chunk):
             r = min(chunk, reps - start)
             sl = slice(start, start + r)
-            A = np.tril(rng.standard_normal((r, n, n)), -1)                        # (r, n, n)
-            idx = np.arange(n)
-            A[:, idx, idx] = np.sqrt(rng.chisquare(dof, size=(r, n)))
+            A = np.zeros((r, n, n))                                                # (r, n, n) lower triangular
+            A.reshape(r, n * n)[:, below] = rng.standard_normal((r, below.size))
+            A[:, diag, diag] = np.sqrt(rng.chisquare(dof, size=(r, n)))
             t = A.sum(axis=1)                                                      # (r, n) = A^T 1
             g1 = s2 * (A @ t[:, :, None])[..., 0]                                  # (r, n) = G 1
-            sig = n * signal
-            out["train"][sl] = (sig + g1 < 0).mean(axis=1)
+            train_m = sig + g1
+            out["train"][sl] = (train_m < 0).mean(axis=1)
             out["sprime"][sl] = (sig - g1 < 0).mean(axis=1)
+            tnorm = np.linalg.norm(t, axis=1)                                      # s2 tnorm = ||Z|| sqrt(s2)
             with np.errstate(divide="ignore", invalid="ignore"):
-                out["test"][sl] = special.ndtr(-sig / (s2 * np.linalg.norm(t, axis=1)))
+                out["test"][sl] = special.ndtr(-sig / (s2 * tnorm))
+            wn2 = n * sig + s2 * tnorm**2                                          # ||w||^2 = n^2 r^2 + ||Z||^2
+            out["weight_norm_sq"][sl] = wn2
+            np.square(A, out=A)                                                    # A is not needed past here
+            xmax = np.sqrt(signal + s2 * np.max(np.sum(A, axis=2), axis=1))        # max_i ||x_i||, G_ii = s2 ||A_i||^2
+            gmin = train_m.min(axis=1)
+            with np.errstate(divide="ignore"):
+                out["rademacher"][sl] = np.where(gmin > 0, np.sqrt(wn2) * xmax / (np.maximum(gmin, 1e-300) * math.sqrt(n)), np.inf)
     return out
