@@ -120,7 +120,7 @@ def fast_error_samples(n: int, D: int, signal: float, noise: float, reps: int, r
     function of G = (s^2/D) A A^T: G 1 (margins), 1^T G 1 = ||Z||^2 (test error, ||w||^2 =
     n^2 r^2 + ||Z||^2) and diag G = ||z_i||^2 (max_i ||x_i||^2 = r^2 + max_i G_ii), so the joint law
     of all five equals the direct simulator's. Only the n (n - 1) / 2 entries below the diagonal
-    and the n diagonal chi's are drawn per replicate.
+    and the n diagonal chi's are drawn per replicate; A is never formed as an n x n array (no BLAS).
 
     >>> out = fast_error_samples(8, 64, 1 / 32, 1.0, 5, np.random.default_rng(0))
     >>> sorted(out)
@@ -132,33 +132,39 @@ def fast_error_samples(n: int, D: int, signal: float, noise: float, reps: int, r
     check_rng("rng", rng)
     check_size("n x n", n * n)
     s2 = noise / D
-    chunk = max(1, _CHUNK_FLOATS // (n * n))
+    m = n * (n - 1) // 2                                                           # entries below the diagonal
+    chunk = max(1, _CHUNK_FLOATS // max(m, n))
     out = {k: np.empty(reps) for k in ("train", "test", "sprime", "weight_norm_sq", "rademacher")}
-    dof = D - np.arange(n)                                                         # chi dofs D, D-1, ..., D-n+1
-    row, col = np.tril_indices(n, -1)
-    below = row * n + col                                                          # flat offsets of the entries below the diagonal
-    diag = np.arange(n)
+    dof = (D - np.arange(n))[:, None]                                              # chi dofs D, D-1, ..., D-n+1
+    off = np.concatenate(([0], np.cumsum(np.arange(n))))                           # row i of A: L[off[i]:off[i] + i]
     sig = n * signal
-    with threadpool_limits(1, "blas"):
-        for start in range(0, reps, chunk):
-            r = min(chunk, reps - start)
-            sl = slice(start, start + r)
-            A = np.zeros((r, n, n))                                                # (r, n, n) lower triangular
-            A.reshape(r, n * n)[:, below] = rng.standard_normal((r, below.size))
-            A[:, diag, diag] = np.sqrt(rng.chisquare(dof, size=(r, n)))
-            t = A.sum(axis=1)                                                      # (r, n) = A^T 1
-            g1 = s2 * (A @ t[:, :, None])[..., 0]                                  # (r, n) = G 1
-            train_m = sig + g1
-            out["train"][sl] = (train_m < 0).mean(axis=1)
-            out["sprime"][sl] = (sig - g1 < 0).mean(axis=1)
-            tnorm = np.linalg.norm(t, axis=1)                                      # s2 tnorm = ||Z|| sqrt(s2)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out["test"][sl] = special.ndtr(-sig / (s2 * tnorm))
-            wn2 = n * sig + s2 * tnorm**2                                          # ||w||^2 = n^2 r^2 + ||Z||^2
-            out["weight_norm_sq"][sl] = wn2
-            np.square(A, out=A)                                                    # A is not needed past here
-            xmax = np.sqrt(signal + s2 * np.max(np.sum(A, axis=2), axis=1))        # max_i ||x_i||, G_ii = s2 ||A_i||^2
-            gmin = train_m.min(axis=1)
-            with np.errstate(divide="ignore"):
-                out["rademacher"][sl] = np.where(gmin > 0, np.sqrt(wn2) * xmax / (np.maximum(gmin, 1e-300) * math.sqrt(n)), np.inf)
+    for start in range(0, reps, chunk):
+        r = min(chunk, reps - start)
+        sl = slice(start, start + r)
+        # A (lower triangular) kept packed, replicates last: row i's i entries below the diagonal
+        # are the contiguous block L[off[i]:off[i] + i] (shape (i, r)), its diagonal d[i].
+        L = rng.standard_normal((m, r))                                            # (m, r)
+        d = np.sqrt(rng.chisquare(dof, size=(n, r)))                               # (n, r)
+        t = d.copy()                                                               # (n, r) = A^T 1 (column sums)
+        for i in range(1, n):
+            t[:i] += L[off[i]:off[i + 1]]
+        g1 = d * t                                                                 # (n, r) = A t (times s2: G 1)
+        rowsq = d * d                                                              # (n, r) = ||A_i||^2 (times s2: G_ii)
+        for i in range(1, n):
+            Li = L[off[i]:off[i + 1]]
+            g1[i] += (Li * t[:i]).sum(axis=0)
+            rowsq[i] += (Li * Li).sum(axis=0)
+        g1 *= s2
+        train_m = sig + g1
+        out["train"][sl] = (train_m < 0).mean(axis=0)
+        out["sprime"][sl] = (sig - g1 < 0).mean(axis=0)
+        tnorm = np.sqrt((t * t).sum(axis=0))                                       # s2 tnorm = ||Z|| sqrt(s2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["test"][sl] = special.ndtr(-sig / (s2 * tnorm))
+        wn2 = n * sig + s2 * tnorm**2                                              # ||w||^2 = n^2 r^2 + ||Z||^2
+        out["weight_norm_sq"][sl] = wn2
+        xmax = np.sqrt(signal + s2 * rowsq.max(axis=0))                            # max_i ||x_i||
+        gmin = train_m.min(axis=0)
+        with np.errstate(divide="ignore"):
+            out["rademacher"][sl] = np.where(gmin > 0, np.sqrt(wn2) * xmax / (np.maximum(gmin, 1e-300) * math.sqrt(n)), np.inf)
     return out
