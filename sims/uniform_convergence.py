@@ -40,7 +40,7 @@ special = lazy_module("scipy.special")  # imported on first use (claimcheck list
 
 __all__ = ["direct_error_samples", "fast_error_samples"]
 
-_CHUNK_FLOATS = 1 << 22  # floats per batch of the direct simulator (32 MB of float64)
+_CHUNK_FLOATS = 1 << 22  # floats per batch (32 MB of float64): z of the direct simulator, the packed Bartlett factor of the fast one
 
 
 def _check(n, D, signal, noise, reps, K=1):

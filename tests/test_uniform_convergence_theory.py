@@ -161,6 +161,19 @@ def test_bartlett_and_explicit_vector_simulators_have_the_same_law(n, D, signal,
         assert stats.ks_2samp(a["rademacher"], c["rademacher"], method="asymp").pvalue < KS_ALPHA
 
 
+@pytest.mark.parametrize("sim", [S.direct_error_samples, S.fast_error_samples])
+def test_simulators_at_n_equals_one_and_d_equals_n(sim):
+    # n = 1 (no cross terms, an empty Bartlett factor below the diagonal): train error 0, S' error P(chi^2_D > c)
+    out = sim(1, 5, 0.3, 1.0, 4000, np.random.default_rng(8))
+    assert np.all(out["train"] == 0.0) and _z(out["sprime"], T.linear_sprime_error(1, 5, 0.3, 1.0)) < Z
+    assert _z(out["weight_norm_sq"], T.expected_weight_norm_sq(1, 0.3, 1.0)) < Z
+    # D = n: the last Bartlett diagonal is chi_1
+    n, D, signal, noise = 12, 12, 1 / 48, 1.0
+    out = sim(n, D, signal, noise, 4000, np.random.default_rng(9))
+    for key, f in (("test", T.linear_test_error), ("train", T.linear_train_error), ("sprime", T.linear_sprime_error)):
+        assert _z(out[key], f(n, D, signal, noise)) < Z, key
+
+
 def test_simulators_are_deterministic_given_the_seed():
     a = S.direct_error_samples(8, 32, 0.05, 1.0, 50, np.random.default_rng(7))
     b = S.direct_error_samples(8, 32, 0.05, 1.0, 50, np.random.default_rng(7))
