@@ -108,27 +108,28 @@ def test_the_core_requires_no_torch_and_the_extras_are_declared(wheel):
 
 
 # --------------------------------------------------------------------------- namespace
-def test_a_user_project_with_its_own_theory_and_sims_packages_uses_claimcheck(tmp_path):
-    for pkg, body in (("theory", "MINE = 'theory of the user'\n"), ("sims", "MINE = 'sims of the user'\n")):
-        (tmp_path / pkg).mkdir()
-        (tmp_path / pkg / "__init__.py").write_text(body)
-        (tmp_path / pkg / "_validation.py").write_text("raise RuntimeError('claimcheck must not import this')\n")
-    code = textwrap.dedent("""
-        import theory, sims, claimcheck
-        from claimcheck.theory.ridgeless import min_norm_risk_finite
-        from claimcheck.sims.ridgeless import fast_risk_samples
-        assert theory.MINE == 'theory of the user' and sims.MINE == 'sims of the user'
-        assert abs(min_norm_risk_finite(100, 50, 1.0, 1.0) - 50 / 49) < 1e-12
-        v = claimcheck.get_claim('ridgeless.minnorm_finite').check(budget='quick', seed=0)
-        assert v.status.value == 'passed', v
-        import sys
-        assert sys.modules['theory'].__file__.startswith(sys.argv[0] or '.') or 'theory of the user' == theory.MINE
-        twice = [m for m in sys.modules if m.endswith('theory.ridgeless')]
-        assert twice == ['claimcheck.theory.ridgeless'], twice
-        print('ok')
-    """)
-    res = _run(code, tmp_path)
-    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
+_USER_PACKAGES = {"theory": "MINE = 'theory of the user'\n", "sims": "MINE = 'sims of the user'\n"}
+NAMESPACE_CHECK = textwrap.dedent("""
+    import theory, sims, claimcheck
+    from claimcheck.theory.ridgeless import min_norm_risk_finite
+    from claimcheck.sims.ridgeless import fast_risk_samples
+    assert theory.MINE == 'theory of the user' and sims.MINE == 'sims of the user'
+    assert abs(min_norm_risk_finite(100, 50, 1.0, 1.0) - 50 / 49) < 1e-12
+    v = claimcheck.get_claim('ridgeless.minnorm_finite').check(budget='quick', seed=0)
+    assert v.status.value == 'passed', v
+    import sys
+    assert sys.modules['theory'].__file__.startswith(sys.argv[0] or '.') or 'theory of the user' == theory.MINE
+    twice = [m for m in sys.modules if m.endswith('theory.ridgeless')]
+    assert twice == ['claimcheck.theory.ridgeless'], twice
+    print('ok')
+""")
+
+
+def test_a_user_project_with_its_own_theory_and_sims_packages_uses_claimcheck(user_project):
+    # run first in the user project's fresh interpreter (see user_project), before anything imports claimcheck
+    ran = user_project["fresh_runs"]["namespace"]
+    assert "error" not in ran, ran.get("error")
+    assert ran["stdout"].strip() == "ok"
 
 
 # --------------------------------------------------------------------------- a core-only install
@@ -203,15 +204,21 @@ def _claims_named(family: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def user_claims(tmp_path_factory) -> dict:
-    """The three ways a user's claims reach claimcheck, in one installation: an installed
-    distribution declaring the entry point (``site`` on PYTHONPATH, family ``mine``), ``--module
-    my_claims`` from the current folder (``mymod``) and ``--module path/to/file.py`` (``myfile``).
-    One interpreter runs the commands (list, verify); a second, fresh one runs the three reproduce
-    lines, each in its own namespace, and nothing but its own line imports ``my_claims`` or loads
-    the file (the entry point is the only other source of claims), so a line that lost its import
-    or load still fails. Two interpreters instead of six."""
-    tmp = tmp_path_factory.mktemp("user_claims")
+def user_project(tmp_path_factory) -> dict:
+    """A user's project, in one installation: its own top-level ``theory`` and ``sims`` packages
+    (whose ``_validation`` raises if imported), and the three ways its claims reach claimcheck:
+    an installed distribution declaring the entry point (``site`` on PYTHONPATH, family
+    ``mine``), ``--module my_claims`` from the current folder (``mymod``) and ``--module
+    path/to/file.py`` (``myfile``). One interpreter runs the commands (list, verify); a second,
+    fresh one runs the namespace check first (before anything imports claimcheck), then the three
+    reproduce lines, each in its own namespace with its own error capture. Nothing but a line's
+    own prefix imports ``my_claims`` or loads the file (the entry point is the only other source
+    of claims), so a line that lost its import or load still fails. Two interpreters instead of seven."""
+    tmp = tmp_path_factory.mktemp("user_project")
+    for pkg, body in _USER_PACKAGES.items():
+        (tmp / pkg).mkdir()
+        (tmp / pkg / "__init__.py").write_text(body)
+        (tmp / pkg / "_validation.py").write_text("raise RuntimeError('claimcheck must not import this')\n")
     site = tmp / "site"
     site.mkdir()
     _fake_distribution(site, "my_paper_claims")
@@ -230,39 +237,41 @@ def user_claims(tmp_path_factory) -> dict:
     for how, res in zip(reports, runs):
         out[how] = {"res": res, "report": json.loads(reports[how].read_text()) if res.returncode == 0 else None}
     lines = {how: _reproduce_line(out[how]["report"]["verdicts"][0]) for how in reports if out[how]["report"]}
+    sources = {"namespace": NAMESPACE_CHECK, **{how: _exec_line(line) for how, line in lines.items()}}
     code = textwrap.dedent(f"""
         import contextlib, io, json, sys, traceback
-        results = []
-        for src in {[_exec_line(line) for line in lines.values()]!r}:
+        results = {{}}
+        for name, src in {sources!r}.items():
             out = io.StringIO()
             try:
                 with contextlib.redirect_stdout(out):
                     exec(src, {{}})
-                results.append(json.loads(out.getvalue().strip().splitlines()[-1]))
+                results[name] = {{"stdout": out.getvalue()}}
             except Exception:
-                results.append({{"error": traceback.format_exc()}})
+                results[name] = {{"stdout": out.getvalue(), "error": traceback.format_exc()}}
         sys.__stdout__.write("\\n" + json.dumps(results) + "\\n")
     """)
     fresh = _run(code, tmp, env)   # a fresh interpreter finds each claim through its own line
-    printed = json.loads(fresh.stdout.strip().splitlines()[-1]) if fresh.returncode == 0 else []
-    for how, numbers in zip(lines, printed):
-        out[how]["line"], out[how]["reproduced"] = lines[how], numbers
-    out["fresh"] = fresh
+    assert fresh.returncode == 0, fresh.stdout[-2000:] + fresh.stderr
+    out["fresh_runs"] = json.loads(fresh.stdout.strip().splitlines()[-1])
+    for how, line in lines.items():
+        ran = out["fresh_runs"][how]
+        out[how]["line"] = line
+        out[how]["reproduced"] = ran if "error" in ran else json.loads(ran["stdout"].strip().splitlines()[-1])
     return out
 
 
-def test_an_installed_package_declaring_the_entry_point_has_its_claims_listed_verified_and_reproduced(user_claims):
-    listed, res, report = user_claims["listed"], user_claims["entry_point"]["res"], user_claims["entry_point"]["report"]
+def test_an_installed_package_declaring_the_entry_point_has_its_claims_listed_verified_and_reproduced(user_project):
+    listed, res, report = user_project["listed"], user_project["entry_point"]["res"], user_project["entry_point"]["report"]
     assert listed.returncode == 0 and "mine.uniform_mean" in listed.stdout, listed.stderr
     assert res.returncode == 0, res.stdout + res.stderr
     (v,) = report["verdicts"]
     assert v["claim_id"] == "mine.uniform_mean" and v["status"] == "passed"
     assert report["mutants"][0]["rejected"] is True
-    assert user_claims["fresh"].returncode == 0, user_claims["fresh"].stderr
-    assert "error" not in user_claims["entry_point"]["reproduced"], user_claims["entry_point"]["reproduced"]["error"]
-    line = user_claims["entry_point"]["line"]
+    assert "error" not in user_project["entry_point"]["reproduced"], user_project["entry_point"]["reproduced"]["error"]
+    line = user_project["entry_point"]["line"]
     assert line.startswith("import claimcheck; claimcheck.get_claim('mine.uniform_mean').check(")
-    assert user_claims["entry_point"]["reproduced"] == {k: v[k] for k in ("status", "z", "estimate")}
+    assert user_project["entry_point"]["reproduced"] == {k: v[k] for k in ("status", "z", "estimate")}
 
 
 def _reproduce_line(verdict_dict: dict) -> str:
@@ -280,16 +289,15 @@ def _exec_line(line: str) -> str:
 
 
 @pytest.mark.parametrize("how", ["module", "file"])
-def test_verify_module_loads_unpackaged_claims_and_their_reproduce_line_runs(user_claims, how):
-    res, report = user_claims[how]["res"], user_claims[how]["report"]
+def test_verify_module_loads_unpackaged_claims_and_their_reproduce_line_runs(user_project, how):
+    res, report = user_project[how]["res"], user_project[how]["report"]
     assert res.returncode == 0, res.stdout + res.stderr
     (v,) = report["verdicts"]
     assert v["claim_id"] == f"my{'mod' if how == 'module' else 'file'}.uniform_mean" and v["status"] == "passed"
-    assert user_claims["fresh"].returncode == 0, user_claims["fresh"].stderr
-    assert "error" not in user_claims[how]["reproduced"], user_claims[how]["reproduced"]["error"]
-    line = user_claims[how]["line"]
+    assert "error" not in user_project[how]["reproduced"], user_project[how]["reproduced"]["error"]
+    line = user_project[how]["line"]
     assert ("import claimcheck, my_claims" in line) if how == "module" else ("claimcheck.load_claims(" in line)
-    assert user_claims[how]["reproduced"] == {k: v[k] for k in ("status", "z", "estimate")}
+    assert user_project[how]["reproduced"] == {k: v[k] for k in ("status", "z", "estimate")}
 
 
 def test_verify_module_refuses_a_missing_module_with_one_line(tmp_path, monkeypatch, capsys):
