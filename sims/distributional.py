@@ -413,13 +413,17 @@ def _one_blas_thread():
 def _int_gram(ai: np.ndarray, bi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(a_i . b_j, |a_i|^2, |b_j|^2) of non-negative integer rows, exact.
 
-    The Gram matrix is one float32 GEMM when every squared norm is below 2^24: each product is an
-    integer below 2^16 and every partial sum, in whatever order BLAS adds, is a non-negative integer
-    at most a.b <= max(|a|^2, |b|^2) < 2^24, so exactly representable (the result is the exact
-    integer, the same bits whatever the blocking). Otherwise one float64 GEMM (exact below 2^53).
+    The Gram matrix is one float32 GEMM when every squared norm is below 2^24: for non-negative
+    entries every product and every partial sum, in whatever order BLAS adds, is a non-negative
+    integer at most a.b <= max(|a|^2, |b|^2) < 2^24, so exactly representable (the result is the exact
+    integer, the same bits whatever the blocking). Otherwise one float64 GEMM: exact below 2^52, which
+    keeps |a - b|^2 <= |a|^2 + |b|^2 < 2^53 exact in :func:`_int_sq_dists` too.
     ``bi is ai`` gives the symmetric product a @ a.T (numpy's SYRK: half the work). Columns that are
     0 in every row of both (MNIST's border pixels: ~15%) add nothing to any sum and are left out."""
     same = bi is ai
+    for name, arr in (("ai", ai), ("bi", bi)):
+        if arr.dtype.kind not in "iu" or (arr.dtype.kind == "i" and arr.size and arr.min() < 0):
+            raise ValueError(f"{name} has dtype {arr.dtype}, must hold non-negative integers (raw pixels)")
     keep = ai.any(axis=0) if same else ai.any(axis=0) | bi.any(axis=0)
     if not keep.all():
         ai = ai[:, keep]
@@ -427,8 +431,8 @@ def _int_gram(ai: np.ndarray, bi: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     na = np.einsum("ij,ij->i", ai, ai, dtype=np.int64)
     nb = na if same else np.einsum("ij,ij->i", bi, bi, dtype=np.int64)
     top = max(int(na.max(initial=0)), int(nb.max(initial=0)))
-    if top >= 2**53:
-        raise ValueError(f"integer rows have squared norm {top}, must be < 2**53 (exact float64 Gram matrix)")
+    if top >= 2**52:
+        raise ValueError(f"integer rows have squared norm {top}, must be < 2**52 (exact float64 Gram matrix and distances)")
     dt = np.float32 if top < 2**24 else np.float64
     a = ai.astype(dt)
     b = a if same else bi.astype(dt)

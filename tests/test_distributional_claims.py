@@ -204,8 +204,10 @@ def test_int_gram_is_exact_on_both_precisions_and_at_the_float32_boundary():
     big = rng.integers(0, 5000, size=(20, 40))  # norms > 2^24: the float64 path, still exact
     d = S._int_sq_dists(big, big[:7], 1.0)
     assert np.array_equal(d, _int64_sq_dists(big, big[:7]).astype(float))
-    with pytest.raises(ValueError, match="must be < 2\\*\\*53"):
-        S._int_gram(np.full((1, 2), 2**27), np.full((1, 2), 1))
+    with pytest.raises(ValueError, match="must be < 2\\*\\*52"):
+        S._int_gram(np.full((1, 2), 2**26), np.full((1, 2), 1))
+    with pytest.raises(ValueError, match="ai has dtype int64, must hold non-negative integers"):
+        S._int_gram(np.array([[-1, 2]]), np.array([[1, 2]]))
 
 
 def test_knn1_and_kernel_fits_do_not_depend_on_the_cache_key():
