@@ -312,10 +312,68 @@ def gd_spectral_losses(n: int, d: int, v: float, eta: float, log_steps, reps: in
 def ols_excess_risks(V, beta_star, link: str, n: int, reps: int, rng: np.random.Generator, *, chunk: int = 256) -> np.ndarray:
     """Samples (reps,) of the OLS excess risk (beta_hat - beta_bar)^T V (beta_hat - beta_bar), n > d.
 
-    Direct simulation: per replicate n points x ~ N(0, V), y = sigma(<beta*, x>), beta_hat =
-    (X^T X)^{-1} X^T y (batched solves, ``chunk`` replicates at a time); beta_bar from
-    :func:`theory.deep_bootstrap.best_linear_predictor`. (X^T X is invertible almost surely.)
+    Per replicate n points x ~ N(0, V), y = sigma(<beta*, x>), beta_hat = (X^T X)^{-1} X^T y,
+    beta_bar from :func:`theory.deep_bootstrap.best_linear_predictor`; (X^T X is invertible almost
+    surely); ``chunk`` replicates at a time. Drawn from an exactly equivalent representation with
+    O(n + d^2) random numbers per replicate instead of the n d of the design (the direct
+    simulation is :func:`_ols_excess_risks_direct`, the independent reference of the tests):
+
+    * whiten and rotate, z = R V^{-1/2} x with R <beta*, x> = s z_1 (s = ||beta*||_V): the excess
+      risk is ||g||^2, g the least-squares coefficient of the residual eps = sigma(s u) - c u on
+      Z = [u, W] (u = z_1 column, c = E[u sigma(s u)]; W an n x (d-1) Gaussian independent of u);
+    * rotate the n rows by an orthogonal Q with Q^T u = |u| e_1, Q^T eps in span(e_1, e_2)
+      (Q depends only on u, so Q^T W is again i.i.d. Gaussian): rows 1, 2 of Q^T Z are
+      (|u|, a1^T), (0, a2^T), the other n - 2 rows (0, A) with A^T A ~ Wishart_{d-1}(n - 2, I)
+      = L L^T (Bartlett: L lower triangular, L_ii^2 ~ chi^2(n - 1 - i), L_ij ~ N(0, 1));
+    * eliminating g_1: g' = e_2 (L L^T + a2 a2^T)^{-1} a2 = e_2 L^{-T} w / (1 + |w|^2), w = L^{-1} a2
+      (Sherman-Morrison), g_1 = (e_1 - a1^T g') / |u| with a1^T g' ~ |g'| xi, xi ~ N(0, 1).
     """
+    T.check_link(link)
+    V = T.check_covariance(V)
+    b, s = T.check_beta_star(beta_star, V)
+    d = V.shape[0]
+    n = check_int("n", n, min_value=d + 1, max_value=10**7)
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    chunk = check_int("chunk", chunk, min_value=1, max_value=10**7)
+    check_rng("rng", rng)
+    check_size("min(chunk, reps) x (n + d^2)", min(chunk, reps) * (n + d * d))
+    lam = np.linalg.eigvalsh(V)
+    if lam[0] <= 0:
+        raise ValueError(f"V has eigenvalue {lam[0]:.3g}, must be positive definite for OLS")
+    c = T.link_coefficient(link, s)
+    sig = link_function(link)
+    p = d - 1
+    df = n - 1 - np.arange(1, p + 1)  # Bartlett degrees of freedom n - 2 - i + 1, i = 1..d-1 (>= n - d >= 1)
+    off = np.arange(p) * (np.arange(p) - 1) // 2  # row k of L's strict lower part: packed[off[k]:off[k] + k]
+    out = np.empty(reps)
+    for i in range(0, reps, chunk):
+        r = min(chunk, reps - i)
+        u = rng.standard_normal((r, n))
+        eps = sig(s * u) - c * u
+        nu = np.sqrt(np.einsum("rn,rn->r", u, u))
+        e1 = np.einsum("rn,rn->r", eps, u) / nu  # eps . q_1
+        perp = eps - (e1 / nu)[:, None] * u
+        e2 = np.sqrt(np.einsum("rn,rn->r", perp, perp))  # |eps - (eps . q_1) q_1|
+        a2 = rng.standard_normal((r, p))
+        packed = rng.standard_normal((r, p * (p - 1) // 2))  # L_ij, i > j, row by row
+        diag = np.sqrt(rng.chisquare(df, size=(r, p))) if p else np.empty((r, 0))
+        xi = rng.standard_normal(r)
+        w = np.empty((r, p))
+        for k in range(p):  # L w = a2 (forward substitution, all replicates at once)
+            w[:, k] = (a2[:, k] - np.einsum("rj,rj->r", packed[:, off[k]:off[k] + k], w[:, :k])) / diag[:, k]
+        v = w.copy()
+        for k in range(p - 1, -1, -1):  # L^T v = w (column-oriented back substitution, row k of L)
+            v[:, k] /= diag[:, k]
+            v[:, :k] -= packed[:, off[k]:off[k] + k] * v[:, k:k + 1]
+        g2 = (e2 / (1.0 + np.einsum("rp,rp->r", w, w))) ** 2 * np.einsum("rp,rp->r", v, v)  # |g'|^2
+        g1 = (e1 - np.sqrt(g2) * xi) / nu
+        out[i:i + r] = g1 * g1 + g2
+    return out
+
+
+def _ols_excess_risks_direct(V, beta_star, link: str, n: int, reps: int, rng: np.random.Generator, *, chunk: int = 256) -> np.ndarray:
+    """:func:`ols_excess_risks` by direct simulation (sample X, batched normal-equation solves):
+    the reference its reduced representation is tested against (same distribution)."""
     T.check_link(link)
     V = T.check_covariance(V)
     b, s = T.check_beta_star(beta_star, V)
