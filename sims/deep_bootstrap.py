@@ -86,6 +86,24 @@ def _gaussian(rng: np.random.Generator, shape, root: np.ndarray) -> np.ndarray:
     return z @ root.T
 
 
+def _dataset(rng, reps: int, n: int, root: np.ndarray, b: np.ndarray, sig):
+    """X ~ N(0, root root^T) of shape (reps, n, d) and Y = sig(X b), drawn in blocks of replicates
+    (the same numbers as one (reps, n, d) draw of :func:`_gaussian`) that stay in cache while
+    they are scaled and projected: one pass over X in memory instead of three."""
+    d = root.shape[0]
+    X, Y = np.empty((reps, n, d)), np.empty((reps, n))
+    step = max(1, 2**16 // (n * d))
+    for i in range(0, reps, step):
+        j = min(reps, i + step)
+        rng.standard_normal(out=X[i:j])
+        if root.ndim == 1:
+            X[i:j] *= root
+        else:
+            X[i:j] = X[i:j] @ root.T
+        Y[i:j] = sig(X[i:j] @ b)
+    return X, Y
+
+
 class _Logger:
     """Collects exact test losses of the (reps, d) iterates at the logged steps."""
 
@@ -159,8 +177,7 @@ def real_world_sgd_losses(V, beta_star, link: str, n: int, batch: int, eta: floa
         raise ValueError(f"batch={B}, must be <= n={n}")
     sig = link_function(link)
     d = V.shape[0]
-    X = _gaussian(rng, (reps, n, d), root)  # (reps, n, d)
-    Y = sig(X @ b)  # (reps, n)
+    X, Y = _dataset(rng, reps, n, root, b, sig)  # (reps, n, d), (reps, n)
     per_epoch = n // B
     beta = np.zeros((reps, d))
     log = _Logger(t, reps, V, bar, T.best_linear_risk(link))
