@@ -278,25 +278,86 @@ def _check_gd(n, d, v, eta, log_steps, reps):
 
 def gd_direct_losses(n: int, d: int, v: float, eta: float, log_steps, reps: int, rng: np.random.Generator) -> np.ndarray:
     """Full-batch GD, identity link, V = v I_d, ||beta*||_V = 1 (beta* = default_beta_star):
-    test losses (reps, len(log_steps)) from the exact iterate beta_t = beta* - (I - eta S_n)^t beta*
-    (S_n = U diag(mu) U^T from the sampled X; ``inf`` = the min-norm interpolator)."""
+    test losses (reps, len(log_steps)) of the exact iterate beta_t = beta* - (I - eta S_n)^t beta*
+    on the sampled X (``inf`` = the min-norm interpolator).
+
+    Integer steps (up to 2^20): the error r_t = (I - eta S_n)^t beta* by repeated squaring of the d x d matrix
+    (d <= n), or, for d > n, in the n x n Gram space: with c = X beta*, y = (X X^T)^{-1} c and
+    A = I - (eta/n) X X^T, ||r_t||^2 = ||beta*||^2 - c^T y + c^T A^{2t} y (the null-space part
+    of beta* is untouched by GD; push-through (I - eta S_n) X^T = X^T A). Other steps, or where
+    the powers overflow (eta beyond the stability limit): from the eigendecomposition of S_n,
+    |1 - eta mu_k|^{2t}. Both are the same function of X (to rounding)."""
     n, d, v, eta, reps, t = _check_gd(n, d, v, eta, log_steps, reps)
     check_rng("rng", rng)
     b = T.default_beta_star(v * np.eye(d))
     with threadpool_limits(limits=1, user_api="blas"):
-        X = np.sqrt(v) * rng.standard_normal((reps, n, d))
-        if d <= n:
-            mu, U = np.linalg.eigh(np.swapaxes(X, 1, 2) @ X / n)  # (reps, d), (reps, d, d)
-            w2 = (np.swapaxes(U, 1, 2) @ b) ** 2  # (beta* in S_n's eigenbasis)^2
-        else:  # the n nonzero eigenpairs from the n x n Gram matrix, plus the null space
-            g, W = np.linalg.eigh(X @ np.swapaxes(X, 1, 2) / n)  # (reps, n), (reps, n, n)
-            proj = np.einsum("rnk,rn->rk", W, X @ b)  # v_k^T X beta*
-            keep = g > 1e-10 * g.max(axis=1, keepdims=True)
-            w2 = np.where(keep, proj**2 / (n * np.where(keep, g, 1.0)), 0.0)
-            mu = np.where(keep, g, 0.0)
-            null = float(b @ b) - w2.sum(axis=1)
-            mu = np.concatenate([mu, np.zeros((reps, 1))], axis=1)  # one slot carries the null space
-            w2 = np.concatenate([w2, null[:, None]], axis=1)
+        X = rng.standard_normal((reps, n, d))
+        X *= np.sqrt(v)
+        fin = t[np.isfinite(t)]
+        if np.all(fin == np.floor(fin)) and np.all(fin <= 2**20):  # <= 21 squarings
+            with np.errstate(over="ignore", invalid="ignore"):
+                out = _gd_by_powers(X, b, v, eta, t)
+            bad = ~np.all(np.isfinite(out), axis=1)
+            if np.any(bad):
+                out[bad] = _gd_by_eigh(X[bad], b, v, eta, t)
+            return out
+        return _gd_by_eigh(X, b, v, eta, t)
+
+
+def _apply_powers(A: np.ndarray, x: np.ndarray, exponents) -> list:
+    """[A^e x for e in exponents] (increasing integers >= 0) for a stack A (reps, k, k), x (reps, k):
+    binary powers A^(2^j) by repeated squaring, each step from the previous exponent."""
+    pows, out, done = [A], [], 0
+    for e in exponents:
+        delta, j = int(e) - done, 0
+        while delta:
+            if delta & 1:
+                while len(pows) <= j:
+                    pows.append(pows[-1] @ pows[-1])
+                x = np.matmul(pows[j], x[:, :, None])[:, :, 0]
+            delta >>= 1
+            j += 1
+        done = int(e)
+        out.append(x)
+    return out
+
+
+def _gd_by_powers(X, b, v, eta, t):
+    reps, n, d = X.shape
+    finite = np.isfinite(t)
+    ks = t[finite].astype(np.int64)
+    out = np.empty((reps, t.size))
+    if d <= n:  # S_n has full rank: the t = inf loss is exactly 0
+        A = np.eye(d) - (eta / n) * (np.swapaxes(X, 1, 2) @ X)
+        r = _apply_powers(A, np.broadcast_to(b, (reps, d)).copy(), ks)
+        out[:, finite] = v * np.stack([np.einsum("ri,ri->r", x, x) for x in r], axis=1)
+        out[:, ~finite] = 0.0
+        return out
+    G = X @ np.swapaxes(X, 1, 2)  # (reps, n, n)
+    c = X @ b
+    y = np.linalg.solve(G, c[:, :, None])[:, :, 0]
+    null = float(b @ b) - np.einsum("rn,rn->r", c, y)  # ||(I - P) beta*||^2, P the row-space projection
+    A = np.eye(n) - (eta / n) * G
+    q = _apply_powers(A, y, 2 * ks)
+    out[:, finite] = v * (null[:, None] + np.stack([np.einsum("rn,rn->r", c, x) for x in q], axis=1))
+    out[:, ~finite] = v * null[:, None]
+    return out
+
+
+def _gd_by_eigh(X, b, v, eta, t):
+    reps, n, d = X.shape
+    if d <= n:
+        mu, U = np.linalg.eigh(np.swapaxes(X, 1, 2) @ X / n)  # (reps, d), (reps, d, d)
+        w2 = (np.swapaxes(U, 1, 2) @ b) ** 2  # (beta* in S_n's eigenbasis)^2
+    else:  # the n nonzero eigenpairs from the n x n Gram matrix, plus the null space
+        g, W = np.linalg.eigh(X @ np.swapaxes(X, 1, 2) / n)  # (reps, n), (reps, n, n)
+        proj = np.einsum("rnk,rn->rk", W, X @ b)  # v_k^T X beta*
+        keep = g > 1e-10 * g.max(axis=1, keepdims=True)
+        w2 = np.where(keep, proj**2 / (n * np.where(keep, g, 1.0)), 0.0)
+        mu = np.where(keep, g, 0.0)
+        null = float(b @ b) - w2.sum(axis=1)
+        mu = np.concatenate([mu, np.zeros((reps, 1))], axis=1)  # one slot carries the null space
+        w2 = np.concatenate([w2, null[:, None]], axis=1)
     zero = mu <= 1e-10 * mu.max(axis=1, keepdims=True)
     finite_t = np.where(np.isinf(t), 0.0, t)
     with np.errstate(under="ignore"):

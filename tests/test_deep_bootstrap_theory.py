@@ -218,6 +218,28 @@ def test_gd_direct_and_spectral_agree_and_reach_min_norm_limit():
         assert np.allclose(a[:, 0], 1.0) and np.allclose(c[:, 0], 1.0)
 
 
+@pytest.mark.parametrize("n, d, eta_frac", [(20, 50, 0.5), (40, 10, 0.8), (10, 5, 0.2), (10, 60, 0.8), (1, 3, 0.5), (3, 1, 0.5),
+                                          (12, 4, 3.0), (12, 4, 30.0), (8, 20, 30.0)])  # beyond the stability limit; at 30 the
+                                          # powers overflow and those runs take the eigh fallback
+def test_gd_direct_repeated_squaring_equals_the_eigendecomposition(n, d, eta_frac):
+    # integer steps go through matrix powers (d x d, or the n x n Gram space for d > n), other steps
+    # and overflowing runs through the eigendecomposition: the same function of X up to rounding
+    # (float-rounding tolerance: relative 1e-9, absolute 1e-13 of the start loss 1)
+    eta = eta_frac * d / (1 + math.sqrt(d / n)) ** 2
+    steps = np.array([0.0, 1.0, 2.0, 7.0, 50.0, 300.0, math.inf])
+    a = S.gd_direct_losses(n, d, 1 / d, eta, steps, 200, np.random.default_rng(3))
+    X = np.random.default_rng(3).standard_normal((200, n, d))
+    X *= math.sqrt(1 / d)
+    e = S._gd_by_eigh(X, T.default_beta_star(np.eye(d) / d), 1 / d, eta, steps)
+    assert not np.any(np.isnan(a))
+    fin = np.isfinite(e)
+    assert np.array_equal(fin, np.isfinite(a))
+    assert np.allclose(a[fin], e[fin], rtol=1e-9, atol=1e-13)
+    # a non-integer step takes the eigendecomposition path throughout
+    half = S.gd_direct_losses(n, d, 1 / d, eta, [0.5, 2.0], 200, np.random.default_rng(3))
+    assert np.array_equal(half, S._gd_by_eigh(X, T.default_beta_star(np.eye(d) / d), 1 / d, eta, np.array([0.5, 2.0])))
+
+
 def test_direct_ols_matches_exact_risk_and_rejects_homoscedastic_formula_at_d1():
     V = T.powerlaw_covariance(1)
     x = S.ols_excess_risks(V, T.default_beta_star(V), "sign", 8, 40000, np.random.default_rng(8), chunk=40000)
