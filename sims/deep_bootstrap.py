@@ -11,7 +11,8 @@ beta <- beta + (eta/B) sum_i x_i (y_i - <beta, x_i>), beta_0 = 0):
 * **Ideal World** (:func:`ideal_world_sgd_losses`): every step draws B fresh points.
 * **Real World** (:func:`real_world_sgd_losses`): n points drawn once per replicate; each
   epoch a fresh uniformly random permutation, split into floor(n/B) consecutive batches
-  (remainder dropped, as PyTorch's ``drop_last``). The first epoch sees only fresh points.
+  (remainder dropped, as PyTorch's ``drop_last``). The first epoch sees only fresh points (it
+  takes them in their drawn order: for i.i.d. points the same law as a permutation).
 * **Full-batch GD** on n points, identity link, isotropic V: :func:`gd_direct_losses`
   (sample X, closed-form iterate from the eigendecomposition of S_n, fixed beta*) and
   :func:`gd_spectral_losses` (Rao-Blackwellised: only the Wishart spectrum, bidiagonal model
@@ -165,7 +166,8 @@ def real_world_sgd_losses(V, beta_star, link: str, n: int, batch: int, eta: floa
                           rng: np.random.Generator, *, return_train: bool = False):
     """Test losses (reps, len(log_steps)) of ``reps`` SGD runs, each on its own n fixed samples.
 
-    Random reshuffling: each epoch a fresh permutation per replicate, floor(n/B) batches.
+    Random reshuffling: each epoch a fresh permutation per replicate, floor(n/B) batches (the
+    first epoch in the drawn order of the i.i.d. points, which has the same law).
     With ``return_train`` also the training losses (1/n) sum_i (y_i - <beta, x_i>)^2.
     """
     V, b, B, eta, steps, reps, t, root, bar = _setup(V, beta_star, link, batch, eta, steps, log_steps, reps)
@@ -193,11 +195,15 @@ def real_world_sgd_losses(V, beta_star, link: str, n: int, batch: int, eta: floa
             train[:, k] = np.einsum("rn,rn->r", resid, resid) / n
 
     log_all(0)
-    # Gathers go through flat row numbers r n + i of X viewed as (reps n, d); each epoch's
-    # batches are laid out (per_epoch, reps, B), so a step reads one contiguous index block
+    # Epoch 1 takes the points in their drawn order: the rows are i.i.d. and independent of the
+    # permutations, so X o pi_1 is again an i.i.d. data set and the later epochs' orders relative
+    # to it (pi_1^-1 o pi_e) are again independent uniform permutations: the same joint law as
+    # shuffling epoch 1 too, with strided views instead of gathers (and one permutation fewer).
+    # Later epochs gather through flat row numbers r n + i of X viewed as (reps n, d); each
+    # epoch's batches are laid out (per_epoch, reps, B), so a step reads one contiguous index block
     # (2-D fancy indexing X[rows, perm[:, j B:(j + 1) B]] with a strided column is ~5x slower).
     # The step's arrays live in buffers allocated once: a fresh (reps, B, d) array per step
-    # (400 kB at reps = 1000, d = 50) is an mmap with page faults, 3-4x the cost of the step itself.
+    # (400 kB at reps = 1000, d = 50) is an mmap with page faults.
     Xf, Yf = X.reshape(reps * n, d), Y.reshape(reps * n)
     base = (np.arange(reps) * n)[:, None]
     x, y, r = np.empty((reps, B, d)), np.empty((reps, B)), np.empty((reps, B))
@@ -206,24 +212,28 @@ def real_world_sgd_losses(V, beta_star, link: str, n: int, batch: int, eta: floa
     with threadpool_limits(limits=1, user_api="blas"):
         for step in range(1, steps + 1):
             j = (step - 1) % per_epoch
-            if j == 0:
+            first = step <= per_epoch
+            if j == 0 and not first:
                 perm = np.argsort(rng.random((reps, n)), axis=1)
                 epoch = (base + perm[:, :per_epoch * B]).reshape(reps, per_epoch, B).transpose(1, 0, 2).copy()
-            idx = epoch[j]  # (reps, B) flat row numbers
             if B == 1:  # the Figure-7 setting: (reps, d) rows, the same arithmetic without the batch axis
-                np.take(Xf, idx[:, 0], axis=0, out=x1)
-                np.take(Yf, idx[:, 0], out=y1)
-                np.einsum("rd,rd->r", x1, beta, out=r1)
-                np.subtract(y1, r1, out=r1)
-                x1 *= r1[:, None]
+                if first:
+                    xs, ys = X[:, j], Y[:, j]
+                else:
+                    xs, ys = np.take(Xf, epoch[j, :, 0], axis=0, out=x1), np.take(Yf, epoch[j, :, 0], out=y1)
+                np.einsum("rd,rd->r", xs, beta, out=r1)
+                np.subtract(ys, r1, out=r1)
+                np.multiply(xs, r1[:, None], out=x1)
                 x1 *= eta
                 beta += x1
             else:
-                np.take(Xf, idx, axis=0, out=x)
-                np.take(Yf, idx, out=y)
-                np.einsum("rbd,rd->rb", x, beta, out=r)
-                np.subtract(y, r, out=r)
-                np.einsum("rbd,rb->rd", x, r, out=g)
+                if first:
+                    xs, ys = X[:, j * B:(j + 1) * B], Y[:, j * B:(j + 1) * B]
+                else:
+                    xs, ys = np.take(Xf, epoch[j], axis=0, out=x), np.take(Yf, epoch[j], out=y)
+                np.einsum("rbd,rd->rb", xs, beta, out=r)
+                np.subtract(ys, r, out=r)
+                np.einsum("rbd,rb->rd", xs, r, out=g)
                 g *= eta / B
                 beta += g
             log_all(step)

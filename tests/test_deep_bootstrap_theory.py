@@ -195,6 +195,50 @@ def test_real_world_first_epoch_is_the_ideal_world(link):
     assert _zmax(L, th) < _zc(len(steps))
 
 
+def _real_world_reference(V, b, link, n, B, eta, steps, reps, rng):
+    """Real World SGD as the docstring states it, every epoch (the first included) a fresh
+    argsort permutation per replicate, gathered with take_along_axis: (test, train) losses at every step."""
+    d = V.shape[0]
+    X = rng.standard_normal((reps, n, d)) * np.sqrt(np.diag(V))
+    Y = S.link_function(link)(X @ b)
+    bar = T.best_linear_predictor(b, V, link)
+    beta, per_epoch, test, train = np.zeros((reps, d)), n // B, [], []
+    for step in range(1, steps + 1):
+        j = (step - 1) % per_epoch
+        if j == 0:
+            perm = np.argsort(rng.random((reps, n)), axis=1)
+        idx = perm[:, j * B:(j + 1) * B]
+        x = np.take_along_axis(X, idx[:, :, None], axis=1)
+        y = np.take_along_axis(Y, idx, axis=1)
+        beta = beta + (eta / B) * np.einsum("rbd,rb->rd", x, y - np.einsum("rbd,rd->rb", x, beta))
+        D = beta - bar
+        test.append(T.best_linear_risk(link) + np.einsum("ri,ij,rj->r", D, V, D))
+        train.append(np.mean((Y - np.einsum("rnd,rd->rn", X, beta)) ** 2, axis=1))
+    return np.stack(test, axis=1), np.stack(train, axis=1)
+
+
+@pytest.mark.parametrize("link, B", [("sign", 2), ("identity", 1)])
+def test_real_world_first_epoch_in_drawn_order_has_the_law_of_a_shuffled_one(link, B):
+    # real_world_sgd_losses takes epoch 1 in the drawn order of the i.i.d. points (later epochs
+    # shuffled): the same law as shuffling every epoch. Two-sample z-tests against the reference
+    # over three epochs (n = 7, a remainder point dropped when B = 2), test and train losses.
+    V = T.powerlaw_covariance(3, 1.0)
+    b = T.default_beta_star(V)
+    n, reps = 7, 6000
+    steps = 3 * (n // B)
+    eta = 0.3 * T.sgd_stability_threshold(V, B)
+    L, Tr = S.real_world_sgd_losses(V, b, link, n, B, eta, steps, np.arange(1, steps + 1), reps, np.random.default_rng(31),
+                                    return_train=True)
+    RL, RTr = _real_world_reference(V, b, link, n, B, eta, steps, reps, np.random.default_rng(32))
+    for a, c in ((L, RL), (Tr, RTr)):
+        se = np.sqrt(a.var(axis=0, ddof=1) / reps + c.var(axis=0, ddof=1) / reps)
+        assert np.all(np.abs(a.mean(axis=0) - c.mean(axis=0)) < _zc(2 * 2 * steps) * se)
+    # and the reference is no strawman: the same test tells an Ideal World (fresh points) apart late on
+    I = S.ideal_world_sgd_losses(V, b, link, B, eta, steps, np.arange(1, steps + 1), reps, np.random.default_rng(33))
+    se = np.sqrt(L.var(axis=0, ddof=1) / reps + I.var(axis=0, ddof=1) / reps)
+    assert np.abs(L.mean(axis=0) - I.mean(axis=0))[-1] > _zc() * se[-1]
+
+
 def test_real_world_overfits_after_many_epochs_in_setting_a():
     V = T.powerlaw_covariance(30, 0.0)
     b = T.default_beta_star(V)
