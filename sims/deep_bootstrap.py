@@ -257,18 +257,25 @@ def one_step_quadratic(V, batch: int, eta: float, C, reps: int, rng: np.random.G
     d = V.shape[0]
     check_size("reps x batch x d", reps * B * d)
     root, croot = _root(V), _root(C)
+    q = np.empty(reps)
+    f = max(1.0, eta / B)  # a huge step (eta up to 1.8e308) in units of f: no inf * 0 = NaN in the quadratic form
     with threadpool_limits(limits=1, user_api="blas"):
         delta = _gaussian(rng, (reps, d), croot)
-        x = _gaussian(rng, (reps, B, d), root)
-        r = -np.einsum("rbd,rd->rb", x, delta)
-        step = np.einsum("rbd,rb->rd", x, r)
-        f = max(1.0, eta / B)  # a huge step (eta up to 1.8e308) in units of f: no inf * 0 = NaN in the quadratic form
-        if f == 1.0:
-            q = _quadratic_forms(delta + (eta / B) * step, V)
-        else:
-            qs = _quadratic_forms(delta / f + (eta / B / f) * step, V)
-            with np.errstate(over="ignore"):
-                q = (f * np.sqrt(np.maximum(qs, 0.0))) ** 2  # may overflow to inf (the true value exceeds 1.8e308)
+        # the batches in cache-sized blocks of replicates, drawn in stream order (the same numbers
+        # as one (reps, B, d) draw)
+        blk = max(1, 2**16 // (B * d))
+        for i in range(0, reps, blk):
+            j = min(reps, i + blk)
+            x = _gaussian(rng, (j - i, B, d), root)
+            dl = delta[i:j]
+            r = -np.einsum("rbd,rd->rb", x, dl)
+            step = np.einsum("rbd,rb->rd", x, r)
+            if f == 1.0:
+                q[i:j] = _quadratic_forms(dl + (eta / B) * step, V)
+            else:
+                qs = _quadratic_forms(dl / f + (eta / B / f) * step, V)
+                with np.errstate(over="ignore"):
+                    q[i:j] = (f * np.sqrt(np.maximum(qs, 0.0))) ** 2  # may overflow to inf (the true value exceeds 1.8e308)
     return q / float(np.trace(V @ C))
 
 
