@@ -14,10 +14,12 @@ beta <- beta + (eta/B) sum_i x_i (y_i - <beta, x_i>), beta_0 = 0):
   (remainder dropped, as PyTorch's ``drop_last``). The first epoch sees only fresh points (it
   takes them in their drawn order: for i.i.d. points the same law as a permutation).
 * **Full-batch GD** on n points, identity link, isotropic V: :func:`gd_direct_losses`
-  (sample X, closed-form iterate from the eigendecomposition of S_n, fixed beta*) and
+  (sample X, the exact iterate by matrix powers or S_n's eigendecomposition, fixed beta*) and
   :func:`gd_spectral_losses` (Rao-Blackwellised: only the Wishart spectrum, bidiagonal model
   of Dumitriu-Edelman via :func:`sims.ridgeless.laguerre_bidiagonal`, beta* direction averaged).
-* **OLS** (the t -> inf limit of full-batch GD for n > d, any link): :func:`ols_excess_risks`.
+* **OLS** (the t -> inf limit of full-batch GD for n > d, any link): :func:`ols_excess_risks`
+  (an exactly equivalent rotated, Bartlett-reduced design; the direct simulation is the
+  tests' reference).
 """
 from __future__ import annotations
 
