@@ -11,6 +11,7 @@ limit, so every domain point is stable).
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -319,9 +320,19 @@ FIG7_F = FIG7["f"]
 def _fig7_predict(d, exponent, batch, eta_frac, t_max, f=FIG7_F, **mutation):
     """Exact Ideal World curves (t = 0..t_max) of Setting A (identity) and Setting B (sign), and the
     stopping fraction f of the horizon T(n) (part of the claim's statement)."""
+    key = (int(d), float(exponent), int(batch), float(eta_frac), int(t_max), tuple(sorted(mutation.items())))
+    return {**{link: _ideal_curve(link, *key) for link in T.LINKS}, "f": f}
+
+
+@functools.lru_cache(maxsize=16)
+def _ideal_curve(link, d, exponent, batch, eta_frac, t_max, mutation):
+    """:func:`theory.deep_bootstrap.ideal_world_loss` of the toy, read-only and cached: the check
+    asks for the Figure-7 prediction, and the simulation for the same curves again."""
     V, b = model(d, exponent)
     eta = learning_rate(d, exponent, batch, eta_frac)
-    return {**{link: T.ideal_world_loss(V, b, link, batch, eta, t_max, **mutation) for link in T.LINKS}, "f": f}
+    curve = T.ideal_world_loss(V, b, link, batch, eta, t_max, **dict(mutation))
+    curve.setflags(write=False)
+    return curve
 
 
 def fig7_steps(t_max: int, log_points: int) -> np.ndarray:
