@@ -379,7 +379,7 @@ def _gd_by_eigh(X, b, v, eta, t):
         w2 = np.concatenate([w2, null[:, None]], axis=1)
     zero = mu <= 1e-10 * mu.max(axis=1, keepdims=True)
     finite_t = np.where(np.isinf(t), 0.0, t)
-    with np.errstate(under="ignore"):
+    with np.errstate(under="ignore", over="ignore"):  # eta past the stability limit: the loss is inf
         pw = np.abs(1.0 - eta * mu)[:, :, None] ** (2.0 * finite_t)
     pw = np.where(np.isinf(t)[None, None, :] & ~zero[:, :, None], 0.0, pw)
     pw = np.where(zero[:, :, None], 1.0, pw)
