@@ -195,6 +195,50 @@ def test_real_world_first_epoch_is_the_ideal_world(link):
     assert _zmax(L, th) < _zc(len(steps))
 
 
+def _real_world_reference(V, b, link, n, B, eta, steps, reps, rng):
+    """Real World SGD as the docstring states it, every epoch (the first included) a fresh
+    argsort permutation per replicate, gathered with take_along_axis: (test, train) losses at every step."""
+    d = V.shape[0]
+    X = rng.standard_normal((reps, n, d)) * np.sqrt(np.diag(V))
+    Y = S.link_function(link)(X @ b)
+    bar = T.best_linear_predictor(b, V, link)
+    beta, per_epoch, test, train = np.zeros((reps, d)), n // B, [], []
+    for step in range(1, steps + 1):
+        j = (step - 1) % per_epoch
+        if j == 0:
+            perm = np.argsort(rng.random((reps, n)), axis=1)
+        idx = perm[:, j * B:(j + 1) * B]
+        x = np.take_along_axis(X, idx[:, :, None], axis=1)
+        y = np.take_along_axis(Y, idx, axis=1)
+        beta = beta + (eta / B) * np.einsum("rbd,rb->rd", x, y - np.einsum("rbd,rd->rb", x, beta))
+        D = beta - bar
+        test.append(T.best_linear_risk(link) + np.einsum("ri,ij,rj->r", D, V, D))
+        train.append(np.mean((Y - np.einsum("rnd,rd->rn", X, beta)) ** 2, axis=1))
+    return np.stack(test, axis=1), np.stack(train, axis=1)
+
+
+@pytest.mark.parametrize("link, B", [("sign", 2), ("identity", 1)])
+def test_real_world_first_epoch_in_drawn_order_has_the_law_of_a_shuffled_one(link, B):
+    # real_world_sgd_losses takes epoch 1 in the drawn order of the i.i.d. points (later epochs
+    # shuffled): the same law as shuffling every epoch. Two-sample z-tests against the reference
+    # over three epochs (n = 7, a remainder point dropped when B = 2), test and train losses.
+    V = T.powerlaw_covariance(3, 1.0)
+    b = T.default_beta_star(V)
+    n, reps = 7, 6000
+    steps = 3 * (n // B)
+    eta = 0.3 * T.sgd_stability_threshold(V, B)
+    L, Tr = S.real_world_sgd_losses(V, b, link, n, B, eta, steps, np.arange(1, steps + 1), reps, np.random.default_rng(31),
+                                    return_train=True)
+    RL, RTr = _real_world_reference(V, b, link, n, B, eta, steps, reps, np.random.default_rng(32))
+    for a, c in ((L, RL), (Tr, RTr)):
+        se = np.sqrt(a.var(axis=0, ddof=1) / reps + c.var(axis=0, ddof=1) / reps)
+        assert np.all(np.abs(a.mean(axis=0) - c.mean(axis=0)) < _zc(2 * 2 * steps) * se)
+    # and the reference is no strawman: the same test tells an Ideal World (fresh points) apart late on
+    I = S.ideal_world_sgd_losses(V, b, link, B, eta, steps, np.arange(1, steps + 1), reps, np.random.default_rng(33))
+    se = np.sqrt(L.var(axis=0, ddof=1) / reps + I.var(axis=0, ddof=1) / reps)
+    assert np.abs(L.mean(axis=0) - I.mean(axis=0))[-1] > _zc() * se[-1]
+
+
 def test_real_world_overfits_after_many_epochs_in_setting_a():
     V = T.powerlaw_covariance(30, 0.0)
     b = T.default_beta_star(V)
@@ -218,12 +262,68 @@ def test_gd_direct_and_spectral_agree_and_reach_min_norm_limit():
         assert np.allclose(a[:, 0], 1.0) and np.allclose(c[:, 0], 1.0)
 
 
+@pytest.mark.parametrize("n, d, eta_frac", [(20, 50, 0.5), (40, 10, 0.8), (10, 5, 0.2), (10, 60, 0.8), (1, 3, 0.5), (3, 1, 0.5),
+                                          (12, 4, 3.0), (12, 4, 30.0), (8, 20, 30.0)])  # beyond the stability limit; at 30 the
+                                          # powers overflow and those runs take the eigh fallback
+def test_gd_direct_repeated_squaring_equals_the_eigendecomposition(n, d, eta_frac):
+    # integer steps go through matrix powers (d x d, or the n x n Gram space for d > n), other steps
+    # and overflowing runs through the eigendecomposition: the same function of X up to rounding
+    # (float-rounding tolerance: relative 1e-9, absolute 1e-13 of the start loss 1)
+    eta = eta_frac * d / (1 + math.sqrt(d / n)) ** 2
+    steps = np.array([0.0, 1.0, 2.0, 7.0, 50.0, 300.0, math.inf])
+    a = S.gd_direct_losses(n, d, 1 / d, eta, steps, 200, np.random.default_rng(3))
+    X = np.random.default_rng(3).standard_normal((200, n, d))
+    X *= math.sqrt(1 / d)
+    e = S._gd_by_eigh(X, T.default_beta_star(np.eye(d) / d), 1 / d, eta, steps)
+    assert not np.any(np.isnan(a))
+    fin = np.isfinite(e)
+    assert np.array_equal(fin, np.isfinite(a))
+    assert np.allclose(a[fin], e[fin], rtol=1e-9, atol=1e-13)
+    # a non-integer step takes the eigendecomposition path throughout
+    half = S.gd_direct_losses(n, d, 1 / d, eta, [0.5, 2.0], 200, np.random.default_rng(3))
+    assert np.array_equal(half, S._gd_by_eigh(X, T.default_beta_star(np.eye(d) / d), 1 / d, eta, np.array([0.5, 2.0])))
+
+
 def test_direct_ols_matches_exact_risk_and_rejects_homoscedastic_formula_at_d1():
     V = T.powerlaw_covariance(1)
     x = S.ols_excess_risks(V, T.default_beta_star(V), "sign", 8, 40000, np.random.default_rng(8), chunk=40000)
     se = x.std(ddof=1) / math.sqrt(x.size)
     assert abs(x.mean() - T.sign_ols_excess_risk(8, 1)) < _zc(2) * se
     assert abs(x.mean() - min_norm_risk_finite(8, 1, 1.0, 1 - 2 / math.pi)) > _zc(2) * se
+
+
+_ROT = np.linalg.qr(np.random.default_rng(3).standard_normal((3, 3)))[0]
+
+
+@pytest.mark.parametrize("n, V, link", [
+    (8, np.eye(1), "sign"),                                       # d = 1: no W block
+    (4, T.powerlaw_covariance(3, 2.0), "sign"),                  # n = d + 1: Bartlett df down to 1
+    (9, T.powerlaw_covariance(2, 2.0), "sign"),                  # the domain corner n = d + 7
+    (12, T.powerlaw_covariance(5, 1.0), "sign"),
+    (10, _ROT @ np.diag([0.6, 0.3, 0.1]) @ _ROT.T, "sign"),     # a non-diagonal covariance
+])
+def test_reduced_ols_sampler_has_the_distribution_of_direct_ols(n, V, link):
+    # ols_excess_risks draws the excess risk from a rotated, Bartlett-reduced representation; the
+    # direct simulation (sample X, solve the normal equations) is the reference: same distribution
+    # (two-sample Kolmogorov-Smirnov at 1e-6 over the five cases, and the means by a z-test)
+    from scipy.stats import ks_2samp
+
+    b = T.default_beta_star(V)
+    a = S.ols_excess_risks(V, b, link, n, 20000, np.random.default_rng(21))
+    c = S._ols_excess_risks_direct(V, b, link, n, 20000, np.random.default_rng(22))
+    assert ks_2samp(a, c).pvalue > 1e-6 / 5
+    if n - V.shape[0] >= 7:  # finite variance: compare the means
+        se = math.sqrt(a.var(ddof=1) / a.size + c.var(ddof=1) / c.size)
+        assert abs(a.mean() - c.mean()) < _zc(5) * se
+
+
+def test_reduced_ols_sampler_identity_link_is_exactly_zero_and_same_seed_same_samples():
+    V = T.powerlaw_covariance(4, 1.0)
+    b = T.default_beta_star(V)
+    assert np.all(S.ols_excess_risks(V, b, "identity", 9, 50, np.random.default_rng(0)) == 0.0)  # eps = 0
+    one = S.ols_excess_risks(V, b, "sign", 9, 50, np.random.default_rng(1), chunk=50)
+    assert np.all(np.isfinite(one)) and np.all(one >= 0)
+    assert np.array_equal(one, S.ols_excess_risks(V, b, "sign", 9, 50, np.random.default_rng(1), chunk=50))
 
 
 def test_full_batch_gd_on_sign_data_converges_to_ols():

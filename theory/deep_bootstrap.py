@@ -340,24 +340,33 @@ def _ideal_recursion(lam, a, m0, link, B, eta, steps, *, trace_term=1.0, residua
     mom = dict(residual_moments(link)) if residual else {"e2": 0.0, "e22": 0.0, "e13": 0.0}
     if not cross_term:
         mom["e13"] = 0.0
-    aa = np.outer(a, a)
-    N = mom["e2"] * (np.diag(lam) - aa) + mom["e22"] * aa
-    C = np.outer(m0, m0)
+    # Every term of the C recursion is elementwise in V's eigenbasis (C * F, diagonal, N, a a^T)
+    # and the loss reads only diag(C), so the diagonal closes on itself: O(d) per step, the
+    # same floating-point operations on the diagonal entries as the full d x d update.
+    a2 = a * a  # diag(a a^T)
+    N = mom["e2"] * (lam - a2) + mom["e22"] * a2  # diag(N)
+    c = m0 * m0  # diag(m0 m0^T)
     m = m0.copy()
-    LL = np.outer(lam, lam)
-    Lp = lam[:, None] + lam[None, :]
+    LL = lam * lam
+    Lp = lam + lam
+    # tr(V C) = lam . diag(C) is read through a strided diagonal view, as np.diag(C) of the d x d
+    # form was (BLAS sums a strided vector in another order than a contiguous one: bit-identical values)
+    cd = np.einsum("ii->i", np.zeros((lam.size, lam.size)))
     base = best_linear_risk(link) if floor is None else floor
     out = np.empty(steps + 1)
-    out[0] = base + float(lam @ np.diag(C))
+    cd[:] = c
+    out[0] = base + float(lam @ cd)
     k = 1.0 + 1.0 / B
+    F = 1.0 - eta * Lp + eta**2 * k * LL
+    NB = (eta**2 / B) * N
+    tr_coef = (eta**2 / B) * trace_term
+    cross = (2.0 * eta**2 / B) * mom["e13"]
     for t in range(steps):
-        trVC = float(lam @ np.diag(C))
-        C = (C * (1.0 - eta * Lp + eta**2 * k * LL)
-             + np.diag((eta**2 / B) * trace_term * trVC * lam)
-             + (eta**2 / B) * N
-             - (2.0 * eta**2 / B) * mom["e13"] * float(a @ m) * aa)
+        trVC = float(lam @ cd)
+        c = c * F + (tr_coef * trVC * lam) + NB - (cross * float(a @ m)) * a2
         m = m - eta * lam * m
-        out[t + 1] = base + float(lam @ np.diag(C))
+        cd[:] = c
+        out[t + 1] = base + float(lam @ cd)
     return out
 
 
