@@ -177,11 +177,28 @@ def mnist_dir() -> Path:
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 8x8 handwritten digits: X float64 (1797, 64) in [0, 16], y int64 (1797,)."""
-    from sklearn.datasets import load_digits as _sk_digits
+    """scikit-learn's 8x8 handwritten digits: X float64 (1797, 64) in [0, 16], y int64 (1797,).
 
-    d = _sk_digits()
-    return np.asarray(d.data, dtype=np.float64), np.asarray(d.target, dtype=np.int64)
+    Read from the file scikit-learn ships (``sklearn/datasets/data/digits.csv.gz``) with the
+    same ``np.loadtxt`` call ``sklearn.datasets.load_digits`` makes, so the same arrays, without
+    importing ``sklearn.datasets`` (~0.15 s); the file is located without importing scikit-learn.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataUnavailable("scikit-learn is not installed: load_digits reads the digits file it ships (pip install scikit-learn)")
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "digits.csv.gz"
+    if not path.is_file():
+        raise DataUnavailable(f"scikit-learn's digits file {str(path)!r} does not exist (reinstall scikit-learn)")
+    try:
+        with gzip.open(path, mode="rt", encoding="utf-8") as fh:
+            data = np.loadtxt(fh, delimiter=",")
+    except (OSError, EOFError, ValueError) as exc:
+        raise ValueError(f"{str(path)!r} is not a readable digits file ({exc})") from None
+    if data.shape != (1797, 65) or not np.all((data >= 0) & (data <= 16) & (data == np.round(data))) or data[:, -1].max() > 9:
+        raise ValueError(f"{str(path)!r}: digits data of shape {data.shape}, must be (1797, 65) integers 0..16 with labels 0..9")
+    return np.ascontiguousarray(data[:, :-1]), data[:, -1].astype(np.int64)
 
 
 def make_mnist1d(seed: int = 0, num_samples: int = 4000, **overrides) -> dict[str, np.ndarray]:

@@ -21,11 +21,11 @@ instead of a coin flip (same mean, smaller variance).
 """
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from claimcheck._lazy import lazy_module
 from claimcheck.theory import distributional as T
@@ -38,6 +38,8 @@ sps = lazy_module("scipy.stats")  # imported on first use (claimcheck list/--hel
 __all__ = [
     "noisy_binary_labels",
     "calibration_table",
+    "nn_label_predictions",
+    "class_rates",
     "line_nn_classes",
     "line_calibration_samples",
     "line_dg_gap_samples",
@@ -73,6 +75,50 @@ def noisy_binary_labels(y, p_c, rng: np.random.Generator) -> np.ndarray:
         bad = int(y[(y < 0) | (y >= p.size)].flat[0])
         raise ValueError(f"y contains class {bad}, must be in 0..{p.size - 1} (one rate per class in p_c)")
     return (rng.random(y.shape) < p[y]).astype(np.int64)
+
+
+def nn_label_predictions(y_train, nn_idx, p_c, reps: int, rng: np.random.Generator) -> np.ndarray:
+    """Predictions (len(nn_idx), reps) uint8 0/1 of 1-NN under ``reps`` independent noisy-binary label
+    draws: the labels of the training points ``nn_idx`` (each test point's nearest neighbour).
+
+    The same draws and values as ``noisy_binary_labels(np.repeat(y_train[:, None], reps, axis=1),
+    p_c, rng)[nn_idx]`` (one uniform per training point and draw, compared with p_c of its class;
+    the same stream), without forming the (n_train, reps) label matrix.
+
+    >>> nn_label_predictions([0, 1], [1, 1, 0], [0.0, 1.0], 2, np.random.default_rng(0)).tolist()
+    [[1, 1], [1, 1], [0, 0]]
+    """
+    y = check_int_array("y_train", y_train, min_value=0)
+    p = check_array("p_c", p_c, min_value=0, max_value=1)
+    if y.size and y.max() >= p.size:
+        raise ValueError(f"y_train contains class {int(y.max())}, must be in 0..{p.size - 1} (one rate per class in p_c)")
+    idx = check_int_array("nn_idx", nn_idx, min_value=0, max_value=max(y.size - 1, 0))
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    check_rng("rng", rng)
+    check_size("len(y_train) x reps", y.size * reps)
+    u = rng.random((y.size, reps))
+    return (u[idx] < p[y[idx]][:, None]).view(np.uint8)  # 0/1 (a free view of the booleans)
+
+
+def class_rates(pred, y_class, k: int) -> np.ndarray:
+    """Per-draw, per-class predicted-1 rates (R, k) of 0/1 predictions ``pred`` (n, R) on points of
+    classes ``y_class`` (n,): the counts are exact integer sums (k boolean-masked column sums, the
+    same values as one weighted ``np.bincount`` per draw) divided by the class counts (NaN-free: every
+    class must have a point).
+
+    >>> class_rates(np.array([[1, 0], [0, 0], [1, 1]]), [0, 0, 1], 2).tolist()
+    [[0.5, 1.0], [0.0, 1.0]]
+    """
+    k = check_int("k", k, min_value=1, max_value=10**7)
+    pred = check_int_array("pred", pred, min_value=0, max_value=1, ndim=2)
+    y = check_int_array("y_class", y_class, min_value=0, max_value=k - 1)
+    if pred.shape[0] != y.size:
+        raise ValueError(f"pred has shape {pred.shape}, must be (n, R) with n = {y.size} (one row per point of y_class)")
+    counts = np.bincount(y, minlength=k)
+    if counts.min() == 0:
+        raise ValueError(f"y_class has no point of class {int(np.argmin(counts))}, must have one in every class 0..{k - 1}")
+    ones = np.stack([pred[y == c].sum(axis=0, dtype=np.int64) for c in range(k)], axis=1)
+    return ones / counts
 
 
 def calibration_table(pred, y_class, p_c, *, confidence: float = 0.95) -> dict:
@@ -153,8 +199,12 @@ def line_nn_classes(n: int, lefts, widths, weights, test_classes, rng: np.random
     tpos = lefts[tc] + widths[tc] * rng.random((reps, m))
     span = float((lefts + widths).max() - lefts.min()) + 1.0
     shift = (np.arange(reps) * 3.0 * span)[:, None]
-    order = np.argsort(pos, axis=1, kind="stable")
-    spos = np.take_along_axis(pos, order, axis=1) + shift
+    order = np.argsort(pos, axis=1)  # introsort (SIMD): 3x a stable sort; the same order unless a row has tied positions
+    spos = np.take_along_axis(pos, order, axis=1)
+    if np.any(spos[:, 1:] == spos[:, :-1]):  # ties (probability ~ n^2 2^-53): the stable sort's order of tied points
+        order = np.argsort(pos, axis=1, kind="stable")
+        spos = np.take_along_axis(pos, order, axis=1)
+    spos += shift
     scls = np.take_along_axis(cls, order, axis=1)
     flat = spos.ravel()
     q = (tpos + shift).ravel()
@@ -281,12 +331,38 @@ MODELS = INTERPOLATING + REGULARISED
 
 @dataclass(frozen=True)
 class Split:
-    """A seeded train/test split of a real data set (features scaled to [0, 1])."""
+    """A seeded train/test split of a real data set (features scaled to [0, 1]).
+
+    ``xi_train`` / ``xi_test`` hold the same points as the raw non-negative integer pixels
+    (x = xi / ``scale``) when the data set has them (digits: 0..16, MNIST: 0..255), for
+    exact distances (:func:`_split_sq_dists`); None otherwise."""
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    xi_train: np.ndarray | None = field(default=None, repr=False, compare=False)
+    xi_test: np.ndarray | None = field(default=None, repr=False, compare=False)
+    scale: float = field(default=1.0, repr=False, compare=False)
+
+
+@functools.lru_cache(maxsize=2)
+def _raw_dataset(dataset: str, directory) -> tuple[np.ndarray, np.ndarray, float]:
+    """(raw integer pixels uint8, y, scale) of a data set (features in [0, 1] are pixels / scale),
+    read once per process (read-only arrays); ``directory`` is the MNIST directory (None for digits)."""
+    from claimcheck.sims import datasets as D
+
+    if dataset == "digits":
+        x, y = D.load_digits()
+        xi, scale = x.astype(np.uint8), 16.0
+        if not np.array_equal(xi, x):
+            raise ValueError("load_digits returned non-integer pixels, must be integers 0..16 (scikit-learn's 8x8 digits)")
+    else:
+        img, y = D.load_idx_dataset(directory, split="test")
+        xi, scale = img.reshape(len(img), -1), 255.0
+    for a in (xi, y):
+        a.flags.writeable = False
+    return xi, y, scale
 
 
 _SPLITS: dict = {}
@@ -306,20 +382,104 @@ def load_split(dataset: str, n_train: int, n_test: int, split_seed: int = 0) -> 
     if key not in _SPLITS:
         from claimcheck.sims import datasets as D
 
-        if dataset == "digits":
-            x, y = D.load_digits()
-            x = x / 16.0
-        else:
-            img, y = D.load_idx_dataset(D.mnist_dir(), split="test")
-            x = img.reshape(len(img), -1).astype(np.float64) / 255.0
+        xi, y, scale = _raw_dataset(dataset, None if dataset == "digits" else str(D.mnist_dir()))
         n_train = check_int("n_train", n_train, min_value=10, max_value=len(y) - 10)
         n_test = check_int("n_test", n_test, min_value=10, max_value=len(y) - n_train)
         perm = np.random.default_rng(np.random.SeedSequence([split_seed, 8])).permutation(len(y))
         tr, te = perm[:n_train], perm[n_train:n_train + n_test]
-        _SPLITS[key] = Split(x[tr], y[tr], x[te], y[te])
+        # pixels / scale of the chosen rows only: elementwise the same floats as scaling the whole set first
+        xtr, xte = xi[tr], xi[te]
+        _SPLITS[key] = Split(xtr / scale, y[tr], xte / scale, y[te], xtr, xte, scale)
         if len(_SPLITS) > 8:
             _SPLITS.pop(next(iter(_SPLITS)))
     return _SPLITS[key]
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries, built once (a fresh ``threadpool_limits``
+    scans every loaded library, ~4 ms a call); numpy's and scipy.linalg's BLAS are loaded first."""
+    from scipy import linalg  # noqa: F401  (its own OpenBLAS must be in the controller)
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """Context: one BLAS thread (the same bits whatever the machine's core count), restored after."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+def _int_gram(ai: np.ndarray, bi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a_i . b_j, |a_i|^2, |b_j|^2) of non-negative integer rows, exact.
+
+    The Gram matrix is one float32 GEMM when every squared norm is below 2^24: for non-negative
+    entries every product and every partial sum, in whatever order BLAS adds, is a non-negative
+    integer at most a.b <= max(|a|^2, |b|^2) < 2^24, so exactly representable (the result is the exact
+    integer, the same bits whatever the blocking). Otherwise one float64 GEMM: exact below 2^52, which
+    keeps |a - b|^2 <= |a|^2 + |b|^2 < 2^53 exact in :func:`_int_sq_dists` too.
+    ``bi is ai`` gives the symmetric product a @ a.T (numpy's SYRK: half the work). Columns that are
+    0 in every row of both (MNIST's border pixels: ~15%) add nothing to any sum and are left out."""
+    same = bi is ai
+    for name, arr in (("ai", ai), ("bi", bi)):
+        if arr.dtype.kind not in "iu" or (arr.dtype.kind == "i" and arr.size and arr.min() < 0):
+            raise ValueError(f"{name} has dtype {arr.dtype}, must hold non-negative integers (raw pixels)")
+    keep = ai.any(axis=0) if same else ai.any(axis=0) | bi.any(axis=0)
+    if not keep.all():
+        ai = ai[:, keep]
+        bi = ai if same else bi[:, keep]
+    na = np.einsum("ij,ij->i", ai, ai, dtype=np.int64)
+    nb = na if same else np.einsum("ij,ij->i", bi, bi, dtype=np.int64)
+    top = max(int(na.max(initial=0)), int(nb.max(initial=0)))
+    if top >= 2**52:
+        raise ValueError(f"integer rows have squared norm {top}, must be < 2**52 (exact float64 Gram matrix and distances)")
+    dt = np.float32 if top < 2**24 else np.float64
+    a = ai.astype(dt)
+    b = a if same else bi.astype(dt)
+    return a @ b.T, na, nb
+
+
+def _int_sq_dists(ai: np.ndarray, bi: np.ndarray, scale: float) -> np.ndarray:
+    """Squared distances of the rows of ai / scale and bi / scale, ai and bi non-negative integer
+    arrays: the exact integer |a - b|^2 (:func:`_int_gram`) divided by scale^2, so each entry is
+    the correctly rounded squared distance (for digits, scale 16, the same bits as
+    :func:`squared_distances`, which is exact there too). ``bi is ai``: train-train (SYRK)."""
+    g, na, nb = _int_gram(ai, bi)
+    d = g.astype(np.float64)  # one new (n, m) array, then in place: |a|^2 + |b|^2 - 2 a.b, every step an exact integer < 2^53
+    d *= -2.0
+    d += na.astype(np.float64)[:, None]
+    d += nb.astype(np.float64)[None, :]
+    d /= scale * scale
+    return d
+
+
+def _split_sq_dists(split: Split, which: str) -> np.ndarray:
+    """Squared distances train-train (``which="train"``) or test-train (``"test"``) of a split: exact
+    from its integer pixels when it has them (:func:`_int_sq_dists`), else :func:`squared_distances`.
+    One BLAS thread, so the matrix is the same bits whoever computes it."""
+    x = split.x_train if which == "train" else split.x_test
+    xi = split.xi_train if which == "train" else split.xi_test
+    with _one_blas_thread():
+        if split.xi_train is None or xi is None:
+            return squared_distances(x, split.x_train)
+        return _int_sq_dists(xi, split.xi_train if which == "test" else xi, split.scale)
+
+
+def _nn_index(split: Split, which: str = "test") -> np.ndarray:
+    """Index of each test (``which="test"``) or training (``"train"``) point's nearest training
+    point (first index among exact ties). With integer pixels: argmin_j |b_j|^2 - 2 a.b_j in exact
+    float32 (|value| <= max(|a|^2, |b|^2) < 2^24) or float64 integers, no distance matrix formed;
+    the same index as the argmin of :func:`_split_sq_dists` (whose distinct integers stay distinct
+    after the division by scale^2)."""
+    check_choice("which", which, ("train", "test"))
+    xi = split.xi_train if which == "train" else split.xi_test
+    if split.xi_train is None or xi is None:
+        return np.argmin(_split_sq_dists(split, which), axis=1)
+    with _one_blas_thread():
+        g, _, nb = _int_gram(xi, split.xi_train if which == "test" else xi)
+    g *= -2
+    g += nb.astype(g.dtype)
+    return np.argmin(g, axis=1)
 
 
 def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -377,7 +537,8 @@ class KernelInterpolator:
             d2 = check_array("sq_dists", sq_dists, min_value=0, ndim=2)
             if d2.shape != (n, n):
                 raise ValueError(f"sq_dists has shape {d2.shape}, must be ({n}, {n}) (squared distances between the training points)")
-        self.bandwidth = factor * float(np.sqrt(np.median(d2[np.triu_indices_from(d2, 1)])))
+        upper = np.arange(n)[:, None] < np.arange(n)  # strict upper triangle as a mask: the entries of triu_indices, same order
+        self.bandwidth = factor * float(np.sqrt(np.median(d2[upper])))
         if not 0 < self.bandwidth < math.inf:
             raise ValueError(f"x_train gives a median distance of {self.bandwidth / factor:g}, must have distinct points (bandwidth > 0)")
         kmat = _gaussian_kernel(d2, self.bandwidth)
@@ -417,45 +578,30 @@ _KERNELS: dict = {}
 _DISTS: dict = {}
 
 
-_TEST_DISTS: dict = {}
-
-
-def _test_train_dists(split_key, split: Split, *, store: bool = True) -> np.ndarray:
-    """Squared distances test-train of a split, cached by its key ``(dataset, n_train, n_test, split_seed)``
-    (read-only: shared by the kernel / 1-NN fits and the real-data 1-NN claims). One BLAS thread,
-    so the matrix is the same bits whichever caller computes it first. ``store=False``: a caller that
-    needs the matrix once (an argmin) reads the cache but does not fill it (no large matrix kept)."""
-    if split_key not in _TEST_DISTS:
-        with threadpool_limits(1, "blas"):
-            d = squared_distances(split.x_test, split.x_train)
-        d.flags.writeable = False
-        if not store:
-            return d
-        _TEST_DISTS[split_key] = d
-        if len(_TEST_DISTS) > 4:
-            _TEST_DISTS.pop(next(iter(_TEST_DISTS)))
-    return _TEST_DISTS[split_key]
-
-
 def _split_dists(split_key, split: Split) -> tuple[np.ndarray, np.ndarray]:
-    """Squared distances (train-train, test-train) of a split, cached by its key."""
+    """Squared distances (train-train, test-train) of a split (:func:`_split_sq_dists`), cached
+    read-only by its key ``(dataset, n_train, n_test, split_seed)``; computed afresh for key None."""
     if split_key is None:
-        return squared_distances(split.x_train, split.x_train), squared_distances(split.x_test, split.x_train)
+        return _split_sq_dists(split, "train"), _split_sq_dists(split, "test")
     if split_key not in _DISTS:
-        _DISTS[split_key] = (squared_distances(split.x_train, split.x_train), _test_train_dists(split_key, split))
+        pair = (_split_sq_dists(split, "train"), _split_sq_dists(split, "test"))
+        for d in pair:
+            d.flags.writeable = False
+        _DISTS[split_key] = pair
         if len(_DISTS) > 3:
             _DISTS.pop(next(iter(_DISTS)))
     return _DISTS[split_key]
 
 
-def _kernel(split_key, split: Split, model: str) -> KernelInterpolator:
+def _kernel(split_key, split: Split, model: str, d_train: np.ndarray) -> KernelInterpolator:
+    """The fitted kernel of ``model`` on a split (``d_train``: its train-train squared distances),
+    cached by (key, model) unless the key is None."""
     ridge, factor = KERNEL_SETTINGS[model]
     if split_key is None:
-        return KernelInterpolator(split.x_train, ridge=ridge, bandwidth_factor=factor)
+        return KernelInterpolator(split.x_train, ridge=ridge, bandwidth_factor=factor, sq_dists=d_train)
     key = (split_key, model)
     if key not in _KERNELS:
-        _KERNELS[key] = KernelInterpolator(split.x_train, ridge=ridge, bandwidth_factor=factor,
-                                           sq_dists=_split_dists(split_key, split)[0])
+        _KERNELS[key] = KernelInterpolator(split.x_train, ridge=ridge, bandwidth_factor=factor, sq_dists=d_train)
         if len(_KERNELS) > 6:
             _KERNELS.pop(next(iter(_KERNELS)))
     return _KERNELS[key]
@@ -514,12 +660,11 @@ def predict_binary(model: str, split: Split, labels: np.ndarray, rng: np.random.
     check_rng("rng", rng)
     xs = (split.x_train, split.x_test)
     if model in KERNEL_SETTINGS:
-        ki = _kernel(split_key, split, model)
-        d_train, d_test = _split_dists(split_key, split) if split_key is not None else (None, None)
+        d_train, d_test = _split_dists(split_key, split)
+        ki = _kernel(split_key, split, model, d_train)
         return ki.predict(labels, split.x_train, d_train), ki.predict(labels, split.x_test, d_test)
     if model == "knn1":
-        d_train, d_test = _split_dists(split_key, split)
-        return labels[np.argmin(d_train, axis=1)], labels[np.argmin(d_test, axis=1)]
+        return labels[_nn_index(split, "train")], labels[_nn_index(split, "test")]
     if model == "mlp":
         preds, _ = _mlp_predict(split.x_train, labels, xs, int(rng.integers(2**31)))
         return tuple(preds)
@@ -597,10 +742,10 @@ def feature_calibration_run(dataset: str, model: str, p, *, n_train: int, n_test
                          "must give >= 2 per class (for the slope's SE)")
     key = (dataset, n_train, n_test, split_seed)
     labels = noisy_binary_labels(np.repeat(split.y_train[:, None], reps, axis=1), p, rng)
-    with threadpool_limits(1, "blas"):
+    with _one_blas_thread():
         train_pred, test_pred = predict_binary(model, split, labels, rng, split_key=key)
     counts = np.bincount(split.y_test, minlength=p.size)
-    rates = np.stack([np.bincount(split.y_test, weights=test_pred[:, r], minlength=p.size) for r in range(reps)]) / counts
+    rates = class_rates(test_pred, split.y_test, p.size)
     d = p - p.mean()
     slope, slope_se = ensemble_slope(test_pred, split.y_test, p)
     return {

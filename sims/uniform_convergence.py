@@ -16,12 +16,15 @@ Two simulators that must agree statistically (tests/test_uniform_convergence_the
   Wishart_n(D, I) matrix; we sample it through Bartlett's decomposition G = (s^2/D) A A^T
   (A lower triangular, A_ii ~ chi_{D-i+1}, A_ij ~ N(0, 1) below the diagonal; Bartlett 1933,
   see Muirhead 1982, Thm 3.2.14). Margins: train n r^2 + (G 1)_i, S' n r^2 - (G 1)_i,
-  test error Phi(-n r^2 / (s/sqrt(D) sqrt(1^T G 1))). Cost O(reps n^2), independent of D.
+  test error Phi(-n r^2 / (s/sqrt(D) sqrt(1^T G 1))), ||w||^2 = n^2 r^2 + 1^T G 1 and
+  max_i ||x_i||^2 = r^2 + max_i G_ii. Cost O(reps n^2) (n (n - 1) / 2 normals and n chi's per
+  replicate), independent of D.
 
 Each returns a dict of per-replicate arrays (shape (reps,)): ``train``, ``test``, ``sprime``
-(error fractions), and from the direct simulator also ``weight_norm_sq`` (||w||^2) and
-``rademacher`` (||w|| max_i ||x_i|| / (min_i y_i <w, x_i> sqrt(n)); inf when some training
-margin is <= 0).
+(error fractions), ``weight_norm_sq`` (||w||^2) and ``rademacher`` (||w|| max_i ||x_i|| /
+(min_i y_i <w, x_i> sqrt(n)); inf when some training margin is <= 0). The claims
+(claimcheck.catalogue.uniform_convergence) use the fast simulator where D >= n and the direct
+one below.
 """
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ special = lazy_module("scipy.special")  # imported on first use (claimcheck list
 
 __all__ = ["direct_error_samples", "fast_error_samples"]
 
-_CHUNK_FLOATS = 1 << 22  # floats per batch of the direct simulator (32 MB of float64)
+_CHUNK_FLOATS = 1 << 22  # floats per batch (32 MB of float64): z of the direct simulator, the packed Bartlett factor of the fast one
 
 
 def _check(n, D, signal, noise, reps, K=1):
@@ -110,13 +113,18 @@ def direct_error_samples(n: int, D: int, signal: float, noise: float, reps: int,
 
 
 def fast_error_samples(n: int, D: int, signal: float, noise: float, reps: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Per-replicate train / test / S' errors from the Bartlett-sampled Gram matrix (needs D >= n).
+    """Per-replicate train / test / S' errors, ||w||^2 and the Rademacher term from the
+    Bartlett-sampled Gram matrix (needs D >= n).
 
-    The test error is the exact conditional tail given w (Rao-Blackwellised).
+    The test error is the exact conditional tail given w (Rao-Blackwellised). Every output is a
+    function of G = (s^2/D) A A^T: G 1 (margins), 1^T G 1 = ||Z||^2 (test error, ||w||^2 =
+    n^2 r^2 + ||Z||^2) and diag G = ||z_i||^2 (max_i ||x_i||^2 = r^2 + max_i G_ii), so the joint law
+    of all five equals the direct simulator's. Only the n (n - 1) / 2 entries below the diagonal
+    and the n diagonal chi's are drawn per replicate; A is never formed as an n x n array (no BLAS).
 
     >>> out = fast_error_samples(8, 64, 1 / 32, 1.0, 5, np.random.default_rng(0))
     >>> sorted(out)
-    ['sprime', 'test', 'train']
+    ['rademacher', 'sprime', 'test', 'train', 'weight_norm_sq']
     """
     n, D, signal, noise, reps, _ = _check(n, D, signal, noise, reps)
     if D < n:
@@ -124,21 +132,39 @@ def fast_error_samples(n: int, D: int, signal: float, noise: float, reps: int, r
     check_rng("rng", rng)
     check_size("n x n", n * n)
     s2 = noise / D
-    chunk = max(1, _CHUNK_FLOATS // (n * n))
-    out = {k: np.empty(reps) for k in ("train", "test", "sprime")}
-    dof = D - np.arange(n)                                                         # chi dofs D, D-1, ..., D-n+1
-    with threadpool_limits(1, "blas"):
-        for start in range(0, reps, chunk):
-            r = min(chunk, reps - start)
-            sl = slice(start, start + r)
-            A = np.tril(rng.standard_normal((r, n, n)), -1)                        # (r, n, n)
-            idx = np.arange(n)
-            A[:, idx, idx] = np.sqrt(rng.chisquare(dof, size=(r, n)))
-            t = A.sum(axis=1)                                                      # (r, n) = A^T 1
-            g1 = s2 * (A @ t[:, :, None])[..., 0]                                  # (r, n) = G 1
-            sig = n * signal
-            out["train"][sl] = (sig + g1 < 0).mean(axis=1)
-            out["sprime"][sl] = (sig - g1 < 0).mean(axis=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out["test"][sl] = special.ndtr(-sig / (s2 * np.linalg.norm(t, axis=1)))
+    m = n * (n - 1) // 2                                                           # entries below the diagonal
+    chunk = max(1, _CHUNK_FLOATS // max(m, n))
+    out = {k: np.empty(reps) for k in ("train", "test", "sprime", "weight_norm_sq", "rademacher")}
+    dof = (D - np.arange(n))[:, None]                                              # chi dofs D, D-1, ..., D-n+1
+    off = np.concatenate(([0], np.cumsum(np.arange(n))))                           # row i of A: L[off[i]:off[i] + i]
+    sig = n * signal
+    for start in range(0, reps, chunk):
+        r = min(chunk, reps - start)
+        sl = slice(start, start + r)
+        # A (lower triangular) kept packed, replicates last: row i's i entries below the diagonal
+        # are the contiguous block L[off[i]:off[i] + i] (shape (i, r)), its diagonal d[i].
+        L = rng.standard_normal((m, r))                                            # (m, r)
+        d = np.sqrt(rng.chisquare(dof, size=(n, r)))                               # (n, r)
+        t = d.copy()                                                               # (n, r) = A^T 1 (column sums)
+        for i in range(1, n):
+            t[:i] += L[off[i]:off[i + 1]]
+        g1 = d * t                                                                 # (n, r) = A t (times s2: G 1)
+        rowsq = d * d                                                              # (n, r) = ||A_i||^2 (times s2: G_ii)
+        for i in range(1, n):
+            Li = L[off[i]:off[i + 1]]
+            g1[i] += (Li * t[:i]).sum(axis=0)
+            rowsq[i] += (Li * Li).sum(axis=0)
+        g1 *= s2
+        train_m = sig + g1
+        out["train"][sl] = (train_m < 0).mean(axis=0)
+        out["sprime"][sl] = (sig - g1 < 0).mean(axis=0)
+        tnorm = np.sqrt((t * t).sum(axis=0))                                       # s2 tnorm = ||Z|| sqrt(s2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["test"][sl] = special.ndtr(-sig / (s2 * tnorm))
+        wn2 = n * sig + s2 * tnorm**2                                              # ||w||^2 = n^2 r^2 + ||Z||^2
+        out["weight_norm_sq"][sl] = wn2
+        xmax = np.sqrt(signal + s2 * rowsq.max(axis=0))                            # max_i ||x_i||
+        gmin = train_m.min(axis=0)
+        with np.errstate(divide="ignore"):
+            out["rademacher"][sl] = np.where(gmin > 0, np.sqrt(wn2) * xmax / (np.maximum(gmin, 1e-300) * math.sqrt(n)), np.inf)
     return out

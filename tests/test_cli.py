@@ -135,13 +135,36 @@ def test_exit_code_reflects_verdicts(monkeypatch, mean, reps, expected, capsys):
         assert "reproduce:" in out  # non-passing verdicts are printed in full
 
 
-def test_figures_writes_pdf_and_png_for_selected_claims(tmp_path, capsys):
-    assert main(["figures", "ridgeless.samplewise_nonmonotone", "--out", str(tmp_path)]) == EXIT_OK
-    names = sorted(p.name for p in tmp_path.iterdir())
+@pytest.fixture(scope="module")
+def serial_figures(tmp_path_factory):
+    """``claimcheck figures`` one by one (``--jobs 1``) for the double-descent claim, in its own
+    folder, and for two claims of two other figures in another: the single-figure test's files
+    and, together, the reference of the parallel test (``--jobs 1`` makes each figure with its
+    own ``make_all`` call, so two runs give the bytes of one run of all three). Returns
+    ``{folder: printed paths}``."""
+    import contextlib
+    import io
+
+    out = {}
+    for name, claims in (("samplewise", ["ridgeless.samplewise_nonmonotone"]),
+                         ("rest", ["ridgeless.anisotropic", "distributional.dp_implies_dg"])):
+        folder = tmp_path_factory.mktemp(f"serial_{name}")
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            assert main(["figures", *claims, "--out", str(folder)]) == EXIT_OK
+        out[folder] = buf.getvalue().split()
+    return out
+
+
+def test_figures_writes_pdf_and_png_for_selected_claims(serial_figures):
+    folder, printed = next(iter(serial_figures.items()))
+    names = sorted(p.name for p in folder.iterdir())
     assert names == ["double_descent_samplewise.pdf", "double_descent_samplewise.png"]
+    assert sorted(Path(p).name for p in printed) == names
 
 
-def test_figures_in_parallel_processes_write_the_same_files_in_registry_order(tmp_path, capsys, monkeypatch):
+def test_figures_in_parallel_processes_write_the_same_files_in_registry_order(tmp_path, capsys, monkeypatch,
+                                                                              serial_figures):
     from claimcheck import paper_figures
 
     # the three cheapest figures; two of them stand in for the torch figures, which one worker makes in turn
@@ -149,13 +172,15 @@ def test_figures_in_parallel_processes_write_the_same_files_in_registry_order(tm
     monkeypatch.setattr(paper_figures, "TORCH_FIGURES", ("double_descent_samplewise", "dp_generalization"))
     assert paper_figures.process_groups(paper_figures.figures_for_claims(claims)) == [
         ["double_descent_samplewise", "dp_generalization"], ["ridgeless_anisotropic"]]
-    assert main(["figures", *claims, "--out", str(tmp_path / "one")]) == EXIT_OK
-    serial = capsys.readouterr().out.split()
+    # the --jobs 1 files of these claims (registry order: samplewise, anisotropic, dp_generalization)
+    serial = [p for paths in serial_figures.values() for p in paths]
+    assert [Path(p).stem for p in serial[::2]] == paper_figures.figures_for_claims(claims)
     assert main(["figures", *claims, "--out", str(tmp_path / "two"), "--jobs", "2"]) == EXIT_OK
     parallel = capsys.readouterr().out.split()
-    assert [p.replace("/two/", "/one/") for p in parallel] == serial   # same files, same order
-    for path in serial:
-        assert Path(path).read_bytes() == Path(path.replace("/one/", "/two/")).read_bytes(), path
+    assert [Path(p).name for p in parallel] == [Path(p).name for p in serial]   # same files, same order
+    assert all(Path(p).parent == tmp_path / "two" for p in parallel)
+    for path, ref in zip(parallel, serial):
+        assert Path(path).read_bytes() == Path(ref).read_bytes(), path
 
 
 @pytest.mark.parametrize("jobs", ["0", "-1", "two"])

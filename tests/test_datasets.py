@@ -130,6 +130,14 @@ def test_digits_shape_range_and_labels():
     assert y.dtype == np.int64 and set(np.unique(y)) == set(range(10))
 
 
+def test_digits_equal_scikit_learns_own_loader():
+    from sklearn.datasets import load_digits as sk_digits  # the independent reference: scikit-learn's loader
+
+    x, y = D.load_digits()
+    d = sk_digits()
+    assert np.array_equal(x, d.data) and np.array_equal(y, d.target)
+
+
 def test_mnist1d_same_seed_same_arrays_and_global_state_untouched():
     np.random.seed(123)
     before = np.random.get_state()[1].copy()

@@ -162,8 +162,98 @@ def test_load_split_is_disjoint_seeded_and_validated():
         S.load_split("digits", 100, 5000)
 
 
+def _int64_sq_dists(a, b):
+    """Brute-force exact integer squared distances (the independent reference)."""
+    a, b = a.astype(np.int64), b.astype(np.int64)
+    return ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+
+
+@pytest.mark.parametrize("dataset", ["digits", "mnist"])
+def test_exact_integer_distances_and_nn_index_match_brute_force(dataset):
+    split = S.load_split(dataset, 60, 40, split_seed=1)
+    for which, xi in (("train", split.xi_train), ("test", split.xi_test)):
+        exact = _int64_sq_dists(xi, split.xi_train)
+        d = S._split_sq_dists(split, which)
+        # correctly rounded exact distances; first index among exact ties
+        assert np.array_equal(d, exact / split.scale**2), which
+        assert np.array_equal(S._nn_index(split, which), np.argmin(exact, axis=1)), which
+        x = split.x_train if which == "train" else split.x_test
+        ref = S.squared_distances(x, split.x_train)
+        if dataset == "digits":  # x / 16 is exact in binary: the float formula is exact too, the same bits
+            assert np.array_equal(d, ref)
+        else:  # float-rounding tolerance of the |a|^2 + |b|^2 - 2 a.b formula on x / 255 (784 terms, values <= 784)
+            assert np.abs(d - ref).max() <= 1e-12 * 784
+    assert np.array_equal(S._nn_index(split, "train"), np.arange(60)) or len(np.unique(split.xi_train, axis=0)) < 60
+
+
+def test_int_gram_is_exact_on_both_precisions_and_at_the_float32_boundary():
+    rng = np.random.default_rng(5)
+    small = rng.integers(0, 256, size=(30, 50)).astype(np.uint8)
+    g, na, nb = S._int_gram(small, small)
+    assert g.dtype == np.float32 and np.array_equal(g.astype(np.int64), small.astype(np.int64) @ small.T.astype(np.int64))
+    # the float32 / float64 boundary: squared norm 2^24 - 4096 - 127 (float32 path) and exactly 2^24 (float64 path)
+    edge = np.zeros((2, 4097), dtype=np.int64)
+    edge[0, :4095], edge[0, 4095] = 64, 63
+    edge[1, :4096] = 64
+    assert (edge[0] ** 2).sum() == 2**24 - 127 and (edge[1] ** 2).sum() == 2**24
+    for rows in (edge[:1], edge[1:]):
+        top = int((rows**2).sum())
+        g, _, _ = S._int_gram(rows, rows)
+        assert g.dtype == (np.float32 if top < 2**24 else np.float64)
+        assert int(g[0, 0]) == top
+    big = rng.integers(0, 5000, size=(20, 40))  # norms > 2^24: the float64 path, still exact
+    d = S._int_sq_dists(big, big[:7], 1.0)
+    assert np.array_equal(d, _int64_sq_dists(big, big[:7]).astype(float))
+    with pytest.raises(ValueError, match="must be < 2\\*\\*52"):
+        S._int_gram(np.full((1, 2), 2**26), np.full((1, 2), 1))
+    with pytest.raises(ValueError, match="ai has dtype int64, must hold non-negative integers"):
+        S._int_gram(np.array([[-1, 2]]), np.array([[1, 2]]))
+
+
+def test_knn1_and_kernel_fits_do_not_depend_on_the_cache_key():
+    rng = np.random.default_rng(8)
+    split = S.load_split("mnist", 80, 50, split_seed=2)
+    labels = S.noisy_binary_labels(np.repeat(split.y_train[:, None], 3, axis=1), T.linear_rates(0.45), rng)
+    for model in ("knn1", "kernel"):
+        a = S.predict_binary(model, split, labels, rng)
+        b = S.predict_binary(model, split, labels, rng, split_key=("mnist", 80, 50, 2))
+        assert all(np.array_equal(u, v) for u, v in zip(a, b)), model
+
+
 @settings(max_examples=10, deadline=None)
 @given(st.integers(2, 40), st.floats(0.2, 3.0), st.integers(0, 2**31))
 def test_line_calibration_samples_are_valid_rates(n, spacing, seed):
     x = S.line_calibration_samples(n, spacing, T.SEED_RATES, 3, 5, np.random.default_rng(seed))
     assert x.shape == (5,) and np.all((x >= 0) & (x <= 0.09 + 1e-12))
+
+
+def test_nn_label_predictions_are_the_noisy_labels_of_the_neighbours_same_stream():
+    y = np.random.default_rng(1).integers(0, 10, size=300)
+    idx = np.random.default_rng(2).integers(0, 300, size=120)
+    p = T.linear_rates(0.45)
+    want = S.noisy_binary_labels(np.repeat(y[:, None], 7, axis=1), p, np.random.default_rng(3))[idx]
+    got = S.nn_label_predictions(y, idx, p, 7, np.random.default_rng(3))
+    assert got.dtype == np.uint8 and np.array_equal(got, want)
+    with pytest.raises(ValueError, match="y_train contains class 10"):
+        S.nn_label_predictions([0, 10], [0], p, 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="nn_idx"):
+        S.nn_label_predictions([0, 1], [2], p, 2, np.random.default_rng(0))
+
+
+def test_class_rates_equal_one_bincount_per_draw():
+    rng = np.random.default_rng(4)
+    y = np.concatenate([np.arange(10), rng.integers(0, 10, size=190)])
+    pred = (rng.random((200, 9)) < 0.3).astype(np.int64)
+    want = np.stack([np.bincount(y, weights=pred[:, r], minlength=10) for r in range(9)]) / np.bincount(y, minlength=10)
+    assert np.array_equal(S.class_rates(pred, y, 10), want)
+    with pytest.raises(ValueError, match="no point of class 2"):
+        S.class_rates(np.ones((2, 1), dtype=int), [0, 1], 3)
+
+
+def test_line_nn_classes_with_tied_positions_keeps_the_stable_order():
+    # widths below the resolution of the lefts: every training and test point lies exactly at 1.0 (all tied);
+    # the nearest neighbour is then the first training point of its row (the stable sort's order, as brute force)
+    lefts, widths, w = np.array([1.0, 1.0]), np.array([1e-300, 1e-300]), np.array([0.5, 0.5])
+    tc = np.random.default_rng(1).integers(0, 2, size=(40, 5))
+    cls, nn = S.line_nn_classes(12, lefts, widths, w, tc, np.random.default_rng(2))
+    assert np.array_equal(nn, np.repeat(cls[:, :1], 5, axis=1))

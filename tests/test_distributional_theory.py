@@ -57,6 +57,7 @@ def test_interval_mixture_rows_are_distributions(n, k, seed):
 @settings(max_examples=15)
 @given(st.integers(1, 200), st.integers(2, 10))
 @example(n=1, k=2)
+@example(n=10_000, k=10)  # the largest supported n
 def test_well_separated_diagonal_is_one_minus_absence_probability(n, k):
     m = T.interval_mixture_nn_class_probs(n, *T.line_clusters(k, spacing=2.0))
     np.testing.assert_allclose(np.diag(m), T.separated_nn_class_probs(n, np.full(k, 1 / k)), rtol=1e-10, atol=1e-13)
@@ -76,6 +77,50 @@ def test_identical_clusters_make_the_neighbour_class_independent_of_the_test_cla
     w = np.random.default_rng(seed).dirichlet(np.ones(3))
     m = T.interval_mixture_nn_class_probs(n, [1.0, 1.0, 1.0], [2.0, 2.0, 2.0], w)
     np.testing.assert_allclose(m, np.tile(w, (3, 1)), atol=1e-12)
+
+
+def _gauss_legendre_nn_class_probs(n, lefts, widths, weights):
+    """The pointwise law P(NN class j | x) integrated over x by Gauss-Legendre with ceil((n + 1) / 2)
+    nodes per piece (exact for the degree-n piecewise polynomial): the independent route to the closed form."""
+    lefts, widths, w = (np.asarray(a, dtype=float) for a in (lefts, widths, weights))
+    lo, span = lefts.min(), (lefts + widths).max() - lefts.min()
+    lefts, widths = (lefts - lo) / span, widths / span
+    rights, dens = lefts + widths, w / widths
+    ends = np.concatenate([lefts, rights])
+    cuts = np.unique(np.concatenate([ends, 0.5 * (ends[:, None] + ends[None, :]).ravel()]))
+    nodes, gw = np.polynomial.legendre.leggauss(max(2, (n + 2) // 2))
+    out = np.empty((lefts.size, lefts.size))
+    for c in range(lefts.size):
+        edges = np.concatenate([[lefts[c]], cuts[(cuts > lefts[c]) & (cuts < rights[c])], [rights[c]]])
+        half = 0.5 * np.diff(edges)
+        xs = (0.5 * (edges[:-1] + edges[1:]))[:, None] + half[:, None] * nodes[None, :]
+        probs = T._nn_probs_at(xs.ravel(), n, lefts, rights, dens)
+        out[c] = ((half[:, None] * gw[None, :]).ravel()[:, None] * probs).sum(axis=0) / widths[c]
+    return out
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(1, 60), st.integers(2, 5), st.integers(0, 1000), st.sampled_from(["random", "line", "touching"]))
+@example(n=1, k=2, seed=0, layout="line")
+@example(n=200, k=10, seed=0, layout="line")
+def test_closed_form_x_integral_equals_gauss_legendre_quadrature(n, k, seed, layout):
+    rng = np.random.default_rng(seed)
+    if layout == "random":
+        lefts, widths, w = rng.uniform(0, 3, k), rng.uniform(0.2, 2, k), rng.dirichlet(np.ones(k))
+    else:  # equal clusters overlapping (spacing < 1) or touching end to end (spacing 1: shared interval ends)
+        lefts, widths, w = T.line_clusters(k, rng.uniform(0.2, 2.0) if layout == "line" else 1.0)
+    # both routes are exact up to rounding (float-rounding tolerance)
+    np.testing.assert_allclose(T.interval_mixture_nn_class_probs(n, lefts, widths, w),
+                               _gauss_legendre_nn_class_probs(n, lefts, widths, w), rtol=0, atol=1e-12)
+
+
+def test_mean_power_is_the_segment_average_at_its_corners():
+    a = np.array([1.0, 0.0, 0.5, 0.3, 0.3, 1 - 1e-12, 1e-300])
+    b = np.array([0.0, 1.0, 0.5, 0.3 + 1e-13, 0.0, 1.0, 0.0])
+    for n in (1, 2, 7, 200):
+        # int_0^1 ((1 - t) x + t y)^n dt = sum_i x^i y^(n-i) / (n + 1) (Beta integrals of the binomial expansion)
+        want = [math.fsum(x**i * y ** (n - i) for i in range(n + 1)) / (n + 1) for x, y in zip(a, b)]
+        np.testing.assert_allclose(T._mean_power(a, b, n), want, rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 # smaller than smoke (bf16 on a CPU is slow), same code paths
 SHRINK = {
-    "deep_double_descent": dict(widths=(1, 2, 3), n_train=128, n_test=128, epochs=1, label_noise=(0.0, 0.2)),
+    "deep_double_descent": dict(widths=(1, 2, 3), n_train=32, n_test=32, epochs=1, label_noise=(0.0, 0.2)),
     "real_vs_ideal": dict(steps=12, n_test=256, hidden=(32,), n_evals=3, n_seeds=2),
     "pac_bayes_mnist": dict(n_prior=300, n_bound=300, n_eval=200, mc_samples=8, mc_batch=4),
     "feature_calibration": dict(epochs=3, width=32, n_train=256, n_test=300, n_seeds=2),

@@ -77,6 +77,17 @@ def test_wrong_kl_inverses_behave_as_described():
     assert T.kl_bernoulli(0.3, lower[0]) == pytest.approx(c, abs=1e-9)
 
 
+def test_kl_bound_ordering_group_evaluators_equal_the_formulas_batch_by_batch():
+    # kl_bound_ordering inverts all its batches at once for its formula and both mutants: the same
+    # floats as calling each formula batch by batch (and a user's formula is called batch by batch)
+    batches = list(cat._random_inputs(np.random.default_rng(3), 6, 40)) + [(np.array([0.0, 1.0, 0.25]), 0.0, 1, 0.5, 1.0)]
+    assert set(cat._ORDERING_GROUPS) == {cat.kl_bound_ordering.predict, *(m.predict for m in cat.kl_bound_ordering.mutants)}
+    for fn, groups in cat._ORDERING_GROUPS.items():
+        for batch, out in zip(batches, groups(batches), strict=True):
+            ref = np.asarray(fn(*batch))
+            assert np.asarray(out).shape == ref.shape and np.asarray(out).tobytes() == ref.tobytes(), fn
+
+
 def test_underpowered_when_budget_too_small():
     import dataclasses
 

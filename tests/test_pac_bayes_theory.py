@@ -110,6 +110,14 @@ def test_kl_inverse_edge_values_and_vectorisation():
     rng = np.random.default_rng(0)
     qq, cc = rng.uniform(0, 1, 50), rng.exponential(0.1, 50)
     np.testing.assert_array_equal(T.kl_inverse_upper(qq, cc), [T.kl_inverse_upper(a, b) for a, b in zip(qq, cc)])
+    # the bisection runs on the interior elements only (0 < q < 1, 0 < c < inf): mixing in every edge
+    # case changes no element's value, whatever the mixture (scalar calls, one array, 2-d broadcasting)
+    qe = np.concatenate([qq[:10], [0.0, 1.0, 5e-324, 1e-300, 1 - 2**-53, 0.5, 0.5, 0.0, 1.0]])
+    ce = np.concatenate([cc[:10], [0.3, 0.3, 0.3, 1e-300, 2.0, 0.0, math.inf, 0.0, math.inf]])
+    mixed = T.kl_inverse_upper(qe, ce)
+    assert mixed.tobytes() == np.array([T.kl_inverse_upper(a, b) for a, b in zip(qe, ce)]).tobytes()
+    qb, cb = np.broadcast_arrays(qe[:, None], ce[None, :])
+    assert T.kl_inverse_upper(qe[:, None], ce[None, :]).tobytes() == T.kl_inverse_upper(qb.ravel(), cb.ravel()).tobytes()
 
 
 def test_kl_bernoulli_conventions():
@@ -456,3 +464,103 @@ def test_log1pmx_early_stop_and_fast_kl_are_bit_identical_to_the_full_computatio
     # (q > 0: at q = 0 the default path returns the exact 1 - e^-c instead of the bisection)
     assert T.kl_inverse_upper(q, c).tobytes() == T.kl_inverse_upper(q, c, _kl_fn=T._kl).tobytes()
     assert T.kl_inverse_upper(q[:40, None], c[None, :40]).tobytes() == T.kl_inverse_upper(q[:40, None], c[None, :40], _kl_fn=T._kl).tobytes()
+
+
+def _occam_quantized_reference(n, d, snr, max_levels, delta, bound_fn, reps, rng, charge=1.0):
+    """The quantised Occam experiment written plainly: one (reps, n, d) draw, numpy's mean and
+    strided count, every K's bound on its own distinct (errors, bits) rows."""
+    mu = snr * np.arange(1, d + 1) / np.linalg.norm(np.arange(1, d + 1.0))
+    z = mu + rng.standard_normal((reps, n, d))
+    w = z.mean(axis=1)
+    u = w / np.abs(w).max(axis=1, keepdims=True)
+    syms, vs = [], []
+    for K in range(1, max_levels + 1):
+        cb = np.linspace(-1.0, 1.0, K) if K > 1 else np.array([-1.0])
+        sym = np.zeros(u.shape, dtype=int) if K == 1 else np.clip(np.rint((u + 1) / 2 * (K - 1)), 0, K - 1).astype(int)
+        syms.append(sym)
+        vs.append(cb[sym])
+    errors = (np.matmul(z, np.stack(vs, axis=2)) < 0).sum(axis=1)
+    best_b, best_r = np.full(reps, np.inf), np.zeros(reps)
+    for i, K in enumerate(range(1, max_levels + 1)):
+        v = vs[i]
+        norm = np.linalg.norm(v, axis=1)
+        risk = np.where(norm > 0, stats.norm.cdf(-(v @ mu) / np.where(norm > 0, norm, 1.0)), 0.5)
+        err = np.where(norm > 0, errors[:, i], n)
+        bits = S.quantized_code_lengths(syms[i], K, codebook_bits_per_level=0)
+        pairs, inverse = np.unique(np.stack([err, bits], axis=1), axis=0, return_inverse=True)
+        b = np.asarray(bound_fn(pairs[:, 0] / n, charge * pairs[:, 1] * math.log(2), n, delta, 1), dtype=float)[inverse.ravel()]
+        take = b < best_b
+        best_b, best_r = np.where(take, b, best_b), np.where(take, risk, best_r)
+    return best_r <= best_b, best_b, errors
+
+
+@pytest.mark.parametrize("n, d, snr, max_levels, reps", [(500, 5, 1.0, 8, 1200), (30, 1, 0.0, 3, 701), (300, 8, 3.0, 5, 501),
+                                                         (7, 2, 0.5, 1, 3), (256, 4, 1.0, 8, 40)])
+def test_occam_quantized_draws_equal_the_plain_computation_bit_for_bit(n, d, snr, max_levels, reps):
+    # chunked draws, einsum mean, lane-packed counts and one bound call for all K: the same result as
+    # the plain computation (the Gaussian CDF of the reference is scipy.stats', the same ndtr)
+    for fn in (T.maurer_bound, T.catoni_bound):
+        for charge in (1.0, 0.25):
+            fast = S.occam_quantized_draws(n, d, snr, max_levels, 0.05, fn, reps, np.random.default_rng(9), charge=charge)
+            ref, _, _ = _occam_quantized_reference(n, d, snr, max_levels, 0.05, fn, reps, np.random.default_rng(9), charge=charge)
+            assert fast.tobytes() == ref.tobytes()
+
+
+@pytest.mark.parametrize("shape", [(3, 1, 1), (5, 7, 1), (4, 500, 2), (2, 60, 30), (600, 3, 5), (1, 1000, 3)])
+def test_sample_mean_and_negative_count_helpers_are_exact(shape):
+    rng = np.random.default_rng(sum(shape))
+    z = rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 3, shape)
+    assert S._mean_over_samples(z).tobytes() == z.mean(axis=1).tobytes()
+    assert S._row_norms(z).tobytes() == np.linalg.norm(z, axis=2).tobytes()
+    z2 = rng.standard_normal((shape[0], shape[1], 2)) * 10.0 ** rng.uniform(-200, 150, (shape[0], shape[1], 2))
+    assert S._row_norms(z2).tobytes() == np.linalg.norm(z2, axis=2).tobytes()  # incl. under/overflow of the squares
+    w2 = rng.standard_normal((shape[0], 2)) * 10.0 ** rng.uniform(-150, 150, (shape[0], 2))
+    assert S._inner_with(z2, w2).tobytes() == np.einsum("rnd,rd->rn", z2, w2).tobytes()
+    w = rng.standard_normal((shape[0], shape[2]))
+    assert S._inner_with(z, w).tobytes() == np.einsum("rnd,rd->rn", z, w).tobytes()
+    for k in (1, 5, 8, 9, 16):
+        m = rng.standard_normal((shape[0], shape[1], k))
+        m[:, ::3] = 0.0  # zero is not negative
+        m[:, 1::5] = -0.0
+        got = S._count_negative(m)
+        assert got.dtype == np.int64 and np.array_equal(got, (m < 0).sum(axis=1))
+
+
+def test_gaussian_posterior_draws_equal_the_plain_computation_bit_for_bit():
+    # chunked with the einsum mean and the written-out 2-d norm: the floats of the plain formulas
+    for n, d, snr, scale, sigma, sigma0, reps, chunk in [(500, 2, 2.0, 3.0, 1.0, 3.0, 1200, 500), (60, 30, 0.0, 1.0, 0.1, 1.0, 700, 300),
+                                                         (5, 1, 0.0, 1.0, 0.5, 1.0, 30, 7), (40, 2, 1.0, 1.0, 0.05, 1.0, 3, 500)]:
+        fast = S.gaussian_posterior_draws(n, d, snr, scale, sigma, sigma0, reps, np.random.default_rng(5), chunk=chunk)
+        rng = np.random.default_rng(5)
+        mu = np.zeros(d)
+        mu[0] = snr
+        emp, ws = [], []
+        for a in range(0, reps, chunk):
+            z = mu + rng.standard_normal((min(chunk, reps - a), n, d))
+            m = z.mean(axis=1)
+            w = scale * m / np.linalg.norm(m, axis=1, keepdims=True)
+            emp.append(stats.norm.cdf(-np.einsum("rnd,rd->rn", z, w) / (sigma * np.linalg.norm(z, axis=2))).mean(axis=1))
+            ws.append(w)
+        assert fast.emp_risk.tobytes() == np.clip(np.concatenate(emp), 0.0, 1.0).tobytes()
+        assert fast.true_risk.tobytes() == np.asarray(T.gibbs_risk_linear(np.concatenate(ws), mu, sigma)).tobytes()
+
+
+def test_maurer_bound_groups_equal_the_calls_one_by_one_bit_for_bit():
+    # the kl_bound_ordering check inverts all its batches at once: the same floats as maurer_bound per batch
+    rng = np.random.default_rng(21)
+    groups = []
+    for n in (1, 2, 7, 100, 54321, 10**6):
+        q = rng.uniform(0, 1, 50)
+        q[:5], q[5:10] = 0.0, 1.0
+        kl = np.exp(rng.uniform(-7, 9, 50))
+        kl[::7] = 0.0
+        groups.append((q, kl, n, float(np.exp(rng.uniform(-14, -0.01))), np.floor(np.exp(rng.uniform(0, 20, 50)))))
+    groups += [(0.3, 2.0, 50, 0.05, 1), (np.array([[0.0, 0.5], [1.0, 1e-300]]), 0.0, 3, 0.5, 1), (np.zeros(0), 1.0, 10, 0.1, 1)]
+    got = T._maurer_bound_groups(groups)
+    for g, out in zip(groups, got, strict=True):
+        ref = T.maurer_bound(*g)
+        assert type(out) is type(ref) and np.shape(out) == np.shape(ref)
+        assert np.asarray(out).tobytes() == np.asarray(ref).tobytes()
+    assert T._maurer_bound_groups([]) == []
+    with pytest.raises(ValueError, match="delta"):
+        T._maurer_bound_groups([(0.1, 1.0, 10, 0.0, 1)])

@@ -167,6 +167,21 @@ def test_gamma_draws_in_any_layout_are_the_laguerre_chi_squares():
         assert_matches_prediction(b[:, k] ** 2, m - 1 - k, seed=seed, what=f"b_{k}^2")
 
 
+@pytest.mark.parametrize("dof,m,reps,chunks", [(12, 9, 7, 4), (30, 30, 5, 1), (40, 1, 3, 1), (25, 17, 4, 17), (9, 8, 6, 3)])
+def test_gamma_draws_per_position_equal_the_broadcast_draws_bit_for_bit(monkeypatch, dof, m, reps, chunks):
+    # The two ways of drawing (one broadcasting call; one scalar-shape call per position,
+    # used from _SCALAR_DRAWS replicates on) must give the same variates in the same order,
+    # padding (shape 0: no random numbers consumed) included, and leave the generator in the same state.
+    rng_a, rng_b = np.random.default_rng(21), np.random.default_rng(21)
+    monkeypatch.setattr(sr, "_SCALAR_DRAWS", 10**9)
+    broadcast = sr._gamma_draws(dof, m, reps, chunks, rng_a)
+    monkeypatch.setattr(sr, "_SCALAR_DRAWS", 1)
+    per_position = sr._gamma_draws(dof, m, reps, chunks, rng_b)
+    for x, y in zip(broadcast, per_position):
+        assert x.shape == y.shape and x.tobytes() == y.tobytes()
+    assert rng_a.random() == rng_b.random()
+
+
 def test_shifted_recursion_refuses_a_chunked_layout():
     ga, gb = sr._gamma_draws(12, 8, 2, 2, np.random.default_rng(0))
     with pytest.raises(ValueError, match=re.escape("chunks=2, must be 1")):

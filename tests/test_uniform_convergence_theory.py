@@ -140,6 +140,38 @@ def test_fast_bartlett_simulator_matches_the_formulas(n, D, signal, noise):
             assert _z(out[key], pred) < Z, key
         else:
             assert abs(out[key].mean() - pred) < 1e-3, key
+    assert _z(out["weight_norm_sq"], T.expected_weight_norm_sq(n, signal, noise)) < Z
+
+
+KS_ALPHA = 1e-4  # per two-sample comparison; ten comparisons
+
+
+@pytest.mark.parametrize("n, D, signal, noise", [(8, 32, 1 / 16, 1.0),     # Rademacher term mostly finite
+                                                 (16, 16, 1 / 128, 1.0)])  # D = n: training errors ~0.13, 92% inf terms
+def test_bartlett_and_explicit_vector_simulators_have_the_same_law(n, D, signal, noise):
+    """Every output is a function of the Gram matrix, so the two simulators must agree in law,
+    key by key (two-sample Kolmogorov-Smirnov; conservative for the discrete error fractions)."""
+    a = S.direct_error_samples(n, D, signal, noise, 4000, np.random.default_rng(10))
+    b = S.fast_error_samples(n, D, signal, noise, 4000, np.random.default_rng(20))
+    assert sorted(a) == sorted(b)
+    for key in a:
+        assert stats.ks_2samp(a[key], b[key], method="asymp").pvalue > KS_ALPHA, key
+    if n == 8:  # the same comparison has power: a 15% larger signal in the Bartlett run is rejected on the Rademacher term
+        c = S.fast_error_samples(n, D, 1.15 * signal, noise, 4000, np.random.default_rng(20))
+        assert stats.ks_2samp(a["rademacher"], c["rademacher"], method="asymp").pvalue < KS_ALPHA
+
+
+@pytest.mark.parametrize("sim", [S.direct_error_samples, S.fast_error_samples])
+def test_simulators_at_n_equals_one_and_d_equals_n(sim):
+    # n = 1 (no cross terms, an empty Bartlett factor below the diagonal): train error 0, S' error P(chi^2_D > c)
+    out = sim(1, 5, 0.3, 1.0, 4000, np.random.default_rng(8))
+    assert np.all(out["train"] == 0.0) and _z(out["sprime"], T.linear_sprime_error(1, 5, 0.3, 1.0)) < Z
+    assert _z(out["weight_norm_sq"], T.expected_weight_norm_sq(1, 0.3, 1.0)) < Z
+    # D = n: the last Bartlett diagonal is chi_1
+    n, D, signal, noise = 12, 12, 1 / 48, 1.0
+    out = sim(n, D, signal, noise, 4000, np.random.default_rng(9))
+    for key, f in (("test", T.linear_test_error), ("train", T.linear_train_error), ("sprime", T.linear_sprime_error)):
+        assert _z(out[key], f(n, D, signal, noise)) < Z, key
 
 
 def test_simulators_are_deterministic_given_the_seed():

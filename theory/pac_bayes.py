@@ -141,41 +141,36 @@ def _kl(q, p):
 
 
 def _kl_on_bisection(q):
-    """``_kl`` for the bisection of :func:`kl_inverse_upper` (q <= p <= 1), bit for
+    """``_kl`` for the bisection of :func:`kl_inverse_upper` at 0 < q < 1 and q <= p <= 1, bit for
     bit: the same operations on every element, with what depends on q alone computed once and the
     branches that no element takes there skipped (p >= q: d >= 0, so |d / (1 - q)| <= 1 and the
-    second large-|x| branch, p = 0 < q and the q = 0 / q = 1 forms only where present). About 3x
-    less per-call overhead: the 64 halvings of a scalar or short array are overhead-bound."""
-    q = np.asarray(q, dtype=float)
-    inner = (q > 0) & (q < 1)
-    all_inner = bool(inner.all())
-    qi = np.where(inner, q, 0.5)
+    second large-|x| branch, p = 0 < q and the q = 0 / q = 1 forms cannot occur), and the two
+    log1pmx series of an evaluation summed in one call (an element's value does not depend on
+    the others: :func:`theory._numerics.log1pmx` sums until no later term can change a bit). About
+    half the time of ``_kl`` per halving (measured at 200 and 8000 elements)."""
+    qi = np.asarray(q, dtype=float).ravel()
     one_minus_qi = 1.0 - qi
-    at_ends = None if all_inner else (q == 0, q == 1)
-    below_one = q < 1
+    size = qi.size
+    both = np.empty(2 * size)  # [x1, x2]: one log1pmx call per evaluation
 
-    def kl_at(q_again, p):  # q_again: the q it was made for (the kl_fn(q, p) signature)
-        p = np.asarray(p, dtype=float)
-        d = (p if all_inner else np.where(inner, p, 0.5)) - qi
-        pi = qi + d
+    def kl_at(p):
+        d = p - qi
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            x1, x2 = d / qi, -d / one_minus_qi
+            x1 = both[:size]
+            np.divide(d, qi, out=x1)
+            np.divide(-d, one_minus_qi, out=both[size:])
             small1 = np.abs(x1) <= 1e8
-            if small1.all():
-                t1 = -qi * _log1pmx(x1)
-            else:
-                t1 = np.where(small1, -qi * _log1pmx(np.where(small1, x1, 0.0)), d - qi * (np.log(pi) - np.log(qi)))
-            t2 = -one_minus_qi * _log1pmx(x2)  # |x2| = d / (1 - q) <= 1 for q <= p <= 1
-            mid = t1 + t2
-            if at_ends is None:
-                out = mid
-            else:
-                q0, q1 = at_ends
-                at0 = -np.log1p(-np.where(q0, p, 0.0))
-                at1 = -np.log(np.where(q1, p, 1.0))
-                out = np.where(inner, mid, np.where(q0, at0, at1))
-        out = np.where((p == 1) & below_one, np.inf, out)  # p = 0 < q cannot occur for p >= q
-        return np.maximum(out, 0.0)
+            all_small1 = bool(small1.all())
+            if not all_small1:
+                x1[~small1] = 0.0
+            l1, l2 = np.split(_log1pmx(both), 2)
+            t1 = -qi * l1
+            if not all_small1:
+                # |x1| huge (q subnormal-small): nothing cancels, and log(1 + x) is a log ratio
+                t1 = np.where(small1, t1, d - qi * (np.log(qi + d) - np.log(qi)))
+            mid = t1 + -one_minus_qi * l2  # t2 = -(1 - q) log1pmx(x2): |x2| = d / (1 - q) <= 1
+        mid[p == 1] = np.inf  # p = 0 < q cannot occur for p >= q
+        return np.maximum(mid, 0.0, out=mid)
 
     return kl_at
 
@@ -192,7 +187,8 @@ def kl_inverse_upper(q, c, *, _kl_fn=None):
     mpmath reference in the tests; the end is then raised by 1e-14 (p - q) + 4 ulp to cover
     kl's own rounding). Edge cases: c = 0 -> q; q = 0 -> 1 - exp(-c) = -expm1(-c) exactly;
     q = 1 -> 1; c = inf -> 1 (for q < 1, kl(q||p) -> inf as p -> 1, so every finite c has p* < 1).
-    Accepts arrays (broadcast).
+    Accepts arrays (broadcast); the bisection runs only on the elements that need it
+    (0 < q < 1, 0 < c < inf), all of them at once.
     Source: [Mau04] Thm 5; Seeger, JMLR 3 (2002), Thm 1.
 
     >>> round(kl_inverse_upper(0.1, 0.05), 6)
@@ -203,25 +199,48 @@ def kl_inverse_upper(q, c, *, _kl_fn=None):
     q = check_real("q", q, min_value=0, max_value=1)
     c = check_real("c", c, min_value=0, allow_inf=True)
     qa, ca = check_broadcast(q=q, c=c)
+    if _kl_fn is not None:
+        return _kl_inverse_upper_plain(qa, ca, _kl_fn)
+    done = (qa == 1) | (ca == np.inf)  # p = 1 itself is feasible: kl(q||1) is 0 at q = 1, inf below
+    # Elements at q = 0, c = 0 or done take the closed forms below whatever the bisection gives.
+    active = (qa > 0) & (ca > 0) & ~done
+    hi = np.ones(qa.shape)
+    if active.any():
+        qs, cs = qa[active], ca[active]
+        kl_at = _kl_on_bisection(qs)
+        lo, h = qs.copy(), np.ones(qs.shape)
+        for step in range(_BISECTION_STEPS):
+            mid = 0.5 * (lo + h)
+            if step >= 48 and np.all((mid == lo) | (mid == h)):
+                # every [lo, hi] is down to adjacent floats: the remaining halvings change nothing (mid is
+                # lo, feasible as before - q itself or a point found feasible - or hi, kept either way)
+                break
+            ok = kl_at(mid) <= cs
+            lo = np.where(ok, mid, lo)
+            h = np.where(ok, h, mid)
+        hi[active] = np.minimum(h + 1e-14 * (h - qs) + 4 * np.spacing(h), 1.0)  # kl's rounding: stay above p*
+    out = np.where(done, 1.0, hi)
+    with np.errstate(over="ignore"):
+        # exact: kl(0||p) = -ln(1-p), so p* = 1 - e^-c; one ulp up keeps the result >= p* after rounding
+        out = np.where(qa == 0, np.minimum(np.nextafter(-np.expm1(-np.minimum(ca, 800.0)), 2.0), 1.0), out)
+    out = np.where(ca == 0, qa, out)
+    return as_output(np.clip(out, qa, 1.0))
+
+
+def _kl_inverse_upper_plain(qa, ca, kl_fn):
+    """The plain 64-halving bisection of :func:`kl_inverse_upper` with any ``kl_fn(q, p)`` on every
+    element (no closed forms, no early stop): the reference the tests compare the fast path with,
+    and the path of the mutants that replace kl."""
     lo = qa.copy()
     hi = np.ones_like(qa)
-    done = (_kl if _kl_fn is None else _kl_fn)(qa, hi) <= ca  # p = 1 itself is feasible (q = 1, or c = inf)
-    kl_fn = _kl_on_bisection(qa) if _kl_fn is None else _kl_fn
-    for step in range(_BISECTION_STEPS):
+    done = kl_fn(qa, hi) <= ca  # p = 1 itself is feasible (q = 1, or c = inf)
+    for _ in range(_BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
-        if _kl_fn is None and step >= 48 and np.all((mid == lo) | (mid == hi)):
-            # every [lo, hi] is down to adjacent floats: the remaining halvings change nothing (mid is
-            # lo, feasible as before - q itself or a point found feasible - or hi, kept either way)
-            break
         ok = kl_fn(qa, mid) <= ca
         lo = np.where(ok, mid, lo)
         hi = np.where(ok, hi, mid)
     hi = np.minimum(hi + 1e-14 * (hi - qa) + 4 * np.spacing(hi), 1.0)  # kl's rounding: stay above p*
     out = np.where(done, 1.0, hi)
-    if _kl_fn is None:
-        with np.errstate(over="ignore"):
-            # exact: kl(0||p) = -ln(1-p), so p* = 1 - e^-c; one ulp up keeps the result >= p* after rounding
-            out = np.where(qa == 0, np.minimum(np.nextafter(-np.expm1(-np.minimum(ca, 800.0)), 2.0), 1.0), out)
     out = np.where(ca == 0, qa, out)
     return as_output(np.clip(out, qa, 1.0))
 
@@ -281,6 +300,30 @@ def maurer_bound(emp_risk, kl, n: int, delta: float, k=1):
     emp_risk, kl, n, delta, k = _check_common(emp_risk, kl, n, delta, k)
     c = (np.asarray(kl) + np.log(k) + math.log(2.0) + 0.5 * math.log(n) - np.log(delta)) / n
     return kl_inverse_upper(emp_risk, c)
+
+
+def _maurer_bound_groups(groups):
+    """:func:`maurer_bound` of several argument tuples ``(emp_risk, kl, n, delta, k)`` (each with its
+    own scalar n and delta) with one kl inversion for all: a list of the results, bit for bit those
+    of the calls one by one (c is formed per group by the same operations, and the kl inverse works
+    element by element), without the 64 overhead-bound halvings per group."""
+    qs, cs, shapes = [], [], []
+    for emp_risk, kl, n, delta, k in groups:
+        emp_risk, kl, n, delta, k = _check_common(emp_risk, kl, n, delta, k)
+        c = (np.asarray(kl) + np.log(k) + math.log(2.0) + 0.5 * math.log(n) - np.log(delta)) / n
+        q, c = check_broadcast(q=emp_risk, c=c)
+        qs.append(q.ravel())
+        cs.append(c.ravel())
+        shapes.append(q.shape)
+    if not shapes:
+        return []
+    flat = np.asarray(kl_inverse_upper(np.concatenate(qs), np.concatenate(cs)), dtype=float)
+    out, start = [], 0
+    for shape in shapes:
+        size = math.prod(shape)
+        out.append(as_output(flat[start:start + size].reshape(shape)))
+        start += size
+    return out
 
 
 def catoni_bound(emp_risk, kl, n: int, delta: float, k=1, C: float = 1.0):

@@ -70,11 +70,22 @@ TRAIN_DOMAIN = _error_domain((8, 64), 2, Expr("1.5 n", lambda q: int(1.5 * q["n"
 (at n = 2 about 27000 replicates would be needed)."""
 
 
+def _samples(n, D, signal, noise, reps, rng, K):
+    """Per-replicate errors, ||w||^2 and Rademacher term: the Bartlett Gram-matrix simulator where
+    D >= n (O(n^2) draws per replicate; every statistic is a function of the Gram matrix, so the
+    law is the direct simulator's, checked in tests/test_uniform_convergence_theory.py), the
+    explicit-vector simulator otherwise (there n D < n^2 draws)."""
+    if D >= n:
+        return fast_error_samples(n, D, signal, noise, reps, rng)
+    return direct_error_samples(n, D, signal, noise, reps, rng, K=K)
+
+
 def _sim(key):
     def simulate(params, reps, rng):
-        out = direct_error_samples(params["n"], params["D"], params["signal"], params["noise"], reps, rng, K=params["K"])
+        out = _samples(params["n"], params["D"], params["signal"], params["noise"], reps, rng, params["K"])
         return Estimate.from_samples(out[key])
-    simulate.__doc__ = f"Direct Monte Carlo of the {key} error (explicit vectors, test error Rao-Blackwellised)."
+    simulate.__doc__ = (f"Monte Carlo of the {key} error (Bartlett Gram matrix for D >= n, explicit vectors for D < n; "
+                        "test error Rao-Blackwellised).")
     return simulate
 
 
@@ -156,7 +167,7 @@ train_error = register(Claim(
 
 
 def _sim_weight_norm(params, reps, rng):
-    out = direct_error_samples(params["n"], params["D"], params["signal"], params["noise"], reps, rng, K=params["K"])
+    out = _samples(params["n"], params["D"], params["signal"], params["noise"], reps, rng, params["K"])
     return Estimate.from_samples(out["weight_norm_sq"])
 
 
@@ -258,11 +269,11 @@ vacuous_bound = register(Claim(
 # --------------------------------------------------------------------------- norm-based bound
 def _sim_norm_bound(params, reps, rng):
     """Margin-normalised Rademacher term B(n) = ||w|| max_i ||x_i|| / (min_i y_i<w,x_i> sqrt(n)) along
-    ``ns`` (direct simulator, explicit vectors; independent runs per n)."""
+    ``ns`` (Bartlett Gram matrix for D >= n, explicit vectors for D < n; independent runs per n)."""
     D, signal, noise, ns = params["D"], params["signal"], params["noise"], list(params["ns"])
     ests = []
     for n in ns:
-        b = direct_error_samples(n, D, signal, noise, reps, rng, K=params["K"])["rademacher"]
+        b = _samples(n, D, signal, noise, reps, rng, params["K"])["rademacher"]
         b = np.where(np.isfinite(b), b, 1e6)  # a non-positive training margin: the bound is infinite (vacuous)
         ests.append(Estimate.from_samples(b))
     info = {"ns": ns, "bound": [e.mean for e in ests], "bound_se": [e.se for e in ests],
