@@ -32,9 +32,11 @@ JOBS="${JOBS:-pac_bayes_mnist feature_calibration real_vs_ideal norm_growth deep
 start=$(date +%s)
 left() { echo $(( BUDGET_S - ($(date +%s) - start) )); }
 mkdir -p "$OUT"
-"$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'NO CUDA')" | tee "$OUT/env.txt"
+# env.txt (torch, CUDA, GPU) is written by the throughput process before it measures: one torch
+# import instead of a separate `python -c "import torch ..."` (~2 CPU s, more with CUDA).
+timeout 150 "$PY" -m claimcheck.gpu_validation.throughput --env "$OUT/env.txt" --out "$OUT/throughput" $TP_ARGS 2>&1 | tail -12
+head -1 "$OUT/env.txt" 2>/dev/null || echo "no $OUT/env.txt: the throughput script did not start" | tee "$OUT/env.txt"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv >> "$OUT/env.txt" 2>&1 || true
-timeout 150 "$PY" -m claimcheck.gpu_validation.throughput --out "$OUT/throughput" $TP_ARGS 2>&1 | tail -12
 for job in $JOBS; do
   t=$(left)
   if [ "$t" -lt 60 ]; then echo "skipped $job: ${t}s left"; continue; fi

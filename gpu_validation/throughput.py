@@ -53,7 +53,7 @@ from claimcheck.gpu_validation.device import (CHANNELS_LAST_DEVICES, Timer, auto
 from claimcheck.gpu_validation.models import PreActResNet18k, forward_flops
 from claimcheck.gpu_validation.run import DivergenceError, generator, git_revision, seeded_init
 
-__all__ = ["VARIANTS", "measure", "table", "main"]
+__all__ = ["VARIANTS", "measure", "table", "env_line", "main"]
 
 AIRBENCH94_A100_FLOPS = 0.36e15 / 3.83   # achieved FLOP/s of the anchor (KellerJordan/cifar10-airbench)
 
@@ -198,6 +198,16 @@ def table(doc: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def env_line() -> str:
+    """One line naming torch, its CUDA and the GPU (``device_check.sh`` writes it to ``env.txt``).
+
+    >>> env_line().startswith("torch ")
+    True
+    """
+    name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "NO CUDA"
+    return f"torch {torch.__version__} cuda {torch.version.cuda} {name}"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m claimcheck.gpu_validation.throughput", description=__doc__.splitlines()[0])
     p.add_argument("--variants", nargs="*", default=None, help=f"default: all of {', '.join(VARIANTS)}")
@@ -209,7 +219,13 @@ def main(argv=None) -> int:
     p.add_argument("--device", default=None, help="default: cuda if available, else cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("runs/throughput"))
+    p.add_argument("--env", type=Path, default=None,
+                   help="first write env_line() (torch, CUDA, GPU) to this file and print it (device_check.sh)")
     args = p.parse_args(argv)
+    if args.env is not None:   # in this process: a separate `python -c "import torch ..."` costs a torch import
+        line = env_line()
+        print(line, flush=True)
+        atomic_write_text(args.env, line + "\n")
     try:
         doc = measure(args.variants, k=args.k, batch=args.batch, steps=args.steps, warmup=args.warmup,
                       device=args.device, seed=args.seed, out_dir=args.out, repeats=args.repeats)

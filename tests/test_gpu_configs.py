@@ -121,9 +121,10 @@ def shrink(job: str, profile: str, standins: dict, *, real_steps: bool) -> dict:
             o["data_dir"] = standins["mnist"]
     elif job == "pac_bayes_mnist":
         B = cfg.batch_size
-        # MC draws: a full batch of draws and a partial one (K = 4 here; the vmap over draws is the same at 64)
+        # MC draws: a full batch of draws and a partial one of a single draw (K = 4 here; the vmap over
+        # draws is the same at 64)
         o |= dict(n_prior=_n(cfg.n_prior, B), n_bound=_n(cfg.n_bound, B), n_eval=100, prior_epochs=1,
-                  posterior_epochs=1, mc_batch=4, mc_samples=7, prior_sigmas=cfg.prior_sigmas[:1])
+                  posterior_epochs=1, mc_batch=4, mc_samples=5, prior_sigmas=cfg.prior_sigmas[:1])
         if profile == "full":
             o["data_dir"] = standins["mnist"]
     elif job == "hypersphere":

@@ -63,3 +63,7 @@ def test_the_prepared_device_check_script_runs_dry_on_cpu(tmp_path):
     # measurement itself is tested in tests/test_gpu_cli.py); this keeps the dry run short
     assert "skipped real_vs_ideal" in out.stdout and not (tmp_path / "measure-real_vs_ideal").exists()
     assert "device_check done" in out.stdout
+    # env.txt comes from the throughput process itself (no separate torch import): torch, CUDA, device
+    env_first = (tmp_path / "env.txt").read_text().splitlines()[0]
+    assert env_first == throughput.env_line() and env_first.startswith(f"torch {torch.__version__} cuda ")
+    assert env_first in out.stdout and (torch.cuda.is_available() or env_first.endswith("NO CUDA"))
