@@ -305,7 +305,7 @@ def gd_direct_losses(n: int, d: int, v: float, eta: float, log_steps, reps: int,
     A = I - (eta/n) X X^T, ||r_t||^2 = ||beta*||^2 - c^T y + c^T A^{2t} y (the null-space part
     of beta* is untouched by GD; push-through (I - eta S_n) X^T = X^T A). Other steps, or where
     the powers overflow (eta beyond the stability limit): from the eigendecomposition of S_n,
-    |1 - eta mu_k|^{2t}. Both are the same function of X (to rounding)."""
+    ``|1 - eta mu_k|^(2t)``. Both are the same function of X (to rounding)."""
     n, d, v, eta, reps, t = _check_gd(n, d, v, eta, log_steps, reps)
     check_rng("rng", rng)
     b = T.default_beta_star(v * np.eye(d))
@@ -418,12 +418,12 @@ def ols_excess_risks(V, beta_star, link: str, n: int, reps: int, rng: np.random.
     * whiten and rotate, z = R V^{-1/2} x with R <beta*, x> = s z_1 (s = ||beta*||_V): the excess
       risk is ||g||^2, g the least-squares coefficient of the residual eps = sigma(s u) - c u on
       Z = [u, W] (u = z_1 column, c = E[u sigma(s u)]; W an n x (d-1) Gaussian independent of u);
-    * rotate the n rows by an orthogonal Q with Q^T u = |u| e_1, Q^T eps in span(e_1, e_2)
+    * rotate the n rows by an orthogonal Q with Q^T u = norm(u) e_1, Q^T eps in span(e_1, e_2)
       (Q depends only on u, so Q^T W is again i.i.d. Gaussian): rows 1, 2 of Q^T Z are
-      (|u|, a1^T), (0, a2^T), the other n - 2 rows (0, A) with A^T A ~ Wishart_{d-1}(n - 2, I)
+      (norm(u), a1^T), (0, a2^T), the other n - 2 rows (0, A) with A^T A ~ Wishart_{d-1}(n - 2, I)
       = L L^T (Bartlett: L lower triangular, L_ii^2 ~ chi^2(n - 1 - i), L_ij ~ N(0, 1));
-    * eliminating g_1: g' = e_2 (L L^T + a2 a2^T)^{-1} a2 = e_2 L^{-T} w / (1 + |w|^2), w = L^{-1} a2
-      (Sherman-Morrison), g_1 = (e_1 - a1^T g') / |u| with a1^T g' ~ |g'| xi, xi ~ N(0, 1).
+    * eliminating g_1: g' = e_2 (L L^T + a2 a2^T)^{-1} a2 = e_2 L^{-T} w / (1 + norm(w)^2), w = L^{-1} a2
+      (Sherman-Morrison), g_1 = (e_1 - a1^T g') / norm(u) with a1^T g' ~ norm(g') xi, xi ~ N(0, 1).
     """
     T.check_link(link)
     V = T.check_covariance(V)
