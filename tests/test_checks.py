@@ -122,10 +122,10 @@ def _scenarios():
          None, None, "failed", ">=", 0.90))
 
     # band: at the edge; inside with the stated half-width; outside by the stated effect
-    add(("band [0, 1]: statistic at the lower edge -> fail", Band(low=0.0, high=1.0, alpha=A), lambda r: est(0.0, 0.05, 50, r),
-         None, None, "failed", "<=", A))
-    add(("band [0, 1]: statistic at the lower edge -> pass", Band(low=0.0, high=1.0, alpha=A), lambda r: est(0.0, 0.05, 50, r),
-         None, None, "passed", "<=", A))
+    # the same check on the same draws, two outcomes: one operating_rates run serves both (see _rates)
+    at_edge = (Band(low=0.0, high=1.0, alpha=A), lambda r: est(0.0, 0.05, 50, r))
+    add(("band [0, 1]: statistic at the lower edge -> fail", *at_edge, None, None, "failed", "<=", A))
+    add(("band [0, 1]: statistic at the lower edge -> pass", *at_edge, None, None, "passed", "<=", A))
     w = 0.5
     se_in = w / (zq(1e-6) + zq(0.05))  # both edges resolved with 95% each: 90% together
     add(("band +-0.5 around the prediction: at its centre, SE = w/(z+z95)", Band(half_width=w), lambda r: known(1.0, se_in, 10**6, r),
@@ -224,10 +224,22 @@ def _judge(rate, se, relation, target, trials=TRIALS):
     return abs(rate - target) <= 4 * max(se, math.sqrt(target * (1 - target) / trials))
 
 
+_RATES: dict = {}
+
+
+def _rates(check, draw, trials, pred, params):
+    """operating_rates at seed 0, once per (check object, draw function, trials, prediction, params):
+    scenarios that share their check and draws (one per outcome) share the simulated rates."""
+    key = (id(check), id(draw), trials, repr(pred), repr(params))
+    if key not in _RATES:
+        _RATES[key] = operating_rates(check, draw, trials=trials, seed=0, prediction=pred, params=params)
+    return _RATES[key]
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s[0] for s in SCENARIOS])
 def test_operating_rate_of_each_check(scenario):
     name, check, draw, pred, params, outcome, relation, target, trials = scenario
-    r = operating_rates(check, draw, trials=trials, seed=0, prediction=pred, params=params)
+    r = _rates(check, draw, trials, pred, params)
     rate, se = r[outcome], r["se"][outcome]
     assert _judge(rate, se, relation, target, trials), f"{name}: P({outcome}) = {rate:.4f} ± {se:.4f}, expected {relation} {target:g}"
 

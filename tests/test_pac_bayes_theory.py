@@ -466,9 +466,9 @@ def test_log1pmx_early_stop_and_fast_kl_are_bit_identical_to_the_full_computatio
     assert T.kl_inverse_upper(q[:40, None], c[None, :40]).tobytes() == T.kl_inverse_upper(q[:40, None], c[None, :40], _kl_fn=T._kl).tobytes()
 
 
-def _occam_quantized_reference(n, d, snr, max_levels, delta, bound_fn, reps, rng, charge=1.0):
-    """The quantised Occam experiment written plainly: one (reps, n, d) draw, numpy's mean and
-    strided count, every K's bound on its own distinct (errors, bits) rows."""
+def _occam_plain_draws(n, d, snr, max_levels, reps, rng):
+    """The bound-free part of the plain quantised Occam experiment: one (reps, n, d) draw, numpy's
+    mean and strided count; per K the true risk and the distinct (errors, bits) rows."""
     mu = snr * np.arange(1, d + 1) / np.linalg.norm(np.arange(1, d + 1.0))
     z = mu + rng.standard_normal((reps, n, d))
     w = z.mean(axis=1)
@@ -480,7 +480,7 @@ def _occam_quantized_reference(n, d, snr, max_levels, delta, bound_fn, reps, rng
         syms.append(sym)
         vs.append(cb[sym])
     errors = (np.matmul(z, np.stack(vs, axis=2)) < 0).sum(axis=1)
-    best_b, best_r = np.full(reps, np.inf), np.zeros(reps)
+    levels = []
     for i, K in enumerate(range(1, max_levels + 1)):
         v = vs[i]
         norm = np.linalg.norm(v, axis=1)
@@ -488,6 +488,17 @@ def _occam_quantized_reference(n, d, snr, max_levels, delta, bound_fn, reps, rng
         err = np.where(norm > 0, errors[:, i], n)
         bits = S.quantized_code_lengths(syms[i], K, codebook_bits_per_level=0)
         pairs, inverse = np.unique(np.stack([err, bits], axis=1), axis=0, return_inverse=True)
+        levels.append((risk, pairs, inverse))
+    return errors, levels
+
+
+def _occam_quantized_reference(n, d, snr, max_levels, delta, bound_fn, reps, rng, charge=1.0, draws=None):
+    """The quantised Occam experiment written plainly: :func:`_occam_plain_draws` (or its result,
+    ``draws``, shared between bounds and charges of the same draw), then every K's bound on its own
+    distinct (errors, bits) rows."""
+    errors, levels = _occam_plain_draws(n, d, snr, max_levels, reps, rng) if draws is None else draws
+    best_b, best_r = np.full(reps, np.inf), np.zeros(reps)
+    for risk, pairs, inverse in levels:
         b = np.asarray(bound_fn(pairs[:, 0] / n, charge * pairs[:, 1] * math.log(2), n, delta, 1), dtype=float)[inverse.ravel()]
         take = b < best_b
         best_b, best_r = np.where(take, b, best_b), np.where(take, risk, best_r)
@@ -499,10 +510,11 @@ def _occam_quantized_reference(n, d, snr, max_levels, delta, bound_fn, reps, rng
 def test_occam_quantized_draws_equal_the_plain_computation_bit_for_bit(n, d, snr, max_levels, reps):
     # chunked draws, einsum mean, lane-packed counts and one bound call for all K: the same result as
     # the plain computation (the Gaussian CDF of the reference is scipy.stats', the same ndtr)
+    draws = _occam_plain_draws(n, d, snr, max_levels, reps, np.random.default_rng(9))  # the same draw for every bound/charge
     for fn in (T.maurer_bound, T.catoni_bound):
         for charge in (1.0, 0.25):
             fast = S.occam_quantized_draws(n, d, snr, max_levels, 0.05, fn, reps, np.random.default_rng(9), charge=charge)
-            ref, _, _ = _occam_quantized_reference(n, d, snr, max_levels, 0.05, fn, reps, np.random.default_rng(9), charge=charge)
+            ref, _, _ = _occam_quantized_reference(n, d, snr, max_levels, 0.05, fn, reps, None, charge=charge, draws=draws)
             assert fast.tobytes() == ref.tobytes()
 
 

@@ -11,6 +11,7 @@ whose per-replicate risk is more skewed).
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -456,14 +457,24 @@ def test_mean_ridge_curve_matches_fast_ridge_risk(n, p, lam, seed):
     assert_same_mean(curve, direct, seed=seed, what="mean ridge curve vs direct")
 
 
+@functools.lru_cache(maxsize=None)
+def _direct_and_spectral_curves(n, p, seed):
+    """1200 SVD ridge curves, then 20000 spectral ones, from one generator (read-only arrays): the
+    law test at (20, 30) and the mutation test below share the draw."""
+    rng = np.random.default_rng(seed)
+    direct = sr.direct_ridge_curves(n, p, 1.0, 0.5, 1200, rng)
+    spectral = sr.spectral_ridge_curves(n, p, 1.0, 0.5, 20000, rng)
+    for x in (*direct, *spectral):
+        x.setflags(write=False)
+    return direct, spectral
+
+
 @pytest.mark.parametrize("n,p,seed", [(20, 30, 205), (30, 20, 206), (15, 15, 207), (1, 6, 208), (6, 1, 209)])
 def test_spectral_ridge_curves_have_the_law_of_the_direct_svd_curves(n, p, seed):
     # Fixed-beta ridge curves from the bidiagonal spectrum + a uniform direction (no X, no SVD)
     # against the SVD of sampled X: same mean and variance of R(lam), R'(lam), of the captured
     # signal sum c_i^2 and of the smallest eigenvalue (5-SE z-tests), at corners n = p, m = 1.
-    rng = np.random.default_rng(seed)
-    direct = sr.direct_ridge_curves(n, p, 1.0, 0.5, 1200, rng)
-    spectral = sr.spectral_ridge_curves(n, p, 1.0, 0.5, 20000, rng)
+    direct, spectral = _direct_and_spectral_curves(n, p, seed)
     for lam in (0.05, 0.5, 5.0):
         for d in (0, 1):
             a, b = (sr.ridge_curve(lam, *x, n, 0.5, derivative=d) for x in (direct, spectral))
@@ -485,10 +496,9 @@ def test_spectral_ridge_curves_have_the_law_of_the_direct_svd_curves(n, p, seed)
 def test_spectral_ridge_curves_reject_a_wrong_direction_law():
     # Mutation: weighting the eigen-directions by a non-uniform law (all signal on the top
     # eigenvector) changes the mean curve, and the same 5-SE comparison rejects it.
-    n, p, seed = 20, 30, 210
-    rng = np.random.default_rng(seed)
-    direct = sr.direct_ridge_curves(n, p, 1.0, 0.5, 1200, rng)
-    mu, c2, null = sr.spectral_ridge_curves(n, p, 1.0, 0.5, 20000, rng)
+    # (The draw of the law test's (20, 30) case: a correct spectral law passes there, this one must not.)
+    n, p, seed = 20, 30, 205
+    direct, (mu, c2, null) = _direct_and_spectral_curves(n, p, seed)
     wrong = np.zeros_like(c2)
     wrong[:, -1] = c2.sum(axis=1)  # same captured signal, all on the largest eigenvalue
     a = sr.ridge_curve(0.5, *direct, n, 0.5)
