@@ -547,11 +547,14 @@ class KernelInterpolator:
         # come from (identified by object: the same bits by construction): the training one when its squared
         # distances were given, and those of read-only (cached, :func:`_split_dists`) test distances
         self._kept: list = []
+        # LAPACK factorises a column-major copy (the one cho_factor would make of kmat), ridge on its diagonal;
+        # kmat itself is left as the training kernel matrix (no second copy)
+        a = np.asfortranarray(kmat)
+        a[np.diag_indices_from(a)] += self.ridge
         if sq_dists is not None:
-            self._keep(d2, kmat.copy())
-        kmat[np.diag_indices_from(kmat)] += self.ridge
+            self._keep(d2, kmat)
         try:
-            self._chol = linalg.cho_factor(kmat, lower=True)
+            self._chol = linalg.cho_factor(a, lower=True, overwrite_a=True)
         except (linalg.LinAlgError, ValueError):
             raise ValueError(f"ridge={self.ridge!r}, bandwidth_factor={factor!r}: the kernel matrix is not numerically positive "
                              "definite; ridge must be larger (or bandwidth_factor smaller)") from None
