@@ -538,36 +538,71 @@ class KernelInterpolator:
             if d2.shape != (n, n):
                 raise ValueError(f"sq_dists has shape {d2.shape}, must be ({n}, {n}) (squared distances between the training points)")
         upper = np.arange(n)[:, None] < np.arange(n)  # strict upper triangle as a mask: the entries of triu_indices, same order
-        self.bandwidth = factor * float(np.sqrt(np.median(d2[upper])))
+        # the median of that fresh copy, partitioned in place (the same order statistics, the same mean of the middle two)
+        self.bandwidth = factor * float(np.sqrt(np.median(d2[upper], overwrite_input=True)))
         if not 0 < self.bandwidth < math.inf:
             raise ValueError(f"x_train gives a median distance of {self.bandwidth / factor:g}, must have distinct points (bandwidth > 0)")
         kmat = _gaussian_kernel(d2, self.bandwidth)
-        # the (read-only) training kernel matrix regress() would recompute for x = x_train, kept when
-        # its squared distances are a cached matrix (identified by object: the same bits by construction)
-        self._train_kernel = (d2, kmat.copy()) if sq_dists is not None else None
-        kmat[np.diag_indices_from(kmat)] += self.ridge
+        # kernel matrices regress() would recompute, kept read-only (at most 3) with the squared distances they
+        # come from (identified by object: the same bits by construction): the training one when its squared
+        # distances were given, and those of read-only (cached, :func:`_split_dists`) test distances
+        self._kept: list = []
+        # LAPACK factorises a column-major copy (the one cho_factor would make of kmat), ridge on its diagonal;
+        # kmat itself is left as the training kernel matrix (no second copy)
+        a = np.asfortranarray(kmat)
+        a[np.diag_indices_from(a)] += self.ridge
+        if sq_dists is not None:
+            self._keep(d2, kmat)
         try:
-            self._chol = linalg.cho_factor(kmat, lower=True)
+            self._chol = linalg.cho_factor(a, lower=True, overwrite_a=True)
         except (linalg.LinAlgError, ValueError):
             raise ValueError(f"ridge={self.ridge!r}, bandwidth_factor={factor!r}: the kernel matrix is not numerically positive "
                              "definite; ridge must be larger (or bandwidth_factor smaller)") from None
 
+    def _keep(self, d2: np.ndarray, kmat: np.ndarray) -> None:
+        kmat.flags.writeable = False
+        if len(self._kept) < 3:
+            self._kept.append((d2, kmat))
+
+    def _kernel_at(self, d2: np.ndarray) -> np.ndarray:
+        """The kernel matrix of squared distances ``d2``: a kept one, else computed (and kept when
+        ``d2`` is read-only, i.e. a cached matrix that cannot change)."""
+        for d, kmat in self._kept:
+            if d is d2:
+                return kmat
+        kmat = _gaussian_kernel(d2, self.bandwidth)
+        if not d2.flags.writeable:
+            self._keep(d2, kmat)
+        return kmat
+
+    def _alpha(self, targets) -> np.ndarray:
+        from scipy import linalg
+
+        return linalg.cho_solve(self._chol, np.asarray(targets, dtype=float))
+
+    def _regress_alpha(self, alpha: np.ndarray, x, sq_dists) -> np.ndarray:
+        d2 = squared_distances(np.asarray(x, dtype=float), self.x_train) if sq_dists is None else sq_dists
+        return self._kernel_at(d2) @ alpha
+
     def regress(self, targets: np.ndarray, x: np.ndarray, sq_dists=None) -> np.ndarray:
         """Regression outputs at x for each column of targets (n_train, R) -> (len(x), R);
         ``sq_dists`` optionally holds the squared distances from x to the training points."""
-        from scipy import linalg
-
-        alpha = linalg.cho_solve(self._chol, np.asarray(targets, dtype=float))
-        d2 = squared_distances(np.asarray(x, dtype=float), self.x_train) if sq_dists is None else sq_dists
-        if self._train_kernel is not None and d2 is self._train_kernel[0]:
-            return self._train_kernel[1] @ alpha
-        return _gaussian_kernel(d2, self.bandwidth) @ alpha
+        return self._regress_alpha(self._alpha(targets), x, sq_dists)
 
     def predict(self, labels: np.ndarray, x: np.ndarray, sq_dists=None) -> np.ndarray:
         """One-hot argmax predictions (len(x), R) for 0/1 label columns (n_train, R)."""
+        return self.predict_at(labels, [(x, sq_dists)])[0]
+
+    def predict_at(self, labels: np.ndarray, points) -> list[np.ndarray]:
+        """:meth:`predict` at each ``(x, sq_dists)`` of ``points``, with one solve for the coefficients
+        (the same numbers as separate calls)."""
         labels = np.asarray(labels, dtype=float)
-        f = self.regress(np.column_stack([labels, np.ones(len(labels))]), x, sq_dists)
-        return (f[:, :-1] > 0.5 * f[:, -1:]).astype(np.int64)
+        alpha = self._alpha(np.column_stack([labels, np.ones(len(labels))]))
+        out = []
+        for x, sq_dists in points:
+            f = self._regress_alpha(alpha, x, sq_dists)
+            out.append((f[:, :-1] > 0.5 * f[:, -1:]).astype(np.int64))
+        return out
 
 
 KERNEL_SETTINGS = {"kernel": (1e-8, 0.1), "kernel_wide": (1e-8, 0.5), "kernel_ridge": (10.0, 1.0)}
@@ -662,7 +697,7 @@ def predict_binary(model: str, split: Split, labels: np.ndarray, rng: np.random.
     if model in KERNEL_SETTINGS:
         d_train, d_test = _split_dists(split_key, split)
         ki = _kernel(split_key, split, model, d_train)
-        return ki.predict(labels, split.x_train, d_train), ki.predict(labels, split.x_test, d_test)
+        return tuple(ki.predict_at(labels, [(split.x_train, d_train), (split.x_test, d_test)]))
     if model == "knn1":
         return labels[_nn_index(split, "train")], labels[_nn_index(split, "test")]
     if model == "mlp":

@@ -257,3 +257,34 @@ def test_line_nn_classes_with_tied_positions_keeps_the_stable_order():
     tc = np.random.default_rng(1).integers(0, 2, size=(40, 5))
     cls, nn = S.line_nn_classes(12, lefts, widths, w, tc, np.random.default_rng(2))
     assert np.array_equal(nn, np.repeat(cls[:, :1], 5, axis=1))
+
+
+def test_kernel_interpolator_kept_kernels_give_the_fresh_numbers():
+    """The kernel matrices kept for cached (read-only) distances and the one coefficient solve of
+    predict_at give the same bits as an interpolator that recomputes everything; writeable
+    distances are never kept (they could change), kept matrices are read-only, at most 3."""
+    rng = np.random.default_rng(11)
+    x, xs = rng.random((60, 5)), [rng.random((m, 5)) for m in (30, 20, 10, 5)]
+    labels = (rng.random((60, 4)) < 0.4).astype(np.int64)
+    d_train = S.squared_distances(x, x)
+    d_train.flags.writeable = False
+    cached = S.KernelInterpolator(x, sq_dists=d_train)
+    fresh = S.KernelInterpolator(x)
+    assert cached.bandwidth == fresh.bandwidth
+    ds = []
+    for xt in xs:
+        d = S.squared_distances(xt, x)
+        d.flags.writeable = False
+        ds.append(d)
+    for _ in range(2):  # second pass: from the kept matrices
+        got = cached.predict_at(labels, [(x, d_train)] + [(xt, d) for xt, d in zip(xs, ds)])
+        want = [fresh.predict(labels, xt) for xt in [x] + xs]
+        assert all(np.array_equal(g, w) for g, w in zip(got, want))
+        assert np.array_equal(cached.regress(labels, xs[0], ds[0]), fresh.regress(labels, xs[0]))
+    assert len(cached._kept) == 3 and all(not k.flags.writeable for _, k in cached._kept)
+    assert cached._kept[0][0] is d_train and np.array_equal(cached._kept[0][1], S._gaussian_kernel(d_train, cached.bandwidth))
+    d = S.squared_distances(xs[0], x)  # writeable: used, not kept
+    before = len(cached._kept)
+    assert np.array_equal(cached.predict(labels, xs[0], d), want[1])
+    d[:] = 0.0
+    assert np.array_equal(cached.predict(labels, xs[0], d), fresh.predict(labels, xs[0], d)) and len(cached._kept) == before
