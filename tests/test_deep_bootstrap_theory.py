@@ -94,6 +94,26 @@ def test_test_loss_decomposition_matches_monte_carlo_loss():
     assert abs(sq.mean() - T.population_loss(beta, b, V, "sign")) < _zc() * sq.std() / math.sqrt(sq.size)
 
 
+@pytest.mark.parametrize("V", [T.powerlaw_covariance(1), T.powerlaw_covariance(7, 2.0), np.diag([2.0, 0.0, 1e-300]),
+                               np.array([[2.0, 0.5], [0.5, 1.0]])])
+def test_logged_loss_of_a_diagonal_covariance_is_the_dense_quadratic_form(V):
+    """The logger reads a diagonal V through its diagonal (one pass); the loss is the dense
+    D^T V D + floor to float rounding (rtol 1e-13), a non-diagonal V keeps the GEMM, a NaN row is inf."""
+    d = V.shape[0]
+    D = np.random.default_rng(3).standard_normal((9, d)) * np.logspace(-3, 3, 9)[:, None]
+    bar = np.arange(d) / 7.0
+    log = S._Logger(np.array([0, 4]), 9, V, bar, 0.25)
+    assert log.V.ndim == (1 if not np.any(V - np.diag(np.diagonal(V))) else 2)
+    beta = D + bar
+    beta[2, 0] = np.nan
+    log(0, beta)
+    want = 0.25 + np.einsum("ri,ij,rj->r", D, V, D)
+    want[2] = np.inf
+    np.testing.assert_allclose(log.out[:, 0], want, rtol=1e-13)
+    log(3, beta)  # not a logged step: nothing written
+    assert log.k == 1
+
+
 @given(st.integers(1, 40), st.integers(1, 16), st.floats(0.1, 10.0))
 @example(1, 1, 1.0)
 def test_isotropic_threshold_closed_form_equals_secular_root(d, B, v):
