@@ -412,6 +412,20 @@ def gd_spectral_losses(n: int, d: int, v: float, eta: float, log_steps, reps: in
     return T.gd_loss_given_spectrum(mu, d, eta, t, 1.0)
 
 
+def _check_ols(V, beta_star, link, n, reps, chunk, rng):
+    """The arguments of :func:`ols_excess_risks` and its direct reference, validated in one order:
+    (V, beta*, ||beta*||_V, d, n, reps, chunk)."""
+    T.check_link(link)
+    V = T.check_covariance(V)
+    b, s = T.check_beta_star(beta_star, V)
+    d = V.shape[0]
+    n = check_int("n", n, min_value=d + 1, max_value=10**7)
+    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
+    chunk = check_int("chunk", chunk, min_value=1, max_value=10**7)
+    check_rng("rng", rng)
+    return V, b, s, d, n, reps, chunk
+
+
 def ols_excess_risks(V, beta_star, link: str, n: int, reps: int, rng: np.random.Generator, *, chunk: int = 256) -> np.ndarray:
     """Samples (reps,) of the OLS excess risk (beta_hat - beta_bar)^T V (beta_hat - beta_bar), n > d.
 
@@ -431,14 +445,7 @@ def ols_excess_risks(V, beta_star, link: str, n: int, reps: int, rng: np.random.
     * eliminating g_1: g' = e_2 (L L^T + a2 a2^T)^{-1} a2 = e_2 L^{-T} w / (1 + norm(w)^2), w = L^{-1} a2
       (Sherman-Morrison), g_1 = (e_1 - a1^T g') / norm(u) with a1^T g' ~ norm(g') xi, xi ~ N(0, 1).
     """
-    T.check_link(link)
-    V = T.check_covariance(V)
-    b, s = T.check_beta_star(beta_star, V)
-    d = V.shape[0]
-    n = check_int("n", n, min_value=d + 1, max_value=10**7)
-    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
-    chunk = check_int("chunk", chunk, min_value=1, max_value=10**7)
-    check_rng("rng", rng)
+    V, b, s, d, n, reps, chunk = _check_ols(V, beta_star, link, n, reps, chunk, rng)
     check_size("min(chunk, reps) x (n + d^2)", min(chunk, reps) * (n + d * d))
     lam = np.linalg.eigvalsh(V)
     if lam[0] <= 0:
@@ -477,16 +484,9 @@ def ols_excess_risks(V, beta_star, link: str, n: int, reps: int, rng: np.random.
 def _ols_excess_risks_direct(V, beta_star, link: str, n: int, reps: int, rng: np.random.Generator, *, chunk: int = 256) -> np.ndarray:
     """:func:`ols_excess_risks` by direct simulation (sample X, batched normal-equation solves):
     the reference its reduced representation is tested against (same distribution)."""
-    T.check_link(link)
-    V = T.check_covariance(V)
-    b, s = T.check_beta_star(beta_star, V)
-    d = V.shape[0]
-    n = check_int("n", n, min_value=d + 1, max_value=10**7)
-    reps = check_int("reps", reps, min_value=1, max_value=MAX_REPS)
-    chunk = check_int("chunk", chunk, min_value=1, max_value=10**7)
-    check_rng("rng", rng)
+    V, b, s, d, n, reps, chunk = _check_ols(V, beta_star, link, n, reps, chunk, rng)
     check_size("min(chunk, reps) x n x d", min(chunk, reps) * n * d)
-    lam, U = np.linalg.eigh(V)
+    lam = np.linalg.eigvalsh(V)
     if lam[0] <= 0:
         raise ValueError(f"V has eigenvalue {lam[0]:.3g}, must be positive definite for OLS")
     root = _root(V)
