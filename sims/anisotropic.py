@@ -32,25 +32,15 @@ so the samples are equal to it up to rounding; for p <= n the same random variab
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
+from claimcheck.sims._blas import one_blas_thread
 from claimcheck.theory.validation import MAX_REPS, check_array, check_int, check_real, check_rng, check_size
 
 __all__ = ["anisotropic_risk_samples"]
 
 _BLOCK = 1 << 21
 """Replicates are batched so that one batch's X has at most ~this many entries (16 MiB)."""
-
-
-@functools.lru_cache(maxsize=1)
-def _blas_controller():
-    """One threadpoolctl controller (building it scans the loaded libraries: ~1-2 ms a call
-    of ``threadpool_limits``); numpy's BLAS, the one used here, is loaded with numpy."""
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
 
 
 def anisotropic_risk_samples(n: int, spectrum, lam: float, signal: float, noise: float, reps: int, rng: np.random.Generator) -> np.ndarray:
@@ -72,7 +62,7 @@ def anisotropic_risk_samples(n: int, spectrum, lam: float, signal: float, noise:
     diag = np.arange(m)
     below = np.tril_indices(m, -1)
     chunk = max(1, min(reps, _BLOCK // (n * p + m * m)))  # batches of replicates, <= ~16 MiB of X
-    with _blas_controller().limit(limits=1, user_api="blas"):  # tiny matrices: BLAS threads only contend
+    with one_blas_thread():  # tiny matrices: BLAS threads only contend
         for start in range(0, reps, chunk):
             k = min(chunk, reps - start)
             if p <= n:

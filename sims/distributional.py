@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from claimcheck._lazy import lazy_module
+from claimcheck.sims._blas import one_blas_thread
 from claimcheck.theory import distributional as T
 from claimcheck.stats import clopper_pearson
 from claimcheck.theory.validation import (MAX_REPS, check_array, check_choice, check_int, check_int_array, check_real, check_rng,
@@ -395,21 +396,6 @@ def load_split(dataset: str, n_train: int, n_test: int, split_seed: int = 0) -> 
     return _SPLITS[key]
 
 
-@functools.lru_cache(maxsize=1)
-def _blas_controller():
-    """threadpoolctl's view of the loaded BLAS libraries, built once (a fresh ``threadpool_limits``
-    scans every loaded library, ~4 ms a call); numpy's and scipy.linalg's BLAS are loaded first."""
-    from scipy import linalg  # noqa: F401  (its own OpenBLAS must be in the controller)
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-def _one_blas_thread():
-    """Context: one BLAS thread (the same bits whatever the machine's core count), restored after."""
-    return _blas_controller().limit(limits=1, user_api="blas")
-
-
 def _int_gram(ai: np.ndarray, bi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(a_i . b_j, |a_i|^2, |b_j|^2) of non-negative integer rows, exact.
 
@@ -459,7 +445,7 @@ def _split_sq_dists(split: Split, which: str) -> np.ndarray:
     One BLAS thread, so the matrix is the same bits whoever computes it."""
     x = split.x_train if which == "train" else split.x_test
     xi = split.xi_train if which == "train" else split.xi_test
-    with _one_blas_thread():
+    with one_blas_thread():
         if split.xi_train is None or xi is None:
             return squared_distances(x, split.x_train)
         return _int_sq_dists(xi, split.xi_train if which == "test" else xi, split.scale)
@@ -475,7 +461,7 @@ def _nn_index(split: Split, which: str = "test") -> np.ndarray:
     xi = split.xi_train if which == "train" else split.xi_test
     if split.xi_train is None or xi is None:
         return np.argmin(_split_sq_dists(split, which), axis=1)
-    with _one_blas_thread():
+    with one_blas_thread():
         g, _, nb = _int_gram(xi, split.xi_train if which == "test" else xi)
     g *= -2
     g += nb.astype(g.dtype)
@@ -777,7 +763,7 @@ def feature_calibration_run(dataset: str, model: str, p, *, n_train: int, n_test
                          "must give >= 2 per class (for the slope's SE)")
     key = (dataset, n_train, n_test, split_seed)
     labels = noisy_binary_labels(np.repeat(split.y_train[:, None], reps, axis=1), p, rng)
-    with _one_blas_thread():
+    with one_blas_thread():
         train_pred, test_pred = predict_binary(model, split, labels, rng, split_key=key)
     counts = np.bincount(split.y_test, minlength=p.size)
     rates = class_rates(test_pred, split.y_test, p.size)
