@@ -117,7 +117,14 @@ def chi2_expectation(g, D: int, centre: float | None = None) -> float:
     D = check_int("D", D, min_value=1, max_value=MAX_EXACT_INT)
     if centre is not None:
         centre = check_real("centre", centre, scalar=True)
-    val = _chi2_expect(g, D, centre)
+    def checked_g(q: float) -> float:
+        # refused at the first non-finite value, before quad integrates it (and warns of roundoff)
+        v = g(q)
+        if not math.isfinite(v):
+            raise ValueError(f"g gave g({q!r}) = {v}, must return finite values in [0, 1] on q >= 0")
+        return v
+
+    val = _chi2_expect(checked_g, D, centre)
     if not math.isfinite(val):
         raise ValueError(f"g gave E g(Q) = {val}, must return finite values in [0, 1] on q >= 0")
     return float(min(max(val, 0.0), 1.0))
