@@ -24,8 +24,8 @@ beta <- beta + (eta/B) sum_i x_i (y_i - <beta, x_i>), beta_0 = 0):
 from __future__ import annotations
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
+from claimcheck.sims._blas import one_blas_thread
 from claimcheck.sims.ridgeless import laguerre_bidiagonal
 from claimcheck.theory import deep_bootstrap as T
 from claimcheck.theory.validation import (MAX_REPS, MAX_STEPS, check_array, check_bool, check_int, check_int_array, check_real,
@@ -151,7 +151,7 @@ def ideal_world_sgd_losses(V, beta_star, link: str, batch: int, eta: float, step
     z = np.empty((reps, B, d))
     x = z if root.ndim == 1 else np.empty((reps, B, d))
     y, r, g = np.empty((reps, B)), np.empty((reps, B)), np.empty((reps, d))
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         for step in range(1, steps + 1):
             rng.standard_normal(out=z)
             if root.ndim == 1:
@@ -217,7 +217,7 @@ def real_world_sgd_losses(V, beta_star, link: str, n: int, batch: int, eta: floa
     x, y, r = np.empty((reps, B, d)), np.empty((reps, B)), np.empty((reps, B))
     g = np.empty((reps, d))
     x1, y1, r1 = x[:, 0], y[:, 0], r[:, 0]  # B = 1 views, contiguous
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         for step in range(1, steps + 1):
             j = (step - 1) % per_epoch
             first = step <= per_epoch
@@ -267,7 +267,7 @@ def one_step_quadratic(V, batch: int, eta: float, C, reps: int, rng: np.random.G
     root, croot = _root(V), _root(C)
     q = np.empty(reps)
     f = max(1.0, eta / B)  # a huge step (eta up to 1.8e308) in units of f: no inf * 0 = NaN in the quadratic form
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         delta = _gaussian(rng, (reps, d), croot)
         # the batches in cache-sized blocks of replicates, drawn in stream order (the same numbers
         # as one (reps, B, d) draw)
@@ -315,7 +315,7 @@ def gd_direct_losses(n: int, d: int, v: float, eta: float, log_steps, reps: int,
     n, d, v, eta, reps, t = _check_gd(n, d, v, eta, log_steps, reps)
     check_rng("rng", rng)
     b = T.default_beta_star(v * np.eye(d))
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         X = rng.standard_normal((reps, n, d))
         X *= np.sqrt(v)
         fin = t[np.isfinite(t)]
@@ -407,7 +407,7 @@ def gd_spectral_losses(n: int, d: int, v: float, eta: float, log_steps, reps: in
         off = a[:, :-1] * bb
         Tm[:, i[:-1], i[1:]] = off
         Tm[:, i[1:], i[:-1]] = off
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         mu = v * np.linalg.eigvalsh(Tm) / n
     return T.gd_loss_given_spectrum(mu, d, eta, t, 1.0)
 
@@ -493,7 +493,7 @@ def _ols_excess_risks_direct(V, beta_star, link: str, n: int, reps: int, rng: np
     bar = T.link_coefficient(link, s) * b / s
     sig = link_function(link)
     out = np.empty(reps)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         for i in range(0, reps, chunk):
             r = min(chunk, reps - i)
             X = _gaussian(rng, (r, n, d), root)

@@ -39,11 +39,11 @@ from __future__ import annotations
 import numpy as np
 
 from claimcheck._lazy import lazy_module
+from claimcheck.sims._blas import one_blas_thread  # the dense baselines: one BLAS thread
 from claimcheck.theory.validation import MAX_EXACT_INT, MAX_REPS, check_array, check_int, check_real, check_rng, check_size
 
 blas = lazy_module("scipy.linalg.blas")  # imported on first use (claimcheck list/--help stay cheap)
 lapack = lazy_module("scipy.linalg.lapack")
-threadpoolctl = lazy_module("threadpoolctl")  # only the dense baselines limit BLAS threads
 
 __all__ = [
     "laguerre_bidiagonal",
@@ -336,7 +336,7 @@ def bartlett_risk_samples(n: int, p: int, signal: float, noise: float, lam: floa
     rows, cols = np.tril_indices(m, -1)
     diag = np.arange(m)
     t1, t2 = np.empty(reps), np.empty(reps)
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):  # one thread: BLAS threads only contend here
+    with one_blas_thread():  # one thread: BLAS threads only contend here
         for r in range(reps):
             L = np.zeros((m, m), order="F")
             L[diag, diag] = np.sqrt(rng.chisquare(dof - diag))
@@ -415,7 +415,7 @@ def direct_ridge_curves(n: int, p: int, signal: float, noise: float, reps: int, 
     m = min(n, p)
     mu = np.empty((reps, m))
     c2 = np.empty((reps, m))
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):  # small SVDs: BLAS threads only contend
+    with one_blas_thread():  # small SVDs: BLAS threads only contend
         for r in range(reps):
             X = rng.standard_normal((n, p))
             _, sv, vt = np.linalg.svd(X, full_matrices=False)

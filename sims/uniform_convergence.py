@@ -31,9 +31,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from claimcheck._lazy import lazy_module
+from claimcheck.sims._blas import one_blas_thread
 from claimcheck.theory.validation import MAX_EXACT_INT, MAX_REPS, check_int, check_real, check_rng, check_size
 
 special = lazy_module("scipy.special")  # imported on first use (claimcheck list/--help stay cheap)
@@ -76,7 +76,7 @@ def direct_error_samples(n: int, D: int, signal: float, noise: float, reps: int,
     per_rep = (n + (test_points or 0)) * (K + D)
     chunk = max(1, _CHUNK_FLOATS // per_rep)
     out = {k: np.empty(reps) for k in ("train", "test", "sprime", "weight_norm_sq", "rademacher")}
-    with threadpool_limits(1, "blas"):
+    with one_blas_thread():
         for start in range(0, reps, chunk):
             r = min(chunk, reps - start)
             sl = slice(start, start + r)
