@@ -150,7 +150,7 @@ def _draws_only(case: Case, reps: int, rng: np.random.Generator) -> None:
     block = max(1, min(reps, sr._BLOCK_DRAWS // m))
     for start in range(0, reps, block):
         r = min(block, reps - start)
-        chunks = 1 if case.lam > 0 else sr._layout(m, r, True)[1]
+        chunks = sr._shifted_layout(m, r, case.n * case.lam) if case.lam > 0 else sr._layout(m, r, True)[1]
         sr._gamma_draws(dof, m, r, chunks, rng)
 
 

@@ -80,7 +80,7 @@ def _fast_row(n, lam, reps, repeats, seed):
             block = max(1, min(reps, sr._BLOCK_DRAWS // m))
             for start in range(0, reps, block):
                 b = min(block, reps - start)
-                sr._gamma_draws(dof, m, b, 1 if lam > 0 else sr._layout(m, b, True)[1], rng)
+                sr._gamma_draws(dof, m, b, sr._shifted_layout(m, b, n * lam) if lam > 0 else sr._layout(m, b, True)[1], rng)
             draws.append((time.perf_counter() - t0) / reps)
 
         for step in ((fast, draw) if r % 2 == 0 else (draw, fast)):

@@ -27,14 +27,16 @@ Given the nonzero eigenvalues mu_i of Sigma_hat = X^T X / n (m = min(n, p) of th
 (lam = 0: bias = r^2 (1 - n/p)_+, variance = sigma^2 tr(W^{-1})). The two traces
 t1 = sum 1/(mu+lam), t2 = sum 1/(mu+lam)^2 come from a Cholesky recursion on the
 tridiagonal B B^T + n lam I, O(m) per replicate, run row by row over "lanes" (replicates,
-and for lam = 0 also chunks of one replicate's chain) so that numpy's per-call overhead is
-spread over thousands of numbers (see the fast-engine section below).
+and with few replicates also chunks of one replicate's chain) so that numpy's per-call
+overhead is spread over thousands of numbers (see the fast-engine section below).
 
 Heavy tails: the min-norm variance term has finite variance only when ``|n - p| >= 4``
 (inverse-Wishart second moments); at ``|n - p|`` in {2, 3} its mean is finite but the sample
 mean converges slowly, and z-tests there are not trustworthy. Claims restrict their domain.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -121,7 +123,8 @@ def fast_risk_samples(n: int, p: int, signal: float, noise: float, lam: float, r
     Each entry is E[ ||beta_hat - beta||^2 | spectrum of X^T X ] for one draw of the
     spectrum; the mean over entries is an unbiased estimate of the expected excess risk.
     Cost: the 2 m - 1 gamma draws of the bidiagonal model plus an O(m) recursion per
-    replicate (a few percent of the draws for lam = 0, benchmarks/results/ridgeless.md).
+    replicate (a few percent of the draws for lam = 0, ~30% for lam > 0, at any number of
+    replicates per call: benchmarks/results/ridgeless.md, ridgeless_scaling.md).
     """
     n, p, signal, noise, lam, reps = _check_common(n, p, signal, noise, lam, reps, rng)
     m = min(n, p)
@@ -139,11 +142,28 @@ def fast_risk_samples(n: int, p: int, signal: float, noise: float, lam: float, r
 # ----------------------------------------------------------------------------- fast engine
 #
 # Layout. The recursions run along the m positions of the bidiagonal and are vectorised over
-# *lanes*: one lane is one replicate, or (lam = 0) one chunk of one replicate. The draws are
+# *lanes*: one lane is one replicate, or (few replicates) one chunk of one replicate. The draws are
 # made directly in the loop's layout, a C-ordered (L, C, R) array (L steps, C chunks, R
 # replicates; position k = c L + j - pad of the chain sits at [j, c, :]), so every step of the
 # Python loop touches one contiguous row of C R lanes. Rows of ~4k lanes amortise numpy's
-# per-call overhead; then the loop costs a few percent of the gamma draws themselves.
+# per-call overhead; then the loop costs a few percent of the gamma draws themselves (lam = 0)
+# or ~30% of them (lam > 0: 15 array operations per step unchunked, 27 (7 of them on twice
+# the lanes) in its two chunked passes). The chunk count is a function of (m, reps per block,
+# lam) only, and the draws fill the (L, C, R) array in its memory order, so the result depends
+# only on (n, p, lam, reps) and the generator's state; different layouts put different
+# variates at a position (same law).
+#
+# Chunks. lam = 0: S_k = (gb_k S_{k-1} + 1) / ga_k is linear; each chunk runs from a zero
+# state beside its homogeneous solution and one bidiagonal solve over the chunks adds the
+# true incoming states (:func:`_inverse_trace_lanes`). lam > 0: the Cholesky state u_k is a
+# Moebius map of u_{k-1} with a positive 2 x 2 matrix, so chunks compose their matrices
+# (pass 1), a doubling scan over the chunks gives each chunk's true incoming u, and pass 2
+# reruns the recursion from it, the (given u, linear) row norms S and their derivatives Y in
+# pieces that multiply the unknown incoming S, S^2, Y; two bidiagonal solves over the chunks
+# fix those (:func:`_shifted_traces_chunked`). No cancellation anywhere: chunked and
+# unchunked agree to rounding on the same draws (tests/test_sims_ridgeless.py). The shifted
+# recursion chunks only where that pays (at least ``_MIN_SHIFTED_CHUNKS`` chunks, i.e. at
+# most ~1.4k replicates per block) and for halved shifts in ``_CHUNK_SHIFTS``.
 #
 # Units. Draws are standard gammas g = chi^2 / 2 (the same variates numpy's ``chisquare``
 # returns, halved); traces are rescaled at the end (tr (2T)^{-1} = tr T^{-1} / 2).
@@ -155,7 +175,15 @@ _BLOCK_DRAWS = 1 << 22
 """At most this many positions x replicates per block: two float64 arrays of 32 MiB each."""
 
 _MIN_CHUNK = 64
-"""Shortest chunk of a chunked (lam = 0) chain: the serial pass over chunks stays negligible."""
+"""Shortest chunk of a chunked chain: the pass over chunks stays negligible."""
+
+_CHUNK_SHIFTS = (1e-100, 1e100)
+"""Halved shifts s = shift / 2 at which the shifted recursion may run in chunks (the matrices of
+:func:`_moebius_chunks` then stay far inside the float range); outside, one chunk per chain."""
+
+_MIN_SHIFTED_CHUNKS = 4
+"""Fewest chunks per chain worth the shifted recursion's chunking: a chunked step costs about
+twice an unchunked one (its two passes), so fewer chunks would not pay."""
 
 _SCALAR_DRAWS = 1024
 """From this many replicates per block on, the gamma draws are made one position at a time
@@ -171,13 +199,24 @@ def _layout(m: int, reps: int, chunked: bool) -> tuple[int, int]:
     return -(-m // c), c
 
 
+def _shifted_layout(m: int, reps: int, shift: float) -> int:
+    """Chunks per chain for the shifted recursion: the chunk length of :func:`_layout` with the
+    fewest chunks that cover m (so padding stays in chunk 0), where that gives at least
+    ``_MIN_SHIFTED_CHUNKS`` chunks and the shift is in ``_CHUNK_SHIFTS``; else 1."""
+    L, c = _layout(m, reps, True)
+    c = -(-m // L)  # the fewest chunks of L steps: the padding (L c - m < L) stays inside chunk 0
+    ok = c >= _MIN_SHIFTED_CHUNKS and _CHUNK_SHIFTS[0] <= 0.5 * shift <= _CHUNK_SHIFTS[1]
+    return c if ok else 1
+
+
 def _gamma_draws(dof: int, m: int, reps: int, chunks: int, rng: np.random.Generator):
     """Halved Dumitriu-Edelman chi-squares in the (L, C, reps) loop layout.
 
     ga[k] = a_k^2 / 2 with a_k^2 ~ chi^2_{dof-k}; gb[k] = b_{k-1}^2 / 2 with
     b_{k-1}^2 ~ chi^2_{m-k} (k >= 1) and gb[0] = 0. Padding positions (k < 0, in front of
     chunk 0) get shape 0, which numpy returns as 0.0 without consuming random numbers;
-    ga is set to 1 there (the loop zeroes their contribution).
+    ga is set to inf there (the lam = 0 loop then gets 0 from them;
+    :func:`_shifted_traces_chunked` replaces it by 1 and discards their sums).
     """
     L = -(-m // chunks)
     pad = L * chunks - m
@@ -202,6 +241,22 @@ def _gamma_draws(dof: int, m: int, reps: int, chunks: int, rng: np.random.Genera
     if pad:
         ga[(k < 0).reshape(grid).T] = np.inf
     return ga, gb
+
+
+def _chain_solve(h: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x (C, R) with x_c = y_c + h_c x_{c-1} (x_{-1} = 0) along the C chunks, per replicate.
+
+    A unit lower-bidiagonal solve, one LAPACK ``dtbtrs`` call for all replicates (chains of C
+    unknowns laid end to end, uncoupled across replicates); with h, y >= 0 every term is >= 0.
+    """
+    C, R = y.shape
+    sub = np.zeros((R, C))
+    sub[:, :-1] = -h[1:].T
+    ab = np.stack([np.ones(R * C), sub.ravel()])
+    x, info = lapack.dtbtrs(ab, y.T.reshape(R * C, 1), uplo="L", diag="U")
+    if info != 0:  # pragma: no cover - a unit triangular solve cannot be singular
+        raise RuntimeError(f"dtbtrs failed, info={info}")
+    return x.reshape(R, C).T
 
 
 def _inverse_trace_lanes(ga: np.ndarray, gb: np.ndarray) -> np.ndarray:
@@ -238,21 +293,13 @@ def _inverse_trace_lanes(ga: np.ndarray, gb: np.ndarray) -> np.ndarray:
         add(ysum, y, ysum)
         mul(h, alpha, h)
         add(hsum, h, hsum)
-    # Serial pass over chunks: the state leaving chunk c is x_c = y_c + h_c x_{c-1}
-    # (x_{-1} = 0), a unit lower-bidiagonal solve, one LAPACK call for all replicates
-    # (chains of C unknowns laid end to end, uncoupled across replicates).
-    sub = np.zeros((R, C))
-    sub[:, :-1] = -h[1:].T
-    ab = np.stack([np.ones(R * C), sub.ravel()])
-    x, info = lapack.dtbtrs(ab, y.T.reshape(R * C, 1), uplo="L", diag="U")
-    if info != 0:  # pragma: no cover - a unit triangular solve cannot be singular
-        raise RuntimeError(f"dtbtrs failed, info={info}")
-    x = x.reshape(R, C).T
+    # Serial pass over chunks: the state leaving chunk c is x_c = y_c + h_c x_{c-1}.
+    x = _chain_solve(h, y)
     return 0.5 * (ysum.sum(axis=0) + np.einsum("cr,cr->r", hsum[1:], x[:-1]))
 
 
 def _shifted_traces_lanes(ga: np.ndarray, gb: np.ndarray, shift: float):
-    """(tr T^{-1}, tr T^{-2}) per replicate, T = B B^T + shift I, halved draws (L, 1, R).
+    """(tr T^{-1}, tr T^{-2}) per replicate, T = B B^T + shift I, halved draws (L, C, R).
 
     Cancellation-free Cholesky T = L L^T: l_k^2 = a_k^2 + u_k, u_0 = shift,
     u_k = shift + b_{k-1}^2 u_{k-1} / l_{k-1}^2, c_{k-1}^2 = a_{k-1}^2 b_{k-1}^2 / l_{k-1}^2
@@ -265,11 +312,18 @@ def _shifted_traces_lanes(ga: np.ndarray, gb: np.ndarray, shift: float):
     In halved units (T' = T / 2, shift' = shift / 2) the same recursion gives
     tr T^{-1} = tr T'^{-1} / 2 and tr T^{-2} = tr T'^{-2} / 4.
 
+    C = 1: this recursion, one Python step per position over the R replicates. C > 1 (shift / 2
+    in ``_CHUNK_SHIFTS``, padding inside chunk 0 only; else ValueError): the same recursion in
+    chunks, :func:`_shifted_traces_chunked`, equal to rounding. May overwrite the padding
+    entries of ``ga`` (internal arrays).
     """
     L, C, R = ga.shape
-    if C != 1:
-        raise ValueError(f"chunks={C}, must be 1 (the shifted recursion is not linear)")
     s = 0.5 * float(shift)
+    if C != 1:
+        if not _CHUNK_SHIFTS[0] <= s <= _CHUNK_SHIFTS[1]:
+            raise ValueError(f"chunks={C} with shift={shift}: chunks need shift / 2 in [{_CHUNK_SHIFTS[0]:g}, {_CHUNK_SHIFTS[1]:g}]")
+        sum_s, two_y_minus_s2 = _shifted_traces_chunked(ga, gb, s)
+        return 0.5 * sum_s, 0.25 * two_y_minus_s2
     ga, gb = ga[:, 0, :], gb[:, 0, :]
     mul, add, rec = np.multiply, np.add, np.reciprocal  # positional out=: least per-call overhead
     u = np.full(R, s)
@@ -298,6 +352,133 @@ def _shifted_traces_lanes(ga: np.ndarray, gb: np.ndarray, shift: float):
     return 0.5 * sum_s, 0.25 * (2.0 * sum_y - sum_s2)
 
 
+def _moebius_chunks(ga: np.ndarray, gb: np.ndarray, s: float, ga_in: np.ndarray) -> np.ndarray:
+    """Each chunk's map of the Cholesky state u, as a normalised 2 x 2 matrix (4, C, R) = (p, q, r, t).
+
+    One step u_k = s + gb_k u_{k-1} / (ga_{k-1} + u_{k-1}) is the Moebius map of the matrix
+    M_k = [[s + gb_k, s ga_{k-1}], [1, ga_{k-1}]] (u = N / D for (N, D)_k = M_k (N, D)_{k-1});
+    a chunk's map is the product of its L matrices, every entry a sum of non-negative terms
+    (no cancellation). ``ga_in`` is ga_{k-1} for each chunk's first position. The product is
+    rescaled to r + t = 1 every K steps, K from bounds on the growth and shrinkage per step
+    (entries stay inside [1e-300, 1e300]); rescaling does not change the map.
+    """
+    L, C, R = ga.shape
+    mul, add, rec = np.multiply, np.add, np.reciprocal
+    grow = s + float(gb.max()) + float(ga.max()) + 1.0  # D_k <= grow D_{k-1}, N_k <= (s + max gb) D_k
+    per_step = max(math.log2(grow), math.log2(1.0 / s), 1.0)  # D_k >= s D_{k-1} once N >= s D
+    K = max(1, int((990.0 - math.log2(grow)) // per_step))
+    num = np.zeros((2, C, R))  # (p, q): numerators of the images of u = inf and u = 0
+    den = np.zeros((2, C, R))  # (r, t)
+    num[0] = 1.0
+    den[1] = 1.0
+    e, f, nrm, tmp = np.empty((C, R)), np.empty((C, R)), np.empty((C, R)), np.empty((2, C, R))
+    for j in range(L):
+        g = ga_in if j == 0 else ga[j - 1]
+        add(gb[j], s, e)
+        mul(g, s, f)
+        mul(den, f, tmp)
+        mul(den, g, den)
+        add(den, num, den)  # D' = N + ga_{k-1} D
+        mul(num, e, num)
+        add(num, tmp, num)  # N' = (s + gb_k) N + s ga_{k-1} D
+        if (j + 1) % K == 0 or j == L - 1:
+            add(den[0], den[1], nrm)
+            rec(nrm, nrm)
+            mul(num, nrm, num)
+            mul(den, nrm, den)
+    return np.concatenate([num, den])
+
+
+def _moebius_prefix(A: np.ndarray) -> np.ndarray:
+    """Inclusive prefix products A_c A_{c-1} ... A_0 of the chunk maps (4, C, R), by doubling
+    (Hillis-Steele: log2 C vectorised rounds instead of a Python loop over C), each product
+    rescaled to r + t = 1; all entries non-negative (no cancellation)."""
+    A = A.copy()
+    C = A.shape[1]
+    d = 1
+    while d < C:
+        p, q, r, t = A[:, d:]
+        p0, q0, r0, t0 = A[:, :-d]
+        out = np.stack([p * p0 + q * r0, p * q0 + q * t0, r * p0 + t * r0, r * q0 + t * t0])
+        out *= 1.0 / (out[2] + out[3])
+        A[:, d:] = out
+        d *= 2
+    return A
+
+
+def _shifted_traces_chunked(ga: np.ndarray, gb: np.ndarray, s: float):
+    """2 tr T'^{-1} and 4 tr T'^{-2} (halved units, halved shift s) for C > 1 chunks per chain.
+
+    Pass 1 (:func:`_moebius_chunks`, :func:`_moebius_prefix`) gives each chunk's true incoming
+    Cholesky state u. Pass 2 reruns the recursion of :func:`_shifted_traces_lanes` from it,
+    with the linear parts from a zero state: per chunk S_k = y_k + h_k S_in (h_k the product of
+    x since the chunk's start) and Y_k = Z_k + 2 S_in h_k ysum_k + S_in^2 h_k hsum_k + h_k Y_in
+    (Z from zero, ysum / hsum running sums of y / h), so the chunk contributes
+    sum S = ysum + S_in hsum and
+    2 sum Y - sum S^2 = (2 sum Z - sum y^2) + 2 S_in sum_k h_k (ysum_k + ysum_{k-1})
+    + S_in^2 hsum^2 + 2 Y_in hsum (every term >= 0 but the one difference, which loses at most a
+    factor 2, as in the unchunked form). Two unit-bidiagonal solves along the chunks
+    (:func:`_chain_solve`) give S_in, then Y_in. Padding positions (in front of chunk 0,
+    ga = inf from :func:`_gamma_draws`) are set to ga = 1 here (gb = 0 there, so they pass no
+    state on) and their sums discarded when chunk 0's first position arrives.
+    """
+    L, C, R = ga.shape
+    col = ga[:, 0, 0]
+    pad = int(np.count_nonzero(np.isinf(col)))
+    if pad == L or np.isinf(ga[-1]).any():
+        raise ValueError(f"padding of {pad} positions in chunks of {L}: must lie inside chunk 0 (at most L - 1 positions)")
+    if pad:
+        ga[:pad, 0, :] = 1.0  # in place: finite padding (gb = 0 there), no inf * 0
+    ga_in = np.empty((C, R))  # ga at the position before each chunk's first
+    ga_in[0] = 1.0
+    ga_in[1:] = ga[-1, :-1]
+    A = _moebius_prefix(_moebius_chunks(ga, gb, s, ga_in))
+    u = np.empty((C, R))
+    u[0] = s
+    p, q, r, t = A[:, :-1]
+    u[1:] = (p * s + q) / (r * s + t)  # the state leaving chunk c - 1
+    mul, add, rec = np.multiply, np.add, np.reciprocal
+    w = rec(ga_in + u)
+    z = lambda: np.zeros((C, R))  # noqa: E731
+    y, ysum, ysum2, hsum, cross, y2sum, Z, Zsum = z(), z(), z(), z(), z(), z(), z(), z()
+    h = np.ones((C, R))
+    qq, x, cr, y2 = z(), z(), z(), z()
+    for j in range(L):
+        if j == pad and pad:
+            ysum[0] = y2sum[0] = Zsum[0] = 0.0  # drop chunk 0's padding
+        g = ga_in if j == 0 else ga[j - 1]
+        mul(gb[j], w, qq)  # b_{k-1}^2 / l_{k-1}^2
+        mul(u, qq, u)
+        add(u, s, u)
+        mul(g, qq, x)  # c_{k-1}^2
+        add(ga[j], u, w)
+        rec(w, w)  # 1 / l_k^2
+        mul(x, w, x)
+        mul(y, x, y)
+        add(y, w, y)
+        add(ysum, y, ysum2)
+        add(ysum2, ysum, cr)  # ysum_k + ysum_{k-1}
+        ysum, ysum2 = ysum2, ysum
+        mul(h, x, h)
+        add(hsum, h, hsum)
+        mul(cr, h, cr)
+        add(cross, cr, cross)
+        mul(y, y, y2)
+        add(y2sum, y2, y2sum)
+        mul(Z, x, Z)
+        add(Z, y2, Z)
+        add(Zsum, Z, Zsum)
+    s_out = _chain_solve(h, y)
+    s_in = np.zeros((C, R))
+    s_in[1:] = s_out[:-1]
+    y_out = _chain_solve(h, Z + h * s_in * (2.0 * ysum + s_in * hsum))
+    y_in = np.zeros((C, R))
+    y_in[1:] = y_out[:-1]
+    sum_s = (ysum + s_in * hsum).sum(axis=0)
+    two_y_minus_s2 = (2.0 * (Zsum + y_in * hsum) + s_in * (2.0 * cross + s_in * hsum * hsum)).sum(axis=0) - y2sum.sum(axis=0)
+    return sum_s, two_y_minus_s2
+
+
 def _traces(dof: int, m: int, reps: int, shift: float, rng: np.random.Generator, chunks: int | None = None):
     """tr (W + shift I)^{-1} (and tr (W + shift I)^{-2} when shift > 0) for ``reps``
     independent W ~ Wishart_m(dof, I), through the bidiagonal model; blocks of replicates
@@ -308,7 +489,8 @@ def _traces(dof: int, m: int, reps: int, shift: float, rng: np.random.Generator,
     for start in range(0, reps, block):
         r = min(block, reps - start)
         if shift > 0:
-            ga, gb = _gamma_draws(dof, m, r, 1, rng)
+            c = chunks if chunks is not None else _shifted_layout(m, r, shift)
+            ga, gb = _gamma_draws(dof, m, r, c, rng)
             t1[start:start + r], t2[start:start + r] = _shifted_traces_lanes(ga, gb, shift)
         else:
             c = chunks if chunks is not None else _layout(m, r, True)[1]

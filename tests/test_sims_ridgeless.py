@@ -183,9 +183,82 @@ def test_gamma_draws_per_position_equal_the_broadcast_draws_bit_for_bit(monkeypa
     assert rng_a.random() == rng_b.random()
 
 
-def test_shifted_recursion_refuses_a_chunked_layout():
+def _unchunked_shifted_traces(ga, gb, m, shift):
+    """The C = 1 recursion of _shifted_traces_lanes on the same draws, laid out as one chain."""
+    a, b = _chain_from_layout(ga, gb, m)
+    return sr.wishart_traces(a, b, shift)
+
+
+# Worst-case rounding bound of chunked vs unchunked on the same draws: every step of either
+# recursion makes at most 16 roundings of non-negative quantities (the Moebius product and the
+# state update, the pieces y, h, Z and their sums), and the positive maps never amplify a
+# relative error, so each path is within 16 (m + log2 C + 4) eps of the exact traces (the
+# log2 C rounds of the prefix product, the final sums); tr T^-2 = (2 sum Y - sum S^2) / 4 loses
+# at most a factor 2 more; the two paths' errors add: rtol = 2 * 2 * 16 (m + log2 C + 4) eps.
+def _chunk_rtol(m, chunks):
+    return 64 * (m + math.log2(chunks) + 4) * np.finfo(float).eps
+
+
+@pytest.mark.parametrize(
+    ("dof", "m", "reps", "chunks", "shift"),
+    [
+        (300, 200, 3, 4, 1.0),
+        (200, 200, 2, 7, 1e-12),  # tiny shift, dof = m (square: the weakest contraction of u)
+        (500, 257, 2, 5, 1e12),  # huge shift: the Moebius product is rescaled every step or two
+        (60, 60, 2, 60, 3.0),  # C = m: one position per chunk, dof = m
+        (2, 2, 1, 2, 0.5),  # the smallest chunked chain
+        (1000, 1000, 3, 15, 37.0),  # 1000 = 15 * 67 - 5: padding in front of chunk 0
+        (2000, 1000, 1, 1000, 1e-3),
+        (40, 33, 4, 11, 1e-100 * 2),  # the smallest shift that may chunk
+        (1200, 1000, 1, 500, 1e90),  # many chunks at a large shift: the prefix products need their rescaling
+    ],
+)
+def test_chunked_shifted_traces_equal_the_unchunked_recursion_on_the_same_draws(dof, m, reps, chunks, shift):
+    ga, gb = sr._gamma_draws(dof, m, reps, chunks, np.random.default_rng([dof, m, chunks]))
+    ref = _unchunked_shifted_traces(ga, gb, m, shift)
+    got = sr._shifted_traces_lanes(ga, gb, shift)
+    rtol = _chunk_rtol(m, chunks)
+    for g, r in zip(got, ref):
+        assert np.all(np.isfinite(g))
+        np.testing.assert_allclose(g, r, rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize(("m", "reps", "chunked"), [(1, 1, False), (255, 1, False), (256, 1, True), (10_000, 2, True),
+                                                    (2000, 1024, True), (2000, 1366, False), (100_000, 3, True)])
+def test_fast_ridge_path_chunks_only_where_it_pays_and_matches_the_unchunked_recursion(monkeypatch, m, reps, chunked):
+    # The layout thresholds (>= 4 chunks of >= 64 steps, fewer than _LANES lanes): just below /
+    # above them, and the whole fast path against the same draws run unchunked.
+    shift = 0.5 * m
+    chunks = sr._shifted_layout(m, reps, shift)
+    assert (chunks > 1) == chunked
+    L = -(-m // chunks)
+    assert L * chunks - m < L  # padding inside chunk 0
+    if m * reps > 400_000:
+        return  # layout only: the recursion of large chains is compared above at smaller m
+    dof = m + 3
+    got = sr._traces(dof, m, reps, shift, np.random.default_rng(5))
+    ga, gb = sr._gamma_draws(dof, m, reps, chunks, np.random.default_rng(5))
+    ref = _unchunked_shifted_traces(ga, gb, m, shift)
+    for g, r in zip(got, ref):
+        np.testing.assert_allclose(g, r, rtol=_chunk_rtol(m, chunks), atol=0)
+
+
+@given(m=st.integers(1, 5000), reps=st.integers(1, 5000))
+@example(m=5000, reps=1)  # _layout's 78 chunks of 65 would leave 70 padding positions
+def test_shifted_layout_keeps_padding_inside_chunk_zero(m, reps):
+    chunks = sr._shifted_layout(m, reps, 1.0)
+    L = -(-m // chunks)
+    assert chunks == 1 or (chunks >= sr._MIN_SHIFTED_CHUNKS and L >= sr._MIN_CHUNK and L * chunks - m < L)
+
+
+def test_chunked_shifted_recursion_refuses_shifts_outside_its_range_and_padding_past_chunk_zero():
     ga, gb = sr._gamma_draws(12, 8, 2, 2, np.random.default_rng(0))
-    with pytest.raises(ValueError, match=re.escape("chunks=2, must be 1")):
+    for shift in (1e-201, 3e200):
+        with pytest.raises(ValueError, match=re.escape("chunks=2 with shift=")):
+            sr._shifted_traces_lanes(ga.copy(), gb, shift)
+        assert sr._shifted_layout(10_000, 1, shift) == 1  # the fast path keeps one chunk there
+    ga, gb = sr._gamma_draws(12, 10, 2, 7, np.random.default_rng(0))  # L = 2, 4 padding positions
+    with pytest.raises(ValueError, match="must lie inside chunk 0"):
         sr._shifted_traces_lanes(ga, gb, 1.0)
 
 
@@ -313,6 +386,7 @@ def test_fast_ridge_risk_approaches_asymptotic_ridge_risk_at_rate_one_over_n():
 SIMULATORS = {
     "fast": lambda rng: sr.fast_risk_samples(20, 30, 1.0, 1.0, 0.1, 50, rng),
     "fast_minnorm_chunked": lambda rng: sr.fast_risk_samples(200, 400, 1.0, 1.0, 0.0, 3, rng),
+    "fast_ridge_chunked": lambda rng: sr.fast_risk_samples(400, 800, 1.0, 1.0, 0.5, 3, rng),
     "direct": lambda rng: sr.direct_risk_samples(20, 30, 1.0, 1.0, 0.0, 5, rng),
     "bartlett": lambda rng: sr.bartlett_risk_samples(20, 30, 1.0, 1.0, 0.0, 5, rng),
     "bartlett_ridge": lambda rng: sr.bartlett_risk_samples(20, 30, 1.0, 1.0, 0.1, 5, rng),
