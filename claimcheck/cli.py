@@ -448,6 +448,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
     if _in_main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        if args.command in ("verify", "figures", "sweep"):
+            from claimcheck._alloc import tune_for_simulation
+
+            tune_for_simulation()  # where memory comes from, not what is computed (claimcheck/_alloc.py)
         _load_modules(args)
         return {"list": cmd_list, "verify": cmd_verify, "figures": cmd_figures, "report": cmd_report,
                 "sweep": cmd_sweep, "gpu": cmd_gpu}[args.command](args)
