@@ -5,6 +5,8 @@ all 71 verdicts of ``claimcheck verify --json`` identical field by field with an
 from __future__ import annotations
 
 import json
+import os
+import platform
 import subprocess
 import sys
 
@@ -32,12 +34,11 @@ print(json.dumps(out))
 
 
 def _glibc() -> bool:
-    import platform
     return sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 
 
 def test_settings_apply_once_and_respect_the_users_environment():
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("MALLOC_") and k != "NUMPY_MADVISE_HUGEPAGE"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "NUMPY_MADVISE_HUGEPAGE"}
     res = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, env=env, timeout=120)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -208,7 +209,6 @@ def test_bad_input_raises_value_error_naming_the_parameter(call, message):
 @pytest.mark.parametrize("where", ["everywhere", "in the upper tail only"])
 def test_chi2_expectation_refuses_a_non_finite_g_at_its_first_value_without_a_quadrature_warning(bad, where):
     g = (lambda q: bad) if where == "everywhere" else (lambda q: bad if q > 6.0 else 0.5)
-    import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no IntegrationWarning from integrating the NaN first
         with pytest.raises(ValueError, match=r"g gave g\(.*\) = (nan|inf|-inf), must return finite values"):
